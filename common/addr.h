@@ -1,0 +1,34 @@
+/*
+ * addr.h — socket addresses as people write them: "HOST:PORT", "[IPV6]:PORT"
+ * and "unix:PATH", parsed into a sockaddr and formatted back. Errors go into
+ * the caller's buffer; nothing here logs or opens a socket.
+ */
+#ifndef ADDR_H
+#define ADDR_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define ADDR_TEXT_MAX 128	/* longest formatted address, NUL included */
+
+struct addr {
+	struct sockaddr_storage ss;	/* AF_INET, AF_INET6 or AF_UNIX */
+	socklen_t len;			/* bytes of ss in use */
+};
+
+/*
+ * Parse text into *out. HOST is a numeric IPv4 address, "*" (all IPv4
+ * interfaces), a bracketed IPv6 address, or a name resolved once here (the
+ * first address wins). PORT is 0..65535; 0 lets the kernel pick. Returns 0,
+ * or -1 with a one-line reason in err.
+ */
+int addr_parse(const char *text, struct addr *out, char *err, size_t errlen);
+
+/* Format sa as addr_parse reads it. Returns buf. */
+char *addr_format(const struct sockaddr *sa, socklen_t len, char *buf,
+    size_t buflen);
+
+/* The address a socket is bound to (after port 0 was resolved), formatted. */
+int addr_local(int fd, char *buf, size_t buflen);
+
+#endif

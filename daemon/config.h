@@ -1,0 +1,93 @@
+/*
+ * config.h — the daemon's configuration: built-in defaults, then the file,
+ * then -o overrides, each value checked as it is read and the whole checked
+ * again before it is used. A failed load leaves the caller's configuration
+ * untouched: the caller loads into a scratch copy and swaps on success.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "log.h"
+
+#define CONFIG_LISTEN_MAX	16
+#define CONFIG_NAME_MAX		64
+
+#ifndef CONFIG_PATH
+#define CONFIG_PATH "/usr/local/etc/upcased.conf"
+#endif
+
+enum config_key {
+	KEY_LISTEN,
+	KEY_LISTEN_BACKLOG,
+	KEY_MAX_CONNECTIONS,
+	KEY_BACKLOG_HIGH,
+	KEY_BACKLOG_LOW,
+	KEY_IDLE_TIMEOUT,
+	KEY_DRAIN_TIMEOUT,
+	KEY_SHUTDOWN_TIMEOUT,
+	KEY_DAEMONIZE,
+	KEY_PIDFILE,
+	KEY_USER,
+	KEY_GROUP,
+	KEY_LOG_LEVEL,
+	KEY_LOG_FILE,
+	KEY_COUNT
+};
+
+/* Where a value came from, for messages: "FILE:LINE" or "-o". */
+struct config_origin {
+	const char *file;	/* NULL: built-in default */
+	unsigned line;		/* 0 with a file: -o on the command line */
+};
+
+struct config {
+	struct addr listen[CONFIG_LISTEN_MAX];
+	char listen_text[CONFIG_LISTEN_MAX][ADDR_TEXT_MAX];	/* as written */
+	unsigned nlisten;
+	unsigned listen_backlog;	/* listen(2) queue length */
+	unsigned max_connections;	/* open at once; more are refused */
+	uint64_t backlog_high;		/* bytes owed: stop reading */
+	uint64_t backlog_low;		/* bytes owed: resume reading */
+	uint64_t idle_timeout;		/* ms; 0: never */
+	uint64_t drain_timeout;		/* ms; 0: never */
+	uint64_t shutdown_timeout;	/* ms */
+	bool daemonize;
+	char pidfile[PATH_MAX];		/* "": none */
+	char user[CONFIG_NAME_MAX];	/* "": keep the starting user */
+	char group[CONFIG_NAME_MAX];	/* "": the user's group */
+	enum log_level log_level;
+	char log_file[PATH_MAX];	/* "stderr", "syslog" or a path */
+	struct config_origin origin[KEY_COUNT];
+};
+
+void config_defaults(struct config *c);
+
+/*
+ * Read path into c. A missing file is an error unless optional is set, when
+ * c is left as it was. Returns 0, or -1 with "FILE:LINE: key: reason" in err.
+ */
+int config_load(struct config *c, const char *path, bool optional, char *err,
+    size_t errlen);
+
+/* Apply one -o argument, "key=value" or "key = value". Returns 0, or -1 with
+ * "-o 'ARG': key: reason" in err. */
+int config_option(struct config *c, const char *arg, char *err,
+    size_t errlen);
+
+/* Checks that involve more than one key. Returns 0, or -1 with the origin of
+ * the offending value in err. */
+int config_check(const struct config *c, char *err, size_t errlen);
+
+/* Print the configuration as a file that reads back to it (upcased -T). */
+void config_print(const struct config *c, FILE *out);
+
+const char *config_key_name(enum config_key key);
+
+#endif

@@ -1,0 +1,374 @@
+/*
+ * server.c — the daemon between start-up and exit.
+ *
+ * Stop (SIGTERM, SIGINT): close the listeners, let every connection finish
+ * (draining ones flush all they owe), close what is left when
+ * shutdown_timeout expires; a second stop signal closes everything at once.
+ * Reload (SIGHUP): read the configuration again and apply it whole, or log
+ * why not and keep the running one: new listeners are bound before anything
+ * changes, and established connections are never dropped.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "conn.h"
+#include "listener.h"
+#include "log.h"
+#include "loop.h"
+#include "parse.h"
+#include "signals.h"
+
+/* Descriptors that are not connections: listeners, epoll, signalfd, the
+ * log, the pidfile, the spare. */
+#define SERVER_FDS_RESERVED	(CONFIG_LISTEN_MAX + 48)
+#define SERVER_SETSIZE_MAX	(1048576 + SERVER_FDS_RESERVED)
+
+static struct config current;
+static struct listener *listeners;
+static struct loop *loop;
+static server_reload_fn *reload_config;
+static bool stopping;
+static struct loop_timer shutdown_timer;
+
+static struct conn_config
+conn_config_of(const struct config *c)
+{
+	struct conn_config cc = {
+		.backlog_high = c->backlog_high,
+		.backlog_low = c->backlog_low,
+		.idle_timeout = c->idle_timeout,
+		.drain_timeout = c->drain_timeout,
+	};
+
+	return cc;
+}
+
+static void
+listeners_close(struct listener **list)
+{
+	while (*list != NULL) {
+		struct listener *l = *list;
+
+		*list = l->next;
+		listener_close(l);
+		free(l);
+	}
+}
+
+/* Open a listener for each address of c that *list lacks, onto *added. */
+static int
+listeners_open_new(const struct config *c, struct listener *list,
+    struct listener **added, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < c->nlisten; i++) {
+		const struct addr *a = &c->listen[i];
+		struct listener *l;
+
+		for (l = list; l != NULL; l = l->next)
+			if (l->addr.len == a->len &&
+			    memcmp(&l->addr.ss, &a->ss, a->len) == 0)
+				break;
+		if (l != NULL)
+			continue;
+		l = malloc(sizeof(*l));
+		if (l == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (listener_open(l, a, (int)c->listen_backlog, err,
+		    errlen) == -1) {
+			free(l);
+			return -1;
+		}
+		l->next = *added;
+		*added = l;
+	}
+	return 0;
+}
+
+int
+server_listen(const struct config *c, char *err, size_t errlen)
+{
+	struct listener *added = NULL;
+
+	if (listeners_open_new(c, NULL, &added, err, errlen) == -1) {
+		listeners_close(&added);
+		return -1;
+	}
+	listeners = added;
+	return 0;
+}
+
+void
+server_unlisten(void)
+{
+	listeners_close(&listeners);
+	listener_fini();
+}
+
+/*
+ * Raise the soft open-file limit as far as the hard one allows, and size the
+ * loop for it: tables are mapped lazily, so unused slots cost nothing.
+ */
+static int
+server_setsize(unsigned max_connections)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_connections + SERVER_FDS_RESERVED;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t cur = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max < SERVER_SETSIZE_MAX ? rl.rlim_max :
+		    SERVER_SETSIZE_MAX;
+		if (rl.rlim_cur < cur || setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			rl.rlim_cur = cur;
+	}
+	if (rl.rlim_cur < want)
+		log_warnx("max_connections %u needs %llu open files, the limit "
+		    "is %llu: connections past that are refused",
+		    max_connections, (unsigned long long)want,
+		    (unsigned long long)rl.rlim_cur);
+	return rl.rlim_cur < SERVER_SETSIZE_MAX ? (int)rl.rlim_cur :
+	    SERVER_SETSIZE_MAX;
+}
+
+static void
+server_on_conn_close(void)
+{
+	if (stopping) {
+		if (conn_count() == 0)
+			loop_stop(loop);
+		return;
+	}
+	for (struct listener *l = listeners; l != NULL; l = l->next)
+		if (l->paused)
+			listener_resume(l);
+}
+
+static void
+server_on_shutdown_timeout(struct loop *lp, struct loop_timer *timer)
+{
+	(void)timer;
+	log_info("shutdown timeout: closing %u connections", conn_count());
+	conn_close_all("shutdown timeout");
+	loop_stop(lp);
+}
+
+static const char *
+signal_name(int signo, char *buf, size_t buflen)
+{
+	const char *abbrev = sigabbrev_np(signo);
+
+	snprintf(buf, buflen, "SIG%s", abbrev != NULL ? abbrev : "?");
+	return buf;
+}
+
+static void
+server_stop(int signo)
+{
+	char t[32], name[16];
+
+	signal_name(signo, name, sizeof(name));
+	if (stopping) {
+		log_info("%s again: closing %u connections now", name,
+		    conn_count());
+		conn_close_all("shutdown");
+		loop_stop(loop);
+		return;
+	}
+	stopping = true;
+	listeners_close(&listeners);
+	if (conn_count() == 0) {
+		log_info("%s: shutting down", name);
+		loop_stop(loop);
+		return;
+	}
+	log_info("%s: shutting down, waiting up to %s for %u connections",
+	    name, format_duration(current.shutdown_timeout, t, sizeof(t)),
+	    conn_count());
+	shutdown_timer.fn = server_on_shutdown_timeout;
+	loop_timer_set(loop, &shutdown_timer, current.shutdown_timeout);
+}
+
+static void
+server_keep_string(enum config_key key, char *next, const char *now,
+    size_t size)
+{
+	if (strcmp(next, now) == 0)
+		return;
+	log_warnx("reload: %s changes only on restart", config_key_name(key));
+	snprintf(next, size, "%s", now);
+}
+
+/* Keys that only a restart can change: warn and keep the running value. */
+static void
+server_keep_static(struct config *next)
+{
+	if (next->daemonize != current.daemonize) {
+		log_warnx("reload: daemonize changes only on restart");
+		next->daemonize = current.daemonize;
+	}
+	server_keep_string(KEY_PIDFILE, next->pidfile, current.pidfile,
+	    sizeof(next->pidfile));
+	server_keep_string(KEY_USER, next->user, current.user,
+	    sizeof(next->user));
+	server_keep_string(KEY_GROUP, next->group, current.group,
+	    sizeof(next->group));
+}
+
+static void
+server_reload(void)
+{
+	struct config *next = malloc(sizeof(*next));
+	struct listener *added = NULL, **lp;
+	char err[1024];
+
+	if (next == NULL) {
+		log_warnx("reload failed: out of memory; keeping the running "
+		    "configuration");
+		return;
+	}
+	if (reload_config(next, err, sizeof(err)) == -1 ||
+	    listeners_open_new(next, listeners, &added, err,
+	    sizeof(err)) == -1) {
+		log_warnx("reload failed: %s; keeping the running "
+		    "configuration", err);
+		listeners_close(&added);
+		free(next);
+		return;
+	}
+	if (strcmp(next->log_file, current.log_file) != 0 &&
+	    log_open(next->log_file, err, sizeof(err)) == -1) {
+		log_warnx("reload failed: %s; keeping the running "
+		    "configuration", err);
+		listeners_close(&added);
+		free(next);
+		return;
+	}
+	server_keep_static(next);
+
+	/* Committed: nothing below can fail. */
+	for (lp = &listeners; *lp != NULL;) {
+		struct listener *l = *lp;
+		bool kept = false;
+
+		for (unsigned i = 0; i < next->nlisten && !kept; i++)
+			kept = l->addr.len == next->listen[i].len &&
+			    memcmp(&l->addr.ss, &next->listen[i].ss,
+			    l->addr.len) == 0;
+		if (kept) {
+			lp = &l->next;
+			continue;
+		}
+		log_info("no longer listening on %s", l->name);
+		*lp = l->next;
+		listener_close(l);
+		free(l);
+	}
+	while (added != NULL) {
+		struct listener *l = added;
+
+		added = l->next;
+		if (listener_start(l, loop) == -1) {
+			log_warn("cannot watch %s", l->name);
+			listener_close(l);
+			free(l);
+			continue;
+		}
+		log_info("listening on %s", l->name);
+		l->next = listeners;
+		listeners = l;
+	}
+	log_level = next->log_level;
+	listener_set_limit(next->max_connections);
+	struct conn_config cc = conn_config_of(next);
+	conn_configure(&cc);
+	current = *next;
+	free(next);
+	log_info("configuration reloaded");
+}
+
+static void
+server_on_signal(int signo)
+{
+	char err[512];
+
+	switch (signo) {
+	case SIGTERM:
+	case SIGINT:
+		server_stop(signo);
+		break;
+	case SIGHUP:
+		if (!stopping)
+			server_reload();
+		break;
+	case SIGUSR1:
+		if (log_reopen(err, sizeof(err)) == -1)
+			log_warnx("%s", err);
+		else
+			log_info("log reopened");
+		break;
+	}
+}
+
+int
+server_run(const struct config *c, server_reload_fn *reload,
+    server_ready_fn *ready)
+{
+	struct conn_config cc = conn_config_of(c);
+	const struct conn_stats *cs;
+	int status = 0;
+
+	current = *c;
+	reload_config = reload;
+	loop = loop_create(server_setsize(c->max_connections));
+	if (loop == NULL) {
+		log_error("cannot create the event loop: %s", strerror(errno));
+		server_unlisten();
+		return 1;
+	}
+	if (conn_init(loop, &cc, server_on_conn_close) == -1 ||
+	    signals_start(loop, server_on_signal) == -1) {
+		log_error("cannot start: %s", strerror(errno));
+		status = 1;
+		goto out;
+	}
+	listener_set_limit(c->max_connections);
+	for (struct listener *l = listeners; l != NULL; l = l->next) {
+		if (listener_start(l, loop) == -1) {
+			log_error("cannot watch %s: %s", l->name,
+			    strerror(errno));
+			status = 1;
+			goto out;
+		}
+		log_info("listening on %s", l->name);
+	}
+	if (ready != NULL)
+		ready();
+	if (loop_run(loop) == -1) {
+		log_error("epoll_wait: %s", strerror(errno));
+		status = 1;
+	}
+out:
+	conn_close_all("exit");
+	cs = conn_stats();
+	log_info("exiting: %llu connections served, %llu bytes in, %llu out, "
+	    "%llu refused", (unsigned long long)cs->accepted,
+	    (unsigned long long)cs->bytes_in, (unsigned long long)cs->bytes_out,
+	    (unsigned long long)listener_stats()->refused);
+	server_unlisten();
+	signals_stop(loop);
+	loop_timer_cancel(loop, &shutdown_timer);
+	conn_fini();
+	loop_free(loop);
+	loop = NULL;
+	return status;
+}

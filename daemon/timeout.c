@@ -1,0 +1,57 @@
+/*
+ * timeout.c — the activity-ordered list behind timeout.h. Because every link
+ * on a list shares one timeout, ordering by last activity is ordering by
+ * deadline, and a touch is an unlink plus an append.
+ */
+#include "timeout.h"
+
+#include <stddef.h>
+
+void
+timeout_init(struct timeout_list *list, uint64_t ms)
+{
+	list->head.prev = list->head.next = &list->head;
+	list->ms = ms;
+}
+
+void
+timeout_remove(struct timeout_link *link)
+{
+	if (link->next == NULL)
+		return;
+	link->prev->next = link->next;
+	link->next->prev = link->prev;
+	link->prev = link->next = NULL;
+}
+
+void
+timeout_touch(struct timeout_list *list, struct timeout_link *link,
+    uint64_t now)
+{
+	link->last = now;
+	if (link->next == &list->head)
+		return;		/* already the newest: nothing moves */
+	timeout_remove(link);
+	link->prev = list->head.prev;
+	link->next = &list->head;
+	list->head.prev->next = link;
+	list->head.prev = link;
+}
+
+struct timeout_link *
+timeout_expired(const struct timeout_list *list, uint64_t now)
+{
+	struct timeout_link *oldest = list->head.next;
+
+	if (list->ms == 0 || oldest == &list->head)
+		return NULL;
+	return oldest->last + list->ms <= now ? oldest : NULL;
+}
+
+uint64_t
+timeout_next(const struct timeout_list *list)
+{
+	if (list->ms == 0 || list->head.next == &list->head)
+		return UINT64_MAX;
+	return list->head.next->last + list->ms;
+}

@@ -1,0 +1,691 @@
+/*
+ * harness.c — the integration tests' toolkit; see harness.h.
+ */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_MAX (4 << 20)
+
+static char log_buf[LOG_MAX + 1];
+static char line_buf[4096];
+
+const char *
+upcased_path(void)
+{
+	const char *p = getenv("UPCASED");
+
+	return p != NULL ? p : "bin/upcased";
+}
+
+const char *
+upcase_path(void)
+{
+	const char *p = getenv("UPCASE");
+
+	return p != NULL ? p : "bin/upcase";
+}
+
+long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+daemon_spawn(struct daemon *d, const char *const *args)
+{
+	const char *argv[64];
+	int n = 0, fd;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "/tmp/upcased-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
+	snprintf(d->log_path, sizeof(d->log_path), "%s/stderr", d->dir);
+	fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0, "open %s: %s", d->log_path, strerror(errno));
+	d->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	cr_assert_geq(d->inotify_fd, 0, "inotify: %s", strerror(errno));
+	cr_assert_geq(inotify_add_watch(d->inotify_fd, d->log_path,
+	    IN_MODIFY), 0);
+
+	argv[n++] = upcased_path();
+	for (; *args != NULL && n < 63; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+
+	d->pid = fork();
+	cr_assert_geq(d->pid, 0, "fork: %s", strerror(errno));
+	if (d->pid == 0) {
+		/* The daemon must not outlive a failed test. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execv(argv[0], (char *const *)argv);
+		dprintf(fd, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+}
+
+void
+parse_listen_line(const char *line, char *addr, size_t addrlen,
+    struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	const char *p = strstr(line, "listening on ");
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	char host[64];
+	unsigned port;
+
+	cr_assert_not_null(p, "no address in: %s", line);
+	p += strlen("listening on ");
+	snprintf(addr, addrlen, "%s", p);
+	addr[strcspn(addr, "\n")] = '\0';
+	cr_assert_eq(sscanf(addr, "%63[0-9.]:%u", host, &port), 2,
+	    "not an IPv4 address: %s", addr);
+	memset(ss, 0, sizeof(*ss));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	cr_assert_eq(inet_pton(AF_INET, host, &sin->sin_addr), 1);
+	*sslen = sizeof(*sin);
+}
+
+void
+daemon_start(struct daemon *d, ...)
+{
+	const char *args[64] = { "-f", "-c", "/dev/null", "-o",
+	    "listen=127.0.0.1:0" };
+	const char *line;
+	int n = 5;
+	va_list ap;
+
+	va_start(ap, d);
+	while ((args[n] = va_arg(ap, const char *)) != NULL && n < 62)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	daemon_spawn(d, args);
+	line = daemon_wait_log(d, "listening on ", DEADLINE_MS);
+	cr_assert_not_null(line, "daemon did not start:\n%s", daemon_log(d));
+	parse_listen_line(line, d->addr, sizeof(d->addr), &d->ss, &d->sslen);
+}
+
+/* Read the log file into log_buf; returns its length. */
+static size_t
+log_load(struct daemon *d)
+{
+	int fd = open(d->log_path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	ssize_t r;
+
+	if (fd == -1)
+		return 0;
+	while (n < LOG_MAX && (r = read(fd, log_buf + n, LOG_MAX - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	log_buf[n] = '\0';
+	return n;
+}
+
+const char *
+daemon_log(struct daemon *d)
+{
+	log_load(d);
+	return log_buf;
+}
+
+int
+daemon_count_log(struct daemon *d, const char *needle)
+{
+	const char *p = log_buf;
+	int count = 0;
+
+	log_load(d);
+	while ((p = strstr(p, needle)) != NULL) {
+		count++;
+		p += strlen(needle);
+	}
+	return count;
+}
+
+/* Find needle in a complete line at or after d->log_seen. */
+static const char *
+log_find(struct daemon *d, const char *needle)
+{
+	size_t len = log_load(d);
+	const char *p, *start, *end;
+
+	if (d->log_seen > len)
+		return NULL;
+	p = strstr(log_buf + d->log_seen, needle);
+	if (p == NULL)
+		return NULL;
+	end = strchr(p, '\n');
+	if (end == NULL)
+		return NULL;	/* the line is still being written */
+	for (start = p; start > log_buf && start[-1] != '\n'; start--)
+		;
+	snprintf(line_buf, sizeof(line_buf), "%.*s", (int)(end - start),
+	    start);
+	d->log_seen = (size_t)(end + 1 - log_buf);
+	return line_buf;
+}
+
+const char *
+daemon_wait_log(struct daemon *d, const char *needle, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	char events[4096];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = d->inotify_fd, .events = POLLIN };
+		const char *line = log_find(d, needle);
+		long long left = deadline - now_ms();
+
+		if (line != NULL)
+			return line;
+		if (left <= 0)
+			return NULL;
+		/* A daemon that died will write nothing more: the bounded
+		 * wait below still ends it, and callers see the log. */
+		if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) > 0)
+			while (read(d->inotify_fd, events, sizeof(events)) > 0)
+				;
+	}
+}
+
+bool
+process_alive(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+int
+daemon_signal_wait(struct daemon *d, int sig, int timeout_ms)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	int status;
+
+	cr_assert_geq(pidfd, 0, "pidfd_open: %s", strerror(errno));
+	if (sig != 0)
+		kill(d->pid, sig);
+	/* A pidfd turns readable when the process exits. */
+	if (poll(&pfd, 1, timeout_ms) != 1) {
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		close(pidfd);
+		return -1;
+	}
+	close(pidfd);
+	return waitpid(d->pid, &status, 0) == d->pid ? status : -1;
+}
+
+static void
+remove_dir(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX];
+
+	if (dp == NULL)
+		return;
+	while ((e = readdir(dp)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+	rmdir(dir);
+}
+
+void
+daemon_stop(struct daemon *d)
+{
+	int status = daemon_signal_wait(d, SIGTERM, DEADLINE_MS);
+
+	cr_assert(status != -1 && WIFEXITED(status),
+	    "daemon did not exit on SIGTERM:\n%s", daemon_log(d));
+	cr_assert_eq(WEXITSTATUS(status), 0, "exit status %d:\n%s",
+	    WEXITSTATUS(status), daemon_log(d));
+	close(d->inotify_fd);
+	remove_dir(d->dir);
+}
+
+int
+connect_to(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+	cr_assert_eq(connect(fd, (const struct sockaddr *)ss, len), 0,
+	    "connect: %s", strerror(errno));
+	return fd;
+}
+
+int
+daemon_connect(const struct daemon *d)
+{
+	return connect_to(&d->ss, d->sslen);
+}
+
+static int
+wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	long long left = deadline - now_ms();
+	int rc;
+
+	if (left <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	rc = poll(&pfd, 1, (int)left);
+	if (rc == 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+ssize_t
+exchange(int fd, const void *out, size_t len, void *in, size_t cap,
+    size_t chunk, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	size_t sent = 0, got = 0;
+	bool eof = false, shut = false;
+	int flags = fcntl(fd, F_GETFL);
+
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	while (!eof) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+		ssize_t n;
+
+		if (!shut && sent == len) {
+			shutdown(fd, SHUT_WR);
+			shut = true;
+		}
+		if (!shut)
+			pfd.events |= POLLOUT;
+		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (got == cap) {
+				errno = ENOBUFS;
+				return -1;
+			}
+			n = recv(fd, (char *)in + got, cap - got, 0);
+			if (n == 0)
+				eof = true;
+			else if (n > 0)
+				got += (size_t)n;
+			else if (errno != EAGAIN && errno != EINTR)
+				return -1;
+		}
+		if (!shut && (pfd.revents & POLLOUT)) {
+			size_t want = len - sent < chunk ? len - sent : chunk;
+
+			n = send(fd, (const char *)out + sent, want,
+			    MSG_NOSIGNAL);
+			if (n > 0)
+				sent += (size_t)n;
+			else if (n < 0 && errno != EAGAIN && errno != EINTR)
+				return -1;
+		}
+	}
+	fcntl(fd, F_SETFL, flags);
+	return (ssize_t)got;
+}
+
+/* Send what fd takes now; stop at EAGAIN. */
+static size_t
+pump(int fd, const unsigned char *pattern, size_t len, size_t sent)
+{
+	ssize_t n;
+
+	while ((n = send(fd, pattern + sent % len, len - sent % len,
+	    MSG_NOSIGNAL)) > 0)
+		sent += (size_t)n;
+	cr_assert(n == -1 && errno == EAGAIN, "send: %s", strerror(errno));
+	return sent;
+}
+
+size_t
+pump_until_log(struct daemon *d, int fd, const unsigned char *pattern,
+    size_t len, size_t sent, const char *needle)
+{
+	long long deadline = now_ms() + DEADLINE_MS;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLOUT },
+		    { .fd = d->inotify_fd, .events = POLLIN } };
+		char events[4096];
+
+		sent = pump(fd, pattern, len, sent);
+		if (daemon_wait_log(d, needle, 0) != NULL)
+			return pump(fd, pattern, len, sent);
+		cr_assert_lt(now_ms(), deadline, "no '%s' after %zu bytes:\n%s",
+		    needle, sent, daemon_log(d));
+		poll(p, 2, 1000);
+		if (p[1].revents & POLLIN)
+			while (read(d->inotify_fd, events, sizeof(events)) > 0)
+				;
+	}
+}
+
+ssize_t
+read_all(int fd, void *in, size_t cap, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	size_t got = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (wait_fd(fd, POLLIN, deadline) == -1)
+			return -1;
+		if (got == cap) {
+			char extra;
+
+			n = recv(fd, &extra, 1, MSG_DONTWAIT);
+			if (n == 0)
+				return (ssize_t)got;
+			errno = ENOBUFS;
+			return -1;
+		}
+		n = recv(fd, (char *)in + got, cap - got, MSG_DONTWAIT);
+		if (n == 0)
+			return (ssize_t)got;
+		if (n > 0)
+			got += (size_t)n;
+		else if (errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+}
+
+int
+write_all(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	size_t sent = 0;
+
+	while (sent < len) {
+		ssize_t n;
+
+		if (wait_fd(fd, POLLOUT, deadline) == -1)
+			return -1;
+		n = send(fd, (const char *)buf + sent, len - sent,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			sent += (size_t)n;
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+void
+reference_upper(unsigned char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] >= 'a' && buf[i] <= 'z')
+			buf[i] = (unsigned char)(buf[i] - 'a' + 'A');
+}
+
+void
+fill_pattern(unsigned char *buf, size_t len, unsigned seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (unsigned char)(x >> 16);
+	}
+}
+
+int
+fd_count(pid_t pid)
+{
+	char path[64];
+	DIR *dp;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dp = opendir(path);
+	if (dp == NULL)
+		return -1;
+	while ((e = readdir(dp)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(dp);
+	return n;
+}
+
+long
+rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	FILE *f;
+	long kib = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+void
+raise_fd_limit(unsigned n)
+{
+	struct rlimit rl;
+
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur >= n)
+		return;
+	cr_assert_geq(rl.rlim_max, n, "the hard open-file limit %llu is "
+	    "below the %u this test needs", (unsigned long long)rl.rlim_max,
+	    n);
+	rl.rlim_cur = n;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+struct load_conn {
+	int fd;
+	size_t sent, got;
+	bool shut, done;
+};
+
+static void
+load_fail(unsigned *failed, unsigned k, const char *what)
+{
+	if ((*failed)++ == 0)
+		fprintf(stderr, "connection %u: %s\n", k, what);
+}
+
+unsigned
+load_run(const struct sockaddr_storage *ss, socklen_t sslen, unsigned n,
+    size_t size, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	unsigned char *pattern = malloc(size + n), *expect = malloc(size + n);
+	unsigned char *buf = malloc(65536);
+	struct load_conn *c = calloc(n, sizeof(*c));
+	struct epoll_event ev, events[256];
+	unsigned failed = 0, open_left = n;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	cr_assert(pattern && expect && buf && c && ep >= 0);
+	fill_pattern(pattern, size + n, 11);
+	memcpy(expect, pattern, size + n);
+	reference_upper(expect, size + n);
+	raise_fd_limit(n + 64);
+
+	for (unsigned k = 0; k < n; k++) {
+		c[k].fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		cr_assert_geq(c[k].fd, 0, "socket: %s", strerror(errno));
+		if (connect(c[k].fd, (const struct sockaddr *)ss, sslen) == -1
+		    && errno != EINPROGRESS)
+			cr_assert_fail("connect: %s", strerror(errno));
+		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+		ev.data.u32 = k;
+		cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_ADD, c[k].fd, &ev), 0);
+	}
+	while (open_left > 0) {
+		long long left = deadline - now_ms();
+		int m;
+
+		if (left <= 0) {
+			load_fail(&failed, 0, "deadline passed");
+			failed += open_left - 1;
+			break;
+		}
+		m = epoll_wait(ep, events, 256, (int)left);
+		for (int i = 0; i < m; i++) {
+			unsigned k = events[i].data.u32;
+			struct load_conn *lc = &c[k];
+			ssize_t r;
+
+			if (lc->done)
+				continue;
+			if (!lc->shut && (events[i].events & EPOLLOUT)) {
+				r = send(lc->fd, pattern + k + lc->sent,
+				    size - lc->sent, MSG_NOSIGNAL);
+				if (r > 0)
+					lc->sent += (size_t)r;
+				if (lc->sent == size) {
+					shutdown(lc->fd, SHUT_WR);
+					lc->shut = true;
+					/* A shut socket polls writable for
+					 * ever: stop asking. */
+					ev.events = EPOLLIN | EPOLLRDHUP;
+					ev.data.u32 = k;
+					epoll_ctl(ep, EPOLL_CTL_MOD, lc->fd,
+					    &ev);
+				}
+			}
+			while ((r = recv(lc->fd, buf, 65536, 0)) > 0) {
+				if (lc->got + (size_t)r > size ||
+				    memcmp(buf, expect + k + lc->got,
+				    (size_t)r) != 0) {
+					load_fail(&failed, k, "wrong bytes");
+					r = -2;
+					break;
+				}
+				lc->got += (size_t)r;
+			}
+			if (r == 0 && lc->got != size)
+				load_fail(&failed, k, "short echo");
+			else if (r == -1 && errno != EAGAIN)
+				load_fail(&failed, k, strerror(errno));
+			if (r == 0 || r == -2 || (r == -1 && errno != EAGAIN)) {
+				lc->done = true;
+				open_left--;
+				close(lc->fd);
+			}
+		}
+	}
+	for (unsigned k = 0; k < n; k++)
+		if (!c[k].done)
+			close(c[k].fd);
+	close(ep);
+	free(pattern);
+	free(expect);
+	free(buf);
+	free(c);
+	return failed;
+}
+
+int
+run_command(const char *const *argv, char *out, size_t cap, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	int pipefd[2], status, pidfd;
+	size_t len = 0;
+	pid_t pid;
+
+	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(null, STDIN_FILENO);
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		long long left = deadline - now_ms();
+		char sink[4096];
+		ssize_t r;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			cr_assert_fail("%s did not finish:\n%.*s", argv[0],
+			    (int)len, out);
+		}
+		if (len + 1 < cap)
+			r = read(pipefd[0], out + len, cap - 1 - len);
+		else
+			r = read(pipefd[0], sink, sizeof(sink));
+		if (r <= 0)
+			break;
+		if (len + 1 < cap)
+			len += (size_t)r;
+	}
+	out[len] = '\0';
+	close(pipefd[0]);
+	/* Output closed: the process is exiting (or left it to a child). */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd >= 0) {
+		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+		long long left = deadline - now_ms();
+
+		if (poll(&pfd, 1, left > 0 ? (int)left : 0) != 1)
+			kill(pid, SIGKILL);
+		close(pidfd);
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}

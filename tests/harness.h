@@ -1,0 +1,134 @@
+/*
+ * harness.h — what the integration tests share: start the real bin/upcased,
+ * wait for lines in its log, connect, exchange bytes with deadlines, and
+ * read the daemon's fd count and memory from /proc. Every wait is for an
+ * event (a log line, a readable socket, a process exit) with a generous
+ * deadline, never a fixed sleep.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#define DEADLINE_MS 60000	/* generous: a loaded 2-core machine */
+
+struct daemon {
+	pid_t pid;
+	char dir[64];			/* private temporary directory */
+	char log_path[96];		/* the daemon's stderr */
+	int inotify_fd;			/* wakes a wait on log writes */
+	size_t log_seen;		/* log bytes consumed by waits */
+	char addr[128];			/* "127.0.0.1:PORT" it listens on */
+	struct sockaddr_storage ss;	/* the same, for connect */
+	socklen_t sslen;
+};
+
+/* Path of the binary under test: $UPCASED, or bin/upcased. */
+const char *upcased_path(void);
+const char *upcase_path(void);
+
+/*
+ * Start upcased -f -c /dev/null -o listen=127.0.0.1:0 followed by the NULL
+ * terminated extra arguments, and wait for "listening on". The daemon dies
+ * with the test process.
+ */
+void daemon_start(struct daemon *d, ...);
+
+/* Start with exactly these arguments (after argv[0]); wait for nothing. */
+void daemon_spawn(struct daemon *d, const char *const *args);
+
+/*
+ * Wait until a log line after the last match contains needle; return a
+ * copy of that line (static buffer), or NULL at the deadline.
+ */
+const char *daemon_wait_log(struct daemon *d, const char *needle,
+    int timeout_ms);
+
+/* Count log lines containing needle (the whole log). */
+int daemon_count_log(struct daemon *d, const char *needle);
+
+/* The whole log so far (static buffer), for messages. */
+const char *daemon_log(struct daemon *d);
+
+/* Send sig and wait for the exit. Returns the wait status, or -1 at the
+ * deadline (the daemon is then killed). */
+int daemon_signal_wait(struct daemon *d, int sig, int timeout_ms);
+
+/* SIGTERM, wait, check a clean exit; remove the directory. */
+void daemon_stop(struct daemon *d);
+
+/* Is the process still there? */
+bool process_alive(pid_t pid);
+
+/* Blocking TCP connection to the daemon. */
+int daemon_connect(const struct daemon *d);
+int connect_to(const struct sockaddr_storage *ss, socklen_t len);
+
+/* Parse "HOST:PORT" from a "listening on" line into ss. */
+void parse_listen_line(const char *line, char *addr, size_t addrlen,
+    struct sockaddr_storage *ss, socklen_t *sslen);
+
+/*
+ * Send out (len bytes, at most chunk per send) and read everything back at
+ * the same time, half-closing after the last byte, until EOF. Returns the
+ * bytes received into in (up to cap), or -1 with errno (ETIMEDOUT at the
+ * deadline, ENOBUFS past cap).
+ */
+ssize_t exchange(int fd, const void *out, size_t len, void *in, size_t cap,
+    size_t chunk, int timeout_ms);
+
+/*
+ * On non-blocking fd, send the bytes of pattern over and over (len of them,
+ * starting at offset sent % len) until the daemon logs a line containing
+ * needle; then fill what the socket still takes. The socket and the log are
+ * waited on together, so a full socket never blocks it. Returns the new
+ * total of bytes sent.
+ */
+size_t pump_until_log(struct daemon *d, int fd, const unsigned char *pattern,
+    size_t len, size_t sent, const char *needle);
+
+/* Read until EOF into in (up to cap). -1 with errno on error or deadline. */
+ssize_t read_all(int fd, void *in, size_t cap, int timeout_ms);
+
+/* Write all of buf, waiting for room. -1 with errno on error or deadline. */
+int write_all(int fd, const void *buf, size_t len, int timeout_ms);
+
+/* The protocol's transform, written independently of common/upper.c. */
+void reference_upper(unsigned char *buf, size_t len);
+
+/* Deterministic bytes covering every value. */
+void fill_pattern(unsigned char *buf, size_t len, unsigned seed);
+
+/* Open descriptors of pid, from /proc. */
+int fd_count(pid_t pid);
+
+/* Resident memory of pid in KiB, from /proc. */
+long rss_kib(pid_t pid);
+
+/* Raise this process's open-file limit to at least n (or fail the test). */
+void raise_fd_limit(unsigned n);
+
+/*
+ * Open n connections at once to ss, each sending size bytes of its own
+ * pattern (at most chunk per send) and half-closing, while reading the echo
+ * and checking every byte. Returns how many connections failed; details of
+ * the first failure go to stderr.
+ */
+unsigned load_run(const struct sockaddr_storage *ss, socklen_t sslen,
+    unsigned n, size_t size, int timeout_ms);
+
+/*
+ * Run argv[0] with argv, stdin from /dev/null, stdout and stderr captured
+ * together in out (NUL-terminated, truncated to cap - 1). Returns the wait
+ * status; fails the test at the deadline.
+ */
+int run_command(const char *const *argv, char *out, size_t cap,
+    int timeout_ms);
+
+/* Monotonic milliseconds. */
+long long now_ms(void);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * test_reset.c — peers that vanish: resets in the middle of a flush free
+ * their connections, never the daemon (no SIGPIPE death, no fd leak).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+TestSuite(reset, .timeout = 120);
+
+Test(reset, twenty_clients_reset_mid_flush)
+{
+	enum { CLIENTS = 20, LEN = 256 * 1024 };
+	unsigned char *src = malloc(LEN);
+	struct linger hard = { .l_onoff = 1, .l_linger = 0 };
+	struct daemon d;
+	int fds[CLIENTS], baseline, fd;
+	char got[16];
+
+	cr_assert_not_null(src);
+	fill_pattern(src, LEN, 6);
+	daemon_start(&d, "-o", "log_level=debug", "-o", "backlog_high=64k",
+	    "-o", "backlog_low=16k", NULL);
+	baseline = fd_count(d.pid);
+
+	/* Each sends and reads nothing until the daemon owes it bytes it
+	 * cannot flush: a backlog, and a pause. */
+	for (int i = 0; i < CLIENTS; i++) {
+		fds[i] = daemon_connect(&d);
+		fcntl(fds[i], F_SETFL, O_NONBLOCK);
+		pump_until_log(&d, fds[i], src, LEN, 0, "reading paused");
+	}
+	/* Then each resets: close with a zero linger sends RST. */
+	for (int i = 0; i < CLIENTS; i++) {
+		setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+		close(fds[i]);
+	}
+	/* Reset by peer, or a broken pipe if a write saw it first. */
+	for (int i = 0; i < CLIENTS; i++)
+		cr_assert_not_null(daemon_wait_log(&d, "close fd",
+		    DEADLINE_MS), "only %d closes seen:\n%s", i,
+		    daemon_log(&d));
+	cr_assert_eq(daemon_count_log(&d, "Connection reset by peer") +
+	    daemon_count_log(&d, "Broken pipe"), CLIENTS, "%s",
+	    daemon_log(&d));
+
+	cr_assert(process_alive(d.pid));
+	cr_assert_eq(fd_count(d.pid), baseline, "fds: %d, were %d",
+	    fd_count(d.pid), baseline);
+	fd = daemon_connect(&d);
+	cr_assert_eq(exchange(fd, "still here", 10, got, sizeof(got), 10,
+	    DEADLINE_MS), 10);
+	cr_assert_eq(memcmp(got, "STILL HERE", 10), 0);
+	close(fd);
+	daemon_stop(&d);
+	free(src);
+}
