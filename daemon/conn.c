@@ -59,7 +59,8 @@ struct conn {
 	uint8_t read_paused;		/* PAUSE_* bits; 0: may read */
 	bool readable;			/* kernel may hold unread bytes */
 	bool writable;			/* socket may take more bytes */
-	bool rdhup;			/* peer's FIN seen: read on to EOF */
+	bool rdhup;			/* peer's FIN seen: read on to EOF,
+					 * drain_timeout applies */
 };
 
 static inline struct conn *
@@ -146,12 +147,16 @@ conn_timer_update(void)
 	loop_timer_set(conn_loop, &timeout_timer, when > now ? when - now : 0);
 }
 
-/* Record progress: the connection's deadline starts again from now. */
+/*
+ * Record progress: the connection's deadline starts again from now. Once the
+ * peer has half-closed (its FIN seen, or read) only the drain timeout
+ * applies, even while bytes before the FIN still wait to be read.
+ */
 static void
 conn_touch(struct conn *c)
 {
-	struct timeout_list *list =
-	    c->state == CONN_OPEN ? &idle_list : &drain_list;
+	struct timeout_list *list = c->rdhup || c->state == CONN_DRAINING ?
+	    &drain_list : &idle_list;
 	bool was_first = list->head.next == &list->head;
 
 	timeout_touch(list, &c->timeout, loop_now(conn_loop));
@@ -175,9 +180,6 @@ conn_configure(const struct conn_config *cfg)
 static void
 conn_close(struct conn *c, const char *reason)
 {
-	log_debug("close fd %d: %s, %llu bytes in, %llu bytes out", c->fd,
-	    reason, (unsigned long long)c->bytes_in,
-	    (unsigned long long)c->bytes_out);
 	loop_del(conn_loop, c->fd);
 	close(c->fd);
 	timeout_remove(&c->timeout);
@@ -185,6 +187,10 @@ conn_close(struct conn *c, const char *reason)
 	c->state = CONN_FREE;
 	open_count--;
 	stats.closed++;
+	/* Logged once done, so that the line is a fact for whoever reads it. */
+	log_debug("close fd %d: %s, %llu bytes in, %llu bytes out", c->fd,
+	    reason, (unsigned long long)c->bytes_in,
+	    (unsigned long long)c->bytes_out);
 	if (conn_on_close != NULL)
 		conn_on_close();
 }
@@ -344,9 +350,11 @@ conn_eof(struct conn *c)
 	    (unsigned long long)c->bytes_in, backlog_len(&c->out));
 	c->readable = false;
 	conn_pause(c, PAUSE_EOF);
-	timeout_remove(&c->timeout);
 	c->state = CONN_DRAINING;
-	conn_touch(c);
+	if (!c->rdhup) {
+		timeout_remove(&c->timeout);	/* to the drain list */
+		conn_touch(c);
+	}
 }
 
 /*
@@ -433,8 +441,11 @@ conn_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 	 * report it. */
 	if (events & (EPOLLERR | EPOLLHUP))
 		events |= EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-	if (events & EPOLLRDHUP)
+	if ((events & EPOLLRDHUP) && !c->rdhup) {
 		c->rdhup = true;
+		timeout_remove(&c->timeout);	/* to the drain list */
+		conn_touch(c);
+	}
 	if (events & (EPOLLIN | EPOLLRDHUP))
 		c->readable = true;
 	if (events & EPOLLOUT)
