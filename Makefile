@@ -9,7 +9,9 @@
 
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
 SYSCONFDIR ?= $(PREFIX)/etc
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 DESTDIR  ?=
 
 CC       ?= cc
@@ -43,14 +45,16 @@ BIN      := bin
 endif
 
 COMMON_SRC := common/addr.c common/backlog.c common/parse.c common/upper.c
-DAEMON_SRC := daemon/config.c daemon/conn.c daemon/listener.c daemon/log.c \
-              daemon/loop.c daemon/server.c daemon/signals.c daemon/timeout.c
+DAEMON_SRC := daemon/config.c daemon/conn.c daemon/detach.c \
+              daemon/listener.c daemon/log.c daemon/loop.c daemon/notify.c \
+              daemon/pidfile.c daemon/privs.c daemon/server.c \
+              daemon/signals.c daemon/timeout.c
 DAEMON_MAIN := daemon/main.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all run test check bench install clean deps
+.PHONY: all run test check install clean deps
 all: $(BIN)/upcased
 
 $(BIN)/upcased: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
@@ -67,8 +71,18 @@ $(BUILD)/%.o: %.c
 run: bin/upcased
 	./bin/upcased -f -c conf/upcased.conf
 
+# The configuration is installed only where none exists: never over an
+# operator's edits.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BIN)/upcased $(DESTDIR)$(BINDIR)/upcased
+	[ -e $(DESTDIR)$(SYSCONFDIR)/upcased.conf ] || \
+	    install -m 644 conf/upcased.conf $(DESTDIR)$(SYSCONFDIR)/upcased.conf
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    conf/upcased.service > $(DESTDIR)$(UNITDIR)/upcased.service
+
 clean:
-	rm -rf $(BUILD) bin
+	rm -rf build bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

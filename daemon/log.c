@@ -23,6 +23,7 @@ enum log_level log_level = LOG_LEVEL_INFO;
 static enum log_target log_target = TARGET_STDERR;
 static int log_fd = STDERR_FILENO;
 static char log_path[4096];
+static bool echo_errors;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const int syslog_priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
@@ -112,6 +113,12 @@ log_to_stderr(void)
 }
 
 void
+log_echo_errors(bool on)
+{
+	echo_errors = on;
+}
+
+void
 log_close(void)
 {
 	if (log_target == TARGET_FILE)
@@ -128,9 +135,18 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 	char line[LOG_LINE_MAX];
 	size_t n = 0, room = sizeof(line) - 1;	/* keep one byte for '\n' */
 	int rc;
+	va_list copy;
 
 	if (level > log_level)
 		return;
+	if (level == LOG_LEVEL_ERROR && echo_errors &&
+	    log_target != TARGET_STDERR) {
+		va_copy(copy, ap);
+		fprintf(stderr, "upcased: ");
+		vfprintf(stderr, fmt, copy);
+		fprintf(stderr, "\n");
+		va_end(copy);
+	}
 	if (log_target != TARGET_SYSLOG) {
 		struct timespec ts;
 		struct tm tm;

@@ -35,6 +35,12 @@ int log_reopen(char *err, size_t errlen);
 /* True when lines go to stderr (as opposed to a file or syslog). */
 bool log_to_stderr(void);
 
+/*
+ * While on, error lines also go to stderr (as "upcased: ...") when the log
+ * is elsewhere: start-up failures reach the person who ran the command.
+ */
+void log_echo_errors(bool on);
+
 void log_close(void);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,8 +1,10 @@
 /*
  * main.c — upcased's start-up: options, configuration, the checks of -t and
- * -T, binding, and handing over to the server. Every start-up failure is one
- * line on stderr and an exit status: 2 for a usage error, 1 for anything else.
+ * -T, the pidfile, binding, detaching and the privilege drop, then the
+ * server. Every start-up failure is one line on stderr and an exit status:
+ * 2 for a usage error, 1 for anything else.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,7 +13,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "detach.h"
 #include "log.h"
+#include "notify.h"
+#include "pidfile.h"
+#include "privs.h"
 #include "server.h"
 #include "signals.h"
 
@@ -49,6 +55,7 @@ static bool config_path_given;
 static const char *options[OPTIONS_MAX];	/* -o arguments, in order */
 static int noptions;
 static struct config config;
+static bool detached;		/* in the background since detach_start */
 
 static void usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
@@ -103,6 +110,80 @@ config_test(const struct config *c)
 	server_unlisten();
 	printf("configuration ok\n");
 	return 0;
+}
+
+/* The daemon serves: release whoever waits for that. */
+static void
+ready(void)
+{
+	char err[256];
+
+	/* Detached, stderr is about to be /dev/null: log to syslog. */
+	if (detached && log_to_stderr() &&
+	    log_open("syslog", err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+	log_echo_errors(false);
+	detach_ready();
+	notify_ready();
+}
+
+/* A start-up failure: "upcased: ..." on the terminal (and the log, when
+ * that is elsewhere), exit 1. */
+static int
+startup_fail(const char *err)
+{
+	if (log_to_stderr())
+		fprintf(stderr, "upcased: %s\n", err);
+	else
+		log_error("%s", err);
+	pidfile_remove();
+	return 1;
+}
+
+/*
+ * Lock the pidfile, bind, detach, write the pid, give up root, serve. The
+ * order matters: a second instance is refused before it touches the
+ * listeners, binding and the pidfile may need root, and every failure up to
+ * ready() reaches the terminal while the starter still waits.
+ */
+static int
+start(const struct config *c, bool foreground)
+{
+	char err[1024];
+	int rc;
+
+	/* A detached daemon must not keep its starter's pipes open: whoever
+	 * reads them would wait for an EOF that never comes. */
+	if (c->daemonize && !foreground)
+		close_range(STDERR_FILENO + 1, ~0u, 0);
+	log_level = c->log_level;
+	log_echo_errors(true);
+	if (log_open(c->log_file, err, sizeof(err)) == -1)
+		return startup_fail(err);
+	if (c->pidfile[0] != '\0' &&
+	    pidfile_lock(c->pidfile, err, sizeof(err)) == -1)
+		return startup_fail(err);
+	if (server_listen(c, err, sizeof(err)) == -1)
+		return startup_fail(err);
+	if (c->daemonize && !foreground) {
+		if (detach_start(err, sizeof(err)) == -1) {
+			server_unlisten();
+			return startup_fail(err);
+		}
+		detached = true;
+	}
+	if (pidfile_write(getpid(), err, sizeof(err)) == -1 ||
+	    (c->user[0] != '\0' &&
+	    privs_drop(c->user, c->group, err, sizeof(err)) == -1)) {
+		server_unlisten();
+		return startup_fail(err);
+	}
+	if (c->user[0] == '\0' && geteuid() == 0)
+		log_warnx("running as root: set user to give up privileges "
+		    "after binding");
+	rc = server_run(c, config_reload, ready);
+	pidfile_remove();
+	return rc;
 }
 
 int
@@ -167,24 +248,12 @@ main(int argc, char **argv)
 	}
 	if (test)
 		return config_test(c);
-	(void)foreground;
-
+	/* Before anything can be interrupted: signals wait for the loop. */
 	if (signals_block() == -1) {
-		perror("upcased: signals");
+		fprintf(stderr, "upcased: signals: %s\n", strerror(errno));
 		return 1;
 	}
-	log_level = c->log_level;
-	if (log_open(c->log_file, err, sizeof(err)) == -1) {
-		fprintf(stderr, "upcased: %s\n", err);
-		return 1;
-	}
-	if (server_listen(c, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		if (!log_to_stderr())
-			fprintf(stderr, "upcased: %s\n", err);
-		return 1;
-	}
-	rc = server_run(c, config_reload, NULL);
+	rc = start(c, foreground);
 	log_close();
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include "listener.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "parse.h"
 #include "signals.h"
 
@@ -185,6 +186,7 @@ server_stop(int signo)
 		return;
 	}
 	stopping = true;
+	notify_stopping();
 	listeners_close(&listeners);
 	if (conn_count() == 0) {
 		log_info("%s: shutting down", name);
@@ -236,6 +238,7 @@ server_reload(void)
 		    "configuration");
 		return;
 	}
+	log_info("SIGHUP: reloading the configuration");
 	if (reload_config(next, err, sizeof(err)) == -1 ||
 	    listeners_open_new(next, listeners, &added, err,
 	    sizeof(err)) == -1) {
@@ -307,8 +310,11 @@ server_on_signal(int signo)
 		server_stop(signo);
 		break;
 	case SIGHUP:
-		if (!stopping)
-			server_reload();
+		if (stopping)
+			break;
+		notify_reloading();
+		server_reload();
+		notify_ready();
 		break;
 	case SIGUSR1:
 		if (log_reopen(err, sizeof(err)) == -1)
