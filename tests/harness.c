@@ -29,6 +29,7 @@
 #define LOG_MAX (4 << 20)
 
 static char log_buf[LOG_MAX + 1];
+static void remove_dir(const char *dir);
 static char line_buf[4096];
 
 const char *
@@ -57,22 +58,54 @@ now_ms(void)
 }
 
 void
+daemon_init(struct daemon *d)
+{
+	int fd;
+
+	if (d->dir[0] != '\0')
+		return;
+	memset(d, 0, sizeof(*d));
+	d->pid = -1;
+	snprintf(d->dir, sizeof(d->dir), "/tmp/upcased-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
+	snprintf(d->log_path, sizeof(d->log_path), "%s/stderr", d->dir);
+	fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0, "open %s: %s", d->log_path, strerror(errno));
+	close(fd);
+	d->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	cr_assert_geq(d->inotify_fd, 0, "inotify: %s", strerror(errno));
+	cr_assert_geq(inotify_add_watch(d->inotify_fd, d->log_path,
+	    IN_MODIFY), 0);
+}
+
+const char *
+daemon_file(const struct daemon *d, const char *name)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", d->dir, name);
+	return path;
+}
+
+void
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+void
 daemon_spawn(struct daemon *d, const char *const *args)
 {
 	const char *argv[64];
 	int n = 0, fd;
 
-	memset(d, 0, sizeof(*d));
-	snprintf(d->dir, sizeof(d->dir), "/tmp/upcased-test-XXXXXX");
-	cr_assert_not_null(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
-	snprintf(d->log_path, sizeof(d->log_path), "%s/stderr", d->dir);
-	fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	daemon_init(d);
+	fd = open(d->log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	cr_assert_geq(fd, 0, "open %s: %s", d->log_path, strerror(errno));
-	d->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	cr_assert_geq(d->inotify_fd, 0, "inotify: %s", strerror(errno));
-	cr_assert_geq(inotify_add_watch(d->inotify_fd, d->log_path,
-	    IN_MODIFY), 0);
-
 	argv[n++] = upcased_path();
 	for (; *args != NULL && n < 63; args++)
 		argv[n++] = *args;
@@ -81,8 +114,11 @@ daemon_spawn(struct daemon *d, const char *const *args)
 	d->pid = fork();
 	cr_assert_geq(d->pid, 0, "fork: %s", strerror(errno));
 	if (d->pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
 		/* The daemon must not outlive a failed test. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(null, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 		execv(argv[0], (char *const *)argv);
@@ -90,6 +126,35 @@ daemon_spawn(struct daemon *d, const char *const *args)
 		_exit(127);
 	}
 	close(fd);
+}
+
+void
+daemon_adopt(struct daemon *d, const char *pidfile)
+{
+	char text[32] = "";
+	int fd = open(pidfile, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	cr_assert_geq(fd, 0, "open %s: %s", pidfile, strerror(errno));
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	cr_assert_gt(n, 0, "empty pidfile %s", pidfile);
+	d->pid = (pid_t)atol(text);
+	cr_assert_gt(d->pid, 1, "pidfile says '%s'", text);
+}
+
+void
+daemon_kill(struct daemon *d)
+{
+	if (d->pid > 0 && kill(d->pid, 0) == 0) {
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+	}
+	if (d->dir[0] != '\0') {
+		close(d->inotify_fd);
+		remove_dir(d->dir);
+		d->dir[0] = '\0';
+	}
 }
 
 void
@@ -115,11 +180,21 @@ parse_listen_line(const char *line, char *addr, size_t addrlen,
 }
 
 void
+daemon_start_args(struct daemon *d, const char *const *args)
+{
+	const char *line;
+
+	daemon_spawn(d, args);
+	line = daemon_wait_log(d, "listening on ", DEADLINE_MS);
+	cr_assert_not_null(line, "daemon did not start:\n%s", daemon_log(d));
+	parse_listen_line(line, d->addr, sizeof(d->addr), &d->ss, &d->sslen);
+}
+
+void
 daemon_start(struct daemon *d, ...)
 {
 	const char *args[64] = { "-f", "-c", "/dev/null", "-o",
 	    "listen=127.0.0.1:0" };
-	const char *line;
 	int n = 5;
 	va_list ap;
 
@@ -128,10 +203,7 @@ daemon_start(struct daemon *d, ...)
 		n++;
 	va_end(ap);
 	args[n] = NULL;
-	daemon_spawn(d, args);
-	line = daemon_wait_log(d, "listening on ", DEADLINE_MS);
-	cr_assert_not_null(line, "daemon did not start:\n%s", daemon_log(d));
-	parse_listen_line(line, d->addr, sizeof(d->addr), &d->ss, &d->sslen);
+	daemon_start_args(d, args);
 }
 
 /* Read the log file into log_buf; returns its length. */
@@ -273,8 +345,8 @@ daemon_stop(struct daemon *d)
 	    "daemon did not exit on SIGTERM:\n%s", daemon_log(d));
 	cr_assert_eq(WEXITSTATUS(status), 0, "exit status %d:\n%s",
 	    WEXITSTATUS(status), daemon_log(d));
-	close(d->inotify_fd);
-	remove_dir(d->dir);
+	d->pid = -1;
+	daemon_kill(d);
 }
 
 int

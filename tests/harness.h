@@ -15,6 +15,7 @@
 
 #define DEADLINE_MS 60000	/* generous: a loaded 2-core machine */
 
+/* Declare zeroed ({ 0 }): daemon_init tells a fresh one by its empty dir. */
 struct daemon {
 	pid_t pid;
 	char dir[64];			/* private temporary directory */
@@ -25,6 +26,16 @@ struct daemon {
 	struct sockaddr_storage ss;	/* the same, for connect */
 	socklen_t sslen;
 };
+
+/* Create d's private directory, its log file and the log watch; idempotent.
+ * daemon_spawn calls it; call it first to write files into d->dir. */
+void daemon_init(struct daemon *d);
+
+/* d->dir/name, in a static buffer (one at a time). */
+const char *daemon_file(const struct daemon *d, const char *name);
+
+/* Write text to path, replacing it. */
+void write_file(const char *path, const char *text);
 
 /* Path of the binary under test: $UPCASED, or bin/upcased. */
 const char *upcased_path(void);
@@ -39,6 +50,16 @@ void daemon_start(struct daemon *d, ...);
 
 /* Start with exactly these arguments (after argv[0]); wait for nothing. */
 void daemon_spawn(struct daemon *d, const char *const *args);
+
+/* Start with exactly these arguments and wait for "listening on". */
+void daemon_start_args(struct daemon *d, const char *const *args);
+
+/* Take d->pid from d's pidfile (a detached daemon, now our child: tests
+ * that detach make themselves a subreaper). */
+void daemon_adopt(struct daemon *d, const char *pidfile);
+
+/* Kill the daemon if it still runs and remove its directory: for .fini. */
+void daemon_kill(struct daemon *d);
 
 /*
  * Wait until a log line after the last match contains needle; return a

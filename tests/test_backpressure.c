@@ -20,7 +20,7 @@ Test(backpressure, write_everything_before_reading)
 {
 	size_t len = 4 << 20;
 	unsigned char *src = malloc(len), *got = malloc(len + 1);
-	struct daemon d;
+	struct daemon d = { 0 };
 	int fd;
 
 	cr_assert(src && got);
@@ -48,7 +48,7 @@ Test(backpressure, reader_that_never_reads_is_paused_and_bounded)
 	unsigned char *got = malloc(CHUNK);
 	size_t sent = 0, recvd = 0;
 	long rss_before, rss_after;
-	struct daemon d;
+	struct daemon d = { 0 };
 	int a, b;
 	char reply[16];
 

@@ -86,7 +86,7 @@ Test(cli, bad_listen_value_names_it)
 
 Test(cli, address_in_use_is_a_runtime_failure)
 {
-	struct daemon d;
+	struct daemon d = { 0 };
 	char out[4096], arg[160], want[256];
 
 	daemon_start(&d, NULL);

@@ -21,7 +21,7 @@ TestSuite(concurrency, .timeout = 180);
 
 Test(concurrency, thousand_connections_of_64k_with_half_close)
 {
-	struct daemon d;
+	struct daemon d = { 0 };
 	unsigned failed;
 
 	daemon_start(&d, "-o", "listen_backlog=4096", NULL);
@@ -59,7 +59,7 @@ blast(const struct daemon *d)
 
 Test(concurrency, blasting_client_does_not_stall_a_small_one)
 {
-	struct daemon d;
+	struct daemon d = { 0 };
 	pid_t blasters[3];
 
 	daemon_start(&d, "-o", "log_level=debug", NULL);

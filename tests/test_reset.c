@@ -18,7 +18,7 @@ Test(reset, twenty_clients_reset_mid_flush)
 	enum { CLIENTS = 20, LEN = 256 * 1024 };
 	unsigned char *src = malloc(LEN);
 	struct linger hard = { .l_onoff = 1, .l_linger = 0 };
-	struct daemon d;
+	struct daemon d = { 0 };
 	int fds[CLIENTS], baseline, fd;
 	char got[16];
 

@@ -1,0 +1,216 @@
+/*
+ * test_config.c — configuration files against the real binary: each mistake
+ * is refused with FILE:LINE, the key and the reason, exit 1, before anything
+ * starts; -t and -T report what a good file means.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+TestSuite(config, .timeout = 60);
+
+/* Run upcased with args, return its exit status; output into out. */
+static int
+run_upcased(char *out, size_t cap, const char *const *args)
+{
+	const char *argv[32] = { upcased_path() };
+	int n = 1, status;
+
+	for (; *args != NULL && n < 31; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	status = run_command(argv, out, cap, DEADLINE_MS);
+	cr_assert(WIFEXITED(status), "killed by a signal:\n%s", out);
+	return WEXITSTATUS(status);
+}
+
+struct bad_file {
+	const char *text;	/* the file */
+	const char *error;	/* stderr after "upcased: FILE:" */
+};
+
+static const struct bad_file bad_files[] = {
+	{ "listen = 127.0.0.1:0\ncolour = blue\n",
+	    "2: colour: unknown key" },
+	{ "# a comment\n\nbacklog_high = lots\n",
+	    "3: backlog_high: 'lots' is not a size (bytes, or a number with k, "
+	    "m or g)" },
+	{ "max_connections = 0\n",
+	    "1: max_connections: 0 is out of range 1..1048576" },
+	{ "max_connections = 2000000\n",
+	    "1: max_connections: 2000000 is out of range 1..1048576" },
+	{ "listen_backlog = 12x\n",
+	    "1: listen_backlog: '12x' is not a whole number" },
+	{ "idle_timeout = 30\n",
+	    "1: idle_timeout: '30' is not a duration (a number with ms, s, m "
+	    "or h)" },
+	{ "drain_timeout = 1000h\n",
+	    "1: drain_timeout: 1000h is longer than the maximum 720h" },
+	{ "daemonize = true\n", "1: daemonize: 'true' is not yes or no" },
+	{ "log_level = loud\n",
+	    "1: log_level: 'loud' is not error, warn, info or debug" },
+	{ "log_file = relative.log\n",
+	    "1: log_file: 'relative.log' is not an absolute path" },
+	{ "pidfile = run/upcased.pid\n",
+	    "1: pidfile: 'run/upcased.pid' is not an absolute path" },
+	{ "user = no-such-user-here\n",
+	    "1: user: no such user 'no-such-user-here'" },
+	{ "listen = 127.0.0.1:0\nlisten = 127.0.0.1:0\n",
+	    "2: listen: 127.0.0.1:0 is listed twice" },
+	{ "listen = 127.0.0.1\n",
+	    "1: listen: invalid address '127.0.0.1': expected HOST:PORT, "
+	    "[IPV6]:PORT or unix:PATH" },
+	{ "listen = unix:relative.sock\n",
+	    "1: listen: 'unix:relative.sock' is not an absolute path" },
+	{ "backlog_high = 64k\nbacklog_high = 128k\n",
+	    "2: backlog_high: set twice (first on line 1)" },
+	{ "idle_timeout\n", "1: expected 'key = value', got 'idle_timeout'" },
+	{ "idle_timeout =\n", "1: idle_timeout: missing value" },
+	{ "backlog_high = 64k\nbacklog_low = 64k\n",
+	    "2: backlog_low: 64k must be below backlog_high (64k, FILE:1)" },
+	{ "backlog_low = 1m\nbacklog_high = 512k\n",
+	    "2: backlog_high: 512k must be above backlog_low (1m, FILE:1)" },
+	{ "group = nogroup\n", "1: group: set without user" },
+};
+
+Test(config, each_mistake_names_file_line_and_key)
+{
+	struct daemon d = { 0 };
+	char out[4096], want[1024], path[256];
+
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "bad.conf"));
+	for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]);
+	    i++) {
+		const char *args[] = { "-t", "-c", path, NULL };
+		const char *error = bad_files[i].error, *mark;
+
+		write_file(path, bad_files[i].text);
+		/* "FILE" in the expected text stands for the path. */
+		mark = strstr(error, "FILE");
+		if (mark != NULL)
+			snprintf(want, sizeof(want), "upcased: %s:%.*s%s%s\n",
+			    path, (int)(mark - error), error, path,
+			    mark + strlen("FILE"));
+		else
+			snprintf(want, sizeof(want), "upcased: %s:%s\n", path,
+			    error);
+		cr_assert_eq(run_upcased(out, sizeof(out), args), 1,
+		    "case %zu accepted:\n%s", i, bad_files[i].text);
+		cr_assert_str_eq(out, want, "case %zu", i);
+	}
+	daemon_kill(&d);
+}
+
+Test(config, missing_file_is_an_error)
+{
+	const char *args[] = { "-t", "-c", "/nonexistent/upcased.conf", NULL };
+	char out[1024];
+
+	cr_assert_eq(run_upcased(out, sizeof(out), args), 1);
+	cr_assert_str_eq(out, "upcased: /nonexistent/upcased.conf: No such "
+	    "file or directory\n");
+}
+
+Test(config, bad_file_never_starts_a_daemon)
+{
+	struct daemon d = { 0 };
+	char out[1024], path[256];
+
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "bad.conf"));
+	write_file(path, "listen = 127.0.0.1:0\nmax_connections = -1\n");
+	const char *args[] = { "-f", "-c", path, NULL };
+	cr_assert_eq(run_upcased(out, sizeof(out), args), 1, "%s", out);
+	cr_assert_null(strstr(out, "listening on"), "started anyway:\n%s",
+	    out);
+	daemon_kill(&d);
+}
+
+Test(config, check_mode_passes_shipped_file_and_fails_a_taken_address)
+{
+	const char *shipped[] = { "-t", "-c", "conf/upcased.conf", "-o",
+	    "listen=127.0.0.1:0", NULL };
+	struct daemon d = { 0 };
+	char out[1024], arg[160], want[256];
+
+	cr_assert_eq(run_upcased(out, sizeof(out), shipped), 0, "%s", out);
+	cr_assert_str_eq(out, "configuration ok\n");
+
+	daemon_start(&d, NULL);
+	snprintf(arg, sizeof(arg), "listen=%s", d.addr);
+	const char *taken[] = { "-t", "-c", "/dev/null", "-o", arg, NULL };
+	cr_assert_eq(run_upcased(out, sizeof(out), taken), 1, "%s", out);
+	snprintf(want, sizeof(want), "upcased: listen %s: Address already in "
+	    "use\n", d.addr);
+	cr_assert_str_eq(out, want);
+	daemon_stop(&d);
+}
+
+Test(config, print_shows_file_overridden_by_options)
+{
+	struct daemon d = { 0 };
+	char out[4096], path[256];
+
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "u.conf"));
+	write_file(path, "listen = 127.0.0.1:7000\nlisten = [::1]:7000\n"
+	    "idle_timeout = 90s\nbacklog_high = 1m\nlog_level = warn\n");
+	const char *args[] = { "-T", "-c", path, "-o", "idle_timeout=2m",
+	    "-o", "listen=unix:/run/u.sock", NULL };
+	cr_assert_eq(run_upcased(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_str_eq(out,
+	    "listen = unix:/run/u.sock\n"
+	    "listen_backlog = 511\n"
+	    "max_connections = 10000\n"
+	    "backlog_high = 1m\n"
+	    "backlog_low = 64k\n"
+	    "idle_timeout = 2m\n"
+	    "drain_timeout = 1m\n"
+	    "shutdown_timeout = 30s\n"
+	    "daemonize = no\n"
+	    "# pidfile is not set\n"
+	    "# user is not set\n"
+	    "# group is not set\n"
+	    "log_level = warn\n"
+	    "log_file = stderr\n");
+	daemon_kill(&d);
+}
+
+Test(config, printed_configuration_reads_back)
+{
+	struct daemon d = { 0 };
+	char first[4096], second[4096], path[256];
+
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "printed.conf"));
+	const char *print_shipped[] = { "-T", "-c", "conf/upcased.conf", NULL };
+	cr_assert_eq(run_upcased(first, sizeof(first), print_shipped), 0);
+	write_file(path, first);
+	const char *print_again[] = { "-T", "-c", path, NULL };
+	cr_assert_eq(run_upcased(second, sizeof(second), print_again), 0,
+	    "%s", second);
+	cr_assert_str_eq(first, second);
+	daemon_kill(&d);
+}
+
+Test(config, comments_and_spacing)
+{
+	struct daemon d = { 0 };
+	char out[4096], path[256];
+
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "u.conf"));
+	write_file(path, "  # indented comment\n\tidle_timeout=5s   # trailing\n"
+	    "log_file = /var/log/up#cased.log\n\n");
+	const char *args[] = { "-T", "-c", path, NULL };
+	cr_assert_eq(run_upcased(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "idle_timeout = 5s\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "log_file = /var/log/up#cased.log\n"),
+	    "a # inside a value is not a comment:\n%s", out);
+	daemon_kill(&d);
+}

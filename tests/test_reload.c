@@ -1,0 +1,154 @@
+/*
+ * test_reload.c — SIGHUP applies a new configuration whole (timeouts for
+ * open connections, listeners added and removed, established connections
+ * kept), or rejects a bad one and keeps serving on the old. SIGUSR1 reopens
+ * the log.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+TestSuite(reload, .timeout = 120);
+
+static void
+start_with(struct daemon *d, const char *text)
+{
+	static char path[PATH_MAX];
+
+	daemon_init(d);
+	snprintf(path, sizeof(path), "%s", daemon_file(d, "u.conf"));
+	write_file(path, text);
+	const char *args[] = { "-f", "-c", path, NULL };
+	daemon_start_args(d, args);
+}
+
+static void
+expect_echo(int fd, const char *msg, const char *want)
+{
+	char got[64];
+	size_t n = strlen(msg);
+
+	cr_assert_eq(write_all(fd, msg, n, DEADLINE_MS), 0);
+	cr_assert_eq(read(fd, got, sizeof(got)), (ssize_t)n);
+	cr_assert_eq(memcmp(got, want, n), 0);
+}
+
+static bool
+refused(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool r = connect(fd, (const struct sockaddr *)ss, len) == -1 &&
+	    errno == ECONNREFUSED;
+
+	close(fd);
+	return r;
+}
+
+Test(reload, applies_timeouts_and_listeners_keeping_connections)
+{
+	struct daemon d = { 0 };
+	struct sockaddr_storage ss2;
+	socklen_t len2;
+	char addr2[128], buf[16];
+	const char *line;
+	int a, b;
+
+	start_with(&d, "listen = 127.0.0.1:0\nidle_timeout = 1h\n"
+	    "log_level = debug\n");
+	a = daemon_connect(&d);
+	expect_echo(a, "before", "BEFORE");
+
+	/* Move to another address, and make idle connections short-lived. */
+	write_file(daemon_file(&d, "u.conf"), "listen = 127.0.0.2:0\n"
+	    "idle_timeout = 500ms\nlog_level = debug\n");
+	kill(d.pid, SIGHUP);
+	line = daemon_wait_log(&d, "listening on 127.0.0.2:", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	parse_listen_line(line, addr2, sizeof(addr2), &ss2, &len2);
+	cr_assert_not_null(daemon_wait_log(&d, "configuration reloaded",
+	    DEADLINE_MS), "%s", daemon_log(&d));
+	cr_assert_geq(daemon_count_log(&d, "no longer listening on 127.0.0.1"),
+	    1, "%s", daemon_log(&d));
+
+	/* The old address is gone, the new one serves. */
+	cr_assert(refused(&d.ss, d.sslen), "old address still accepts");
+	b = connect_to(&ss2, len2);
+	cr_assert_eq(exchange(b, "new", 3, buf, sizeof(buf), 3, DEADLINE_MS),
+	    3);
+	cr_assert_eq(memcmp(buf, "NEW", 3), 0);
+	close(b);
+
+	/* The connection from before still works, then times out under the
+	 * new idle_timeout. */
+	expect_echo(a, "after", "AFTER");
+	cr_assert_not_null(daemon_wait_log(&d, "idle timeout", DEADLINE_MS),
+	    "%s", daemon_log(&d));
+	cr_assert_eq(read_all(a, buf, sizeof(buf), DEADLINE_MS), 0,
+	    "expected EOF after the idle timeout");
+	close(a);
+	daemon_stop(&d);
+}
+
+Test(reload, bad_configuration_is_rejected_and_serving_goes_on)
+{
+	struct daemon d = { 0 }, other = { 0 };
+	char text[512], want[512], buf[16];
+	int fd;
+
+	start_with(&d, "listen = 127.0.0.1:0\nlog_level = debug\n");
+
+	/* A syntax error: named with its line, nothing applied. */
+	write_file(daemon_file(&d, "u.conf"), "listen = 127.0.0.1:0\n"
+	    "idle_timeout = 100ms\nbacklog_low = soon\n");
+	kill(d.pid, SIGHUP);
+	snprintf(want, sizeof(want), "reload failed: %s:3: backlog_low: "
+	    "'soon' is not a size", daemon_file(&d, "u.conf"));
+	cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS), "%s",
+	    daemon_log(&d));
+
+	/* An address that cannot be bound: the old listener stays. */
+	daemon_start(&other, NULL);
+	snprintf(text, sizeof(text), "listen = 127.0.0.1:0\nlisten = %s\n",
+	    other.addr);
+	write_file(daemon_file(&d, "u.conf"), text);
+	kill(d.pid, SIGHUP);
+	snprintf(want, sizeof(want), "reload failed: listen %s: Address "
+	    "already in use; keeping the running configuration", other.addr);
+	cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS), "%s",
+	    daemon_log(&d));
+	daemon_stop(&other);
+
+	fd = daemon_connect(&d);
+	cr_assert_eq(exchange(fd, "alive", 5, buf, sizeof(buf), 5,
+	    DEADLINE_MS), 5);
+	cr_assert_eq(memcmp(buf, "ALIVE", 5), 0);
+	close(fd);
+	cr_assert_eq(daemon_count_log(&d, "configuration reloaded"), 0);
+	daemon_stop(&d);
+}
+
+Test(reload, sigusr1_reopens_the_log_file)
+{
+	struct daemon d = { 0 };
+	char text[512], rotated[PATH_MAX];
+
+	daemon_init(&d);
+	snprintf(text, sizeof(text), "listen = 127.0.0.1:0\nlog_file = %s\n",
+	    d.log_path);
+	start_with(&d, text);
+	snprintf(rotated, sizeof(rotated), "%s.1", d.log_path);
+	cr_assert_eq(rename(d.log_path, rotated), 0);
+	d.log_seen = 0;		/* read the new file from its start */
+	kill(d.pid, SIGUSR1);
+	/* The new file appears under the old name with the next line. */
+	cr_assert_not_null(daemon_wait_log(&d, "log reopened", DEADLINE_MS),
+	    "no line in the reopened log");
+	daemon_stop(&d);
+}
