@@ -29,6 +29,40 @@
 #define LOG_MAX (4 << 20)
 
 static char log_buf[LOG_MAX + 1];
+
+/*
+ * Every daemon a test starts, so none outlives the test process however the
+ * test ends. PR_SET_PDEATHSIG alone is not enough: the kernel clears it when
+ * the daemon drops privileges, and a detached daemon never had it.
+ */
+static pid_t started[64];
+
+static void
+track(pid_t pid)
+{
+	for (size_t i = 0; i < sizeof(started) / sizeof(started[0]); i++)
+		if (started[i] == 0) {
+			started[i] = pid;
+			return;
+		}
+}
+
+/* Reaped: its number may go to someone else now. */
+static void
+untrack(pid_t pid)
+{
+	for (size_t i = 0; i < sizeof(started) / sizeof(started[0]); i++)
+		if (started[i] == pid)
+			started[i] = 0;
+}
+
+__attribute__((destructor)) static void
+kill_leftovers(void)
+{
+	for (size_t i = 0; i < sizeof(started) / sizeof(started[0]); i++)
+		if (started[i] > 0 && kill(started[i], SIGKILL) == 0)
+			waitpid(started[i], NULL, 0);
+}
 static void remove_dir(const char *dir);
 static char line_buf[4096];
 
@@ -125,6 +159,7 @@ daemon_spawn(struct daemon *d, const char *const *args)
 		dprintf(fd, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	track(d->pid);
 	close(fd);
 }
 
@@ -141,6 +176,7 @@ daemon_adopt(struct daemon *d, const char *pidfile)
 	cr_assert_gt(n, 0, "empty pidfile %s", pidfile);
 	d->pid = (pid_t)atol(text);
 	cr_assert_gt(d->pid, 1, "pidfile says '%s'", text);
+	track(d->pid);
 }
 
 void
@@ -150,6 +186,8 @@ daemon_kill(struct daemon *d)
 		kill(d->pid, SIGKILL);
 		waitpid(d->pid, NULL, 0);
 	}
+	if (d->pid > 0)
+		untrack(d->pid);
 	if (d->dir[0] != '\0') {
 		close(d->inotify_fd);
 		remove_dir(d->dir);
@@ -301,6 +339,7 @@ daemon_signal_wait(struct daemon *d, int sig, int timeout_ms)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	pid_t reaped;
 	int status;
 
 	cr_assert_geq(pidfd, 0, "pidfd_open: %s", strerror(errno));
@@ -310,11 +349,14 @@ daemon_signal_wait(struct daemon *d, int sig, int timeout_ms)
 	if (poll(&pfd, 1, timeout_ms) != 1) {
 		kill(d->pid, SIGKILL);
 		waitpid(d->pid, NULL, 0);
+		untrack(d->pid);
 		close(pidfd);
 		return -1;
 	}
 	close(pidfd);
-	return waitpid(d->pid, &status, 0) == d->pid ? status : -1;
+	reaped = waitpid(d->pid, &status, 0);
+	untrack(d->pid);
+	return reaped == d->pid ? status : -1;
 }
 
 static void
