@@ -8,7 +8,11 @@
 
 #include <stddef.h>
 
-/* Uppercase len bytes at buf in place. */
+/* Uppercase len bytes at buf in place, with the widest vectors the CPU has. */
 void upper_inplace(unsigned char *buf, size_t len);
+
+/* The same with the baseline instruction set only: what upper_inplace runs
+ * on a CPU without AVX2. Exposed so that tests cover both. */
+void upper_inplace_portable(unsigned char *buf, size_t len);
 
 #endif
