@@ -413,7 +413,7 @@ conn_read(struct conn *c)
 			return -1;
 		}
 	}
-	if (c->bytes_in != before && c->state == CONN_OPEN)
+	if (c->bytes_in != before)
 		conn_touch(c);
 	return 0;
 }
