@@ -54,7 +54,7 @@ DAEMON_MAIN := daemon/main.c
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all run test check install clean deps
+.PHONY: all run test check bench install clean deps
 all: $(BIN)/upcased
 
 $(BIN)/upcased: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
@@ -85,6 +85,20 @@ clean:
 	rm -rf build bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- benchmarks ------------------------------------------------------------
+
+BENCH_PROGS := $(BUILD)/bench/bench $(BUILD)/bench/blocking_echo \
+               $(BUILD)/bench/epoll_echo
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/common/upper.o
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+# Measurements, not tests: nothing in make test depends on speed.
+bench: all $(BENCH_PROGS)
+	./$(BUILD)/bench/bench
 
 # ---- tests -----------------------------------------------------------------
 

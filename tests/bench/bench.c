@@ -1,0 +1,519 @@
+/*
+ * bench.c — upcased's benchmark suite (make bench). Every figure is measured
+ * side by side with a baseline server in the same run, A and B alternating
+ * round by round, and the median of the rounds is quoted with the ratio.
+ * The load is bin/upcase bench, which checks every echoed byte. Servers run
+ * on one core, the load on the other, when there are two.
+ *
+ *   stream     1 connection, 1 GiB            vs blocking_echo   MB/s
+ *   ping-pong  100 x 512-byte rounds, 3 s      vs epoll_echo      rounds/s
+ *   burst      1000 x 64 KiB, half-close       vs epoll_echo      seconds
+ *   idle       10,000 idle connections         RSS bytes per connection
+ *   scale      10,000 x 64 KiB, half-close     seconds, errors
+ *   transform  64 KiB blocks                   vs memcpy          GB/s
+ *
+ * Environment: BENCH_ROUNDS (default 3), BENCH_ONLY (one benchmark name).
+ * This is a measurement, never a test: nothing here passes or fails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+
+#include "upper.h"
+
+#define MAX_ROUNDS 15
+
+struct server {
+	const char *name;
+	pid_t pid;
+	char addr[64];
+};
+
+struct load {
+	double seconds, mb_per_s, rounds_per_s, p50, p99, max;
+	long errors;
+};
+
+static int rounds = 3;
+static int ncpu;
+static const char *only;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* In a child: run on one cpu (if there are two or more). */
+static void
+pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (ncpu < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Start a server on cpu 1 and read its "listening on ADDR" line. */
+static void
+server_start(struct server *s, const char *const *argv)
+{
+	char line[256];
+	size_t len = 0;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		die("pipe");
+	s->name = argv[0];
+	s->pid = fork();
+	if (s->pid == -1)
+		die("fork");
+	if (s->pid == 0) {
+		pin(1);
+		dup2(p[1], STDOUT_FILENO);
+		dup2(p[1], STDERR_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t n = read(p[0], line + len, sizeof(line) - 1 - len);
+		char *at;
+
+		if (n <= 0) {
+			fprintf(stderr, "bench: %s did not start\n", argv[0]);
+			exit(1);
+		}
+		len += (size_t)n;
+		line[len] = '\0';
+		at = strstr(line, "listening on ");
+		if (at != NULL && strchr(at, '\n') != NULL) {
+			sscanf(at, "listening on %63s", s->addr);
+			break;
+		}
+		if (len == sizeof(line) - 1)
+			len = 0;
+	}
+	/* The servers log little after this, and ignore SIGPIPE. */
+	close(p[0]);
+}
+
+static void
+server_stop(struct server *s)
+{
+	kill(s->pid, SIGTERM);
+	waitpid(s->pid, NULL, 0);
+}
+
+static double
+json_number(const char *json, const char *key)
+{
+	char pattern[64];
+	const char *at;
+
+	snprintf(pattern, sizeof(pattern), "\"%s\":", key);
+	at = strstr(json, pattern);
+	return at == NULL ? -1 : strtod(at + strlen(pattern), NULL);
+}
+
+/* Run bin/upcase bench -a ADDR ARGS... --json on cpu 0; parse its JSON. */
+static struct load
+run_load(const struct server *s, const char *const *args)
+{
+	const char *argv[32] = { "bin/upcase", "bench", "-a", s->addr };
+	char out[8192];
+	size_t len = 0;
+	struct load r;
+	int p[2], n = 4, status;
+	pid_t pid;
+	char *json;
+
+	for (; *args != NULL; args++)
+		argv[n++] = *args;
+	argv[n++] = "--json";
+	argv[n] = NULL;
+	if (pipe2(p, O_CLOEXEC) == -1)
+		die("pipe");
+	pid = fork();
+	if (pid == -1)
+		die("fork");
+	if (pid == 0) {
+		pin(0);
+		dup2(p[1], STDOUT_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	for (ssize_t k; (k = read(p[0], out + len, sizeof(out) - 1 - len)) >
+	    0;)
+		len += (size_t)k;
+	out[len] = '\0';
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	json = strchr(out, '{');
+	if (json == NULL) {
+		fprintf(stderr, "bench: no result from upcase bench against "
+		    "%s:\n%s", s->name, out);
+		exit(1);
+	}
+	r.seconds = json_number(json, "seconds");
+	r.mb_per_s = json_number(json, "mb_per_s");
+	r.rounds_per_s = json_number(json, "rounds_per_s");
+	r.p50 = json_number(json, "p50");
+	r.p99 = json_number(json, "p99");
+	r.max = json_number(json, "max");
+	r.errors = (long)json_number(json, "errors");
+	return r;
+}
+
+static int
+compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+median(double *v, int n)
+{
+	double sorted[MAX_ROUNDS];
+
+	memcpy(sorted, v, sizeof(double) * (size_t)n);
+	qsort(sorted, (size_t)n, sizeof(double), compare_double);
+	return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+static void
+print_rounds(const char *label, const double *v, int n)
+{
+	printf("    %-10s", label);
+	for (int i = 0; i < n; i++)
+		printf(" %10.1f", v[i]);
+	printf("\n");
+}
+
+static const char *const upcased_argv[] = { "bin/upcased", "-f", "-c",
+    "/dev/null", "-o", "listen=127.0.0.1:0", "-o", "listen_backlog=4096",
+    "-o", "log_level=warn", "-o", "max_connections=20000", NULL };
+static const char *const blocking_argv[] = { "build/bench/blocking_echo",
+    NULL };
+static const char *const epoll_argv[] = { "build/bench/epoll_echo", NULL };
+
+enum metric { MB_PER_S, ROUNDS_PER_S, SECONDS };
+
+static double
+metric_of(const struct load *r, enum metric m)
+{
+	return m == MB_PER_S ? r->mb_per_s :
+	    m == ROUNDS_PER_S ? r->rounds_per_s : r->seconds;
+}
+
+struct row {
+	const char *name, *metric, *baseline, *target;
+	double ours, theirs;
+	char note[64];
+};
+
+static struct row table[8];
+static int nrows;
+
+/*
+ * Measure one load against upcased (B) and a baseline (A), alternating
+ * A, B per round; record the medians.
+ */
+static void
+versus(const char *name, const char *metric_name, enum metric m,
+    const char *const *baseline_argv, const char *baseline_name,
+    const char *target, const char *const *args)
+{
+	double a[MAX_ROUNDS], b[MAX_ROUNDS];
+	struct server base, ours;
+	struct row *row = &table[nrows++];
+	long errors = 0;
+
+	server_start(&base, baseline_argv);
+	server_start(&ours, upcased_argv);
+	printf("%s (%s, rounds A=%s, B=upcased):\n", name, metric_name,
+	    baseline_name);
+	for (int i = 0; i < rounds; i++) {
+		struct load ra = run_load(&base, args);
+		struct load rb = run_load(&ours, args);
+
+		a[i] = metric_of(&ra, m);
+		b[i] = metric_of(&rb, m);
+		errors += ra.errors + rb.errors;
+	}
+	print_rounds("A", a, rounds);
+	print_rounds("B", b, rounds);
+	server_stop(&base);
+	server_stop(&ours);
+	row->name = name;
+	row->metric = metric_name;
+	row->baseline = baseline_name;
+	row->target = target;
+	row->theirs = median(a, rounds);
+	row->ours = median(b, rounds);
+	snprintf(row->note, sizeof(row->note), "%ld errors", errors);
+}
+
+static int
+fd_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *dp;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dp = opendir(path);
+	if (dp == NULL)
+		return -1;
+	while ((e = readdir(dp)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(dp);
+	return n;
+}
+
+static long
+rss_bytes(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib * 1024;
+}
+
+/* RSS growth of upcased per idle connection, at n connections. */
+static void
+idle(int n)
+{
+	struct server s;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	double per[MAX_ROUNDS];
+	unsigned port;
+	int *fds = calloc((size_t)n, sizeof(int));
+	char host[32];
+
+	printf("idle (%d connections, RSS growth per connection):\n", n);
+	for (int round = 0; round < rounds; round++) {
+		long before, after;
+		int base;
+
+		server_start(&s, upcased_argv);
+		sscanf(s.addr, "%31[^:]:%u", host, &port);
+		inet_pton(AF_INET, host, &sin.sin_addr);
+		sin.sin_port = htons((uint16_t)port);
+		base = fd_count(s.pid);
+		before = rss_bytes(s.pid);
+		for (int i = 0; i < n; i++) {
+			fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			if (fds[i] == -1 || connect(fds[i],
+			    (struct sockaddr *)&sin, sizeof(sin)) == -1)
+				die("idle connect");
+		}
+		/* Every connection accepted: the daemon holds n more fds. */
+		for (double t0 = now_s(); fd_count(s.pid) < base + n;) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+			if (now_s() - t0 > 60) {
+				fprintf(stderr, "bench: idle: only %d of %d "
+				    "accepted\n", fd_count(s.pid) - base, n);
+				exit(1);
+			}
+			nanosleep(&ts, NULL);
+		}
+		after = rss_bytes(s.pid);
+		per[round] = (double)(after - before) / n;
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		server_stop(&s);
+	}
+	print_rounds("bytes", per, rounds);
+	free(fds);
+	table[nrows++] = (struct row){ "idle", "bytes/conn", "-", "<= 128",
+	    median(per, rounds), 0, "" };
+}
+
+/* 10,000 x 64 KiB against upcased alone: time and errors. */
+static void
+scale(void)
+{
+	static const char *const args[] = { "-c", "10000", "-n", "64k",
+	    "--timeout", "60", NULL };
+	double secs[MAX_ROUNDS];
+	long errors = 0;
+	struct server s;
+
+	printf("scale (10000 x 64 KiB, seconds):\n");
+	server_start(&s, upcased_argv);
+	for (int i = 0; i < rounds; i++) {
+		struct load r = run_load(&s, args);
+
+		secs[i] = r.seconds;
+		errors += r.errors;
+	}
+	server_stop(&s);
+	print_rounds("upcased", secs, rounds);
+	struct row *row = &table[nrows++];
+	*row = (struct row){ "scale", "seconds", "-", "0 errors",
+	    median(secs, rounds), 0, "" };
+	snprintf(row->note, sizeof(row->note), "%ld errors", errors);
+}
+
+/* The transform on 64 KiB blocks against memcpy of the same blocks. */
+static void
+transform(void)
+{
+	enum { BLOCK = 64 * 1024 };
+	static unsigned char src[BLOCK], dst[BLOCK];
+	double up[MAX_ROUNDS], cp[MAX_ROUNDS];
+
+	for (size_t i = 0; i < BLOCK; i++)
+		src[i] = (unsigned char)(i * 7);
+	printf("transform (64 KiB blocks, GB/s, A=memcpy, B=upper):\n");
+	for (int round = 0; round < rounds; round++) {
+		long iters = 0;
+		double t0 = now_s(), t;
+
+		do {
+			for (int k = 0; k < 1000; k++) {
+				memcpy(dst, src, BLOCK);
+				__asm__ volatile("" : : "r"(dst) : "memory");
+			}
+			iters += 1000;
+		} while ((t = now_s() - t0) < 0.3);
+		cp[round] = (double)iters * BLOCK / t / 1e9;
+		iters = 0;
+		t0 = now_s();
+		do {
+			for (int k = 0; k < 1000; k++) {
+				upper_inplace(dst, BLOCK);
+				__asm__ volatile("" : : "r"(dst) : "memory");
+			}
+			iters += 1000;
+		} while ((t = now_s() - t0) < 0.3);
+		up[round] = (double)iters * BLOCK / t / 1e9;
+	}
+	print_rounds("A", cp, rounds);
+	print_rounds("B", up, rounds);
+	table[nrows++] = (struct row){ "transform", "GB/s", "memcpy", "-",
+	    median(up, rounds), median(cp, rounds), "" };
+}
+
+static bool
+wanted(const char *name)
+{
+	return only == NULL || strcmp(only, name) == 0;
+}
+
+static void
+print_machine(void)
+{
+	char line[256], model[256] = "unknown cpu";
+	struct utsname u;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "model name : %255[^\n]", model) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	uname(&u);
+	printf("machine: %s, %d cpus, Linux %s\n", model, ncpu, u.release);
+	printf("rounds: %d, A and B alternating; medians quoted\n\n", rounds);
+}
+
+int
+main(void)
+{
+	static const char *const stream_args[] = { "-c", "1", "-n", "1g",
+	    "--timeout", "60", NULL };
+	static const char *const pingpong_args[] = { "-c", "100",
+	    "--pingpong", "512", "--duration", "3", "--timeout", "60", NULL };
+	static const char *const burst_args[] = { "-c", "1000", "-n", "64k",
+	    "--timeout", "60", NULL };
+	struct rlimit rl;
+
+	if (getenv("BENCH_ROUNDS") != NULL)
+		rounds = atoi(getenv("BENCH_ROUNDS"));
+	if (rounds < 1 || rounds > MAX_ROUNDS)
+		rounds = 3;
+	only = getenv("BENCH_ONLY");
+	ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	signal(SIGPIPE, SIG_IGN);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	print_machine();
+
+	if (wanted("transform"))
+		transform();
+	if (wanted("stream"))
+		versus("stream", "MB/s", MB_PER_S, blocking_argv, "blocking",
+		    ">= 0.90", stream_args);
+	if (wanted("ping-pong"))
+		versus("ping-pong", "rounds/s", ROUNDS_PER_S, epoll_argv,
+		    "epoll LT", ">= 0.95", pingpong_args);
+	if (wanted("burst"))
+		versus("burst", "seconds", SECONDS, epoll_argv, "epoll LT",
+		    "<= 1.25", burst_args);
+	if (wanted("idle"))
+		idle(10000);
+	if (wanted("scale"))
+		scale();
+
+	printf("\n| benchmark | metric | upcased | baseline | baseline value "
+	    "| ratio | target | notes |\n");
+	printf("| --- | --- | ---: | --- | ---: | ---: | --- | --- |\n");
+	for (int i = 0; i < nrows; i++) {
+		struct row *r = &table[i];
+
+		printf("| %s | %s | %.1f | %s | ", r->name, r->metric, r->ours,
+		    r->baseline);
+		if (r->theirs > 0)
+			printf("%.1f | %.3f | ", r->theirs, r->ours / r->theirs);
+		else
+			printf("- | - | ");
+		printf("%s | %s |\n", r->target, r->note);
+	}
+	return 0;
+}
