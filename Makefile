@@ -1,6 +1,6 @@
 # upcased — build, run, test, bench, install.
 #
-#   make            bin/upcased (and bin/upcase)
+#   make            bin/upcased and bin/upcase
 #   make run        build and run the daemon in the foreground on 127.0.0.1:1060
 #   make test       install Criterion if missing, build, run every test
 #   make bench      build and run the benchmark suite
@@ -49,20 +49,28 @@ DAEMON_SRC := daemon/config.c daemon/conn.c daemon/detach.c \
               daemon/listener.c daemon/log.c daemon/loop.c daemon/notify.c \
               daemon/pidfile.c daemon/privs.c daemon/server.c \
               daemon/signals.c daemon/timeout.c
-DAEMON_MAIN := daemon/main.c
+CLIENT_SRC := client/bench.c client/main.c client/net.c client/progress.c \
+              client/stream.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all run test check bench install clean deps
-all: $(BIN)/upcased
+all: $(BIN)/upcased $(BIN)/upcase
 
 $(BIN)/upcased: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
+$(BIN)/upcase: $(CLIENT_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 $(BUILD)/daemon/%.o: CPPFLAGS += -Idaemon
+$(BUILD)/client/%.o: CPPFLAGS += -Iclient
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
@@ -76,6 +84,7 @@ run: bin/upcased
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BIN)/upcased $(DESTDIR)$(BINDIR)/upcased
+	install -m 755 $(BIN)/upcase $(DESTDIR)$(BINDIR)/upcase
 	[ -e $(DESTDIR)$(SYSCONFDIR)/upcased.conf ] || \
 	    install -m 644 conf/upcased.conf $(DESTDIR)$(SYSCONFDIR)/upcased.conf
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \

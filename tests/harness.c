@@ -803,3 +803,92 @@ run_command(const char *const *argv, char *out, size_t cap, int timeout_ms)
 	waitpid(pid, &status, 0);
 	return status;
 }
+
+pid_t
+spawn_piped(const char *const *argv, int *to_child, int *from_child,
+    const char *err_path)
+{
+	int in[2], out[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err, STDERR_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	*to_child = in[1];
+	*from_child = out[0];
+	return pid;
+}
+
+int
+wait_child(pid_t pid, struct rusage *ru, int timeout_ms)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status;
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+	cr_assert_geq(pidfd, 0, "pidfd_open: %s", strerror(errno));
+	if (poll(&pfd, 1, timeout_ms) != 1) {
+		kill(pid, SIGKILL);
+		wait4(pid, NULL, 0, NULL);
+		close(pidfd);
+		cr_assert_fail("process %d did not exit in time", (int)pid);
+	}
+	close(pidfd);
+	cr_assert_eq(wait4(pid, &status, 0, ru), pid);
+	return status;
+}
+
+pid_t
+plain_echo_server(size_t limit, struct sockaddr_storage *ss, socklen_t *sslen,
+    char *addr, size_t addrlen)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pid_t pid;
+
+	memset(ss, 0, sizeof(*ss));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*sslen = sizeof(*sin);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)ss, *sslen), 0);
+	cr_assert_eq(listen(lfd, 64), 0);
+	cr_assert_eq(getsockname(lfd, (struct sockaddr *)ss, sslen), 0);
+	snprintf(addr, addrlen, "127.0.0.1:%u", ntohs(sin->sin_port));
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid > 0) {
+		close(lfd);
+		return pid;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		char buf[65536];
+		size_t echoed = 0;
+		ssize_t n;
+
+		/* Read to EOF whatever it echoes, so the close is clean: a
+		 * short echo, not a reset. */
+		while (fd != -1 && (n = read(fd, buf, sizeof(buf))) > 0) {
+			if (limit != 0 && echoed + (size_t)n > limit)
+				n = (ssize_t)(limit - echoed);
+			if (n > 0 && write(fd, buf, (size_t)n) != n)
+				break;
+			echoed += (size_t)n;
+		}
+		if (fd != -1)
+			close(fd);
+	}
+}

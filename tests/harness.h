@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #define DEADLINE_MS 60000	/* generous: a loaded 2-core machine */
@@ -148,6 +149,25 @@ unsigned load_run(const struct sockaddr_storage *ss, socklen_t sslen,
  */
 int run_command(const char *const *argv, char *out, size_t cap,
     int timeout_ms);
+
+/*
+ * Start argv[0] with its stdin and stdout on pipes (*to_child is its stdin,
+ * *from_child its stdout, both ours to close); stderr goes to err_path.
+ */
+pid_t spawn_piped(const char *const *argv, int *to_child, int *from_child,
+    const char *err_path);
+
+/* Wait for child pid to exit; its status, and its rusage into *ru. Fails
+ * the test at the deadline. */
+int wait_child(pid_t pid, struct rusage *ru, int timeout_ms);
+
+/*
+ * A server that is not upcased: it echoes bytes unchanged, all of them, or
+ * only the first `limit` (limit 0: all), and closes after the client's EOF. Returns its pid;
+ * its address goes into ss. It dies with the test.
+ */
+pid_t plain_echo_server(size_t limit, struct sockaddr_storage *ss,
+    socklen_t *sslen, char *addr, size_t addrlen);
 
 /* Monotonic milliseconds. */
 long long now_ms(void);

@@ -1,0 +1,30 @@
+/*
+ * bench.h — upcase bench: load the daemon from many connections at once and
+ * verify every echoed byte. Two shapes: each connection sends a size and
+ * half-closes (throughput, time to completion), or runs request/response
+ * rounds for a duration (rounds per second, latency per round).
+ */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct bench_options {
+	const char *name;		/* the address as written */
+	struct addr addr;
+	unsigned connections;
+	uint64_t bytes;			/* per connection, transfer mode */
+	uint32_t pingpong;		/* round size; 0: transfer mode */
+	uint64_t duration_ms;		/* pingpong: how long */
+	unsigned sources;		/* spread over 127.0.0.1..N; 0: don't */
+	uint64_t timeout_ms;		/* give up when nothing moves */
+	bool json;
+};
+
+/* Run it, print the results; returns the exit status (0, 1 or 3). */
+int bench_run(const struct bench_options *o);
+
+#endif

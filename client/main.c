@@ -1,0 +1,361 @@
+/*
+ * main.c — upcase's command line: the filter, the seed's -n check and its
+ * --naive order, and the bench subcommand. Exit status: 0 ok, 1 echo wrong
+ * or short, 2 usage (or an input that cannot be read), 3 network error or
+ * timeout.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "bench.h"
+#include "parse.h"
+#include "progress.h"
+#include "stream.h"
+
+#ifndef VERSION
+#define VERSION "0.0.0"
+#endif
+
+#define EXIT_WRONG	1
+#define EXIT_USAGE	2
+#define EXIT_NETWORK	3
+#define DEFAULT_ADDRESS	"127.0.0.1:1060"
+#define BENCH_TIMEOUT	"60s"	/* bench gives up after this, unless told */
+
+static const char usage_text[] =
+"usage: upcase [-a HOST:PORT] [--naive] [--timeout SECONDS] [--progress] [-q]\n"
+"              [FILE...]\n"
+"       upcase [-a HOST:PORT] -n BYTES [--naive] [--timeout SECONDS]\n"
+"              [--progress] [-q]\n"
+"       upcase bench [-a HOST:PORT] -c CONNS -n BYTES [--sources N]\n"
+"              [--timeout SECONDS] [--json]\n"
+"       upcase bench [-a HOST:PORT] -c CONNS --pingpong SIZE --duration SECONDS\n"
+"              [--sources N] [--timeout SECONDS] [--json]\n"
+"\n"
+"The client of upcased. It sends stdin, or the FILEs in order ('-' is\n"
+"stdin), to the daemon, half-closes, and writes everything that comes back\n"
+"to stdout, sending and receiving at once so that no size can deadlock it.\n"
+"\n"
+"  -a, --address HOST:PORT  the daemon ([IPV6]:PORT and unix:PATH too);\n"
+"                           default $UPCASE_ADDRESS, else " DEFAULT_ADDRESS "\n"
+"  -n, --bytes BYTES        send BYTES (k, m, g: powers of 1024) rounded up\n"
+"                           to a multiple of 16 as repeated 'capitalize\n"
+"                           this!', check the echo, print a summary line\n"
+"      --naive              the textbook order: send everything, half-close,\n"
+"                           then read (deadlocks once both sides' buffers\n"
+"                           are full; use with --timeout)\n"
+"      --timeout SECONDS    give up when no byte moves for that long\n"
+"                           (ms, s, m, h suffixes too); none by default\n"
+"      --progress           show progress on stderr even when it is not a\n"
+"                           terminal\n"
+"  -q, --quiet              no progress, no summary\n"
+"  -h, --help               print this help and exit\n"
+"  -V, --version            print the version and exit\n"
+"\n"
+"bench opens CONNS connections at once and checks every echoed byte:\n"
+"  -c, --connections CONNS  connections at once\n"
+"  -n, --bytes BYTES        each sends BYTES, half-closes, reads the echo\n"
+"      --pingpong SIZE      or: rounds of SIZE bytes (at most 256k) out and\n"
+"                           back, for --duration SECONDS\n"
+"      --sources N          connect from 127.0.0.1 .. 127.0.0.N, to go past\n"
+"                           one ephemeral port range\n"
+"      --timeout SECONDS    give up when nothing moves (default " BENCH_TIMEOUT ")\n"
+"      --json               a JSON object after the summary line\n"
+"\n"
+"Exit status: 0 ok, 1 echo wrong or short, 2 usage error or unreadable\n"
+"input, 3 network error or timeout.\n";
+
+static void usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+static void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "upcase: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'upcase --help'.\n");
+	exit(EXIT_USAGE);
+}
+
+/* The daemon's address: -a, else $UPCASE_ADDRESS, else the default. */
+static const char *
+address_of(const char *given, struct addr *out)
+{
+	const char *text = given, *from = "-a";
+	char err[256];
+
+	if (text == NULL && (text = getenv("UPCASE_ADDRESS")) != NULL &&
+	    *text != '\0')
+		from = "UPCASE_ADDRESS";
+	else if (text == NULL || *text == '\0')
+		text = DEFAULT_ADDRESS;
+	if (addr_parse(text, out, err, sizeof(err)) == -1)
+		usage_error("%s: %s", from, err);
+	return text;
+}
+
+static uint64_t
+size_arg(const char *opt, const char *arg, uint64_t min, uint64_t max)
+{
+	char err[128];
+	uint64_t v;
+
+	if (parse_size(arg, max, &v, err, sizeof(err)) == -1)
+		usage_error("%s: %s", opt, err);
+	if (v < min)
+		usage_error("%s: must be at least %llu", opt,
+		    (unsigned long long)min);
+	return v;
+}
+
+static uint64_t
+seconds_arg(const char *opt, const char *arg)
+{
+	char err[128];
+	uint64_t ms;
+
+	if (parse_duration(arg, 1000, &ms, err, sizeof(err)) == -1)
+		usage_error("%s: %s", opt, err);
+	return ms;
+}
+
+static int
+bench_main(int argc, char **argv)
+{
+	enum { OPT_PINGPONG = 256, OPT_DURATION, OPT_SOURCES, OPT_TIMEOUT,
+	    OPT_JSON };
+	static const struct option longopts[] = {
+		{ "address", required_argument, NULL, 'a' },
+		{ "connections", required_argument, NULL, 'c' },
+		{ "bytes", required_argument, NULL, 'n' },
+		{ "pingpong", required_argument, NULL, OPT_PINGPONG },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "sources", required_argument, NULL, OPT_SOURCES },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bench_options o = { .timeout_ms = 60 * 1000 };
+	const char *address = NULL;
+	bool have_bytes = false;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "a:c:n:h", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'a':
+			address = optarg;
+			break;
+		case 'c':
+			o.connections = (unsigned)size_arg("-c", optarg, 1,
+			    10000000);
+			break;
+		case 'n':
+			o.bytes = size_arg("-n", optarg, 1, UINT64_MAX / 2);
+			have_bytes = true;
+			break;
+		case OPT_PINGPONG:
+			o.pingpong = (uint32_t)size_arg("--pingpong", optarg,
+			    1, 256 * 1024);
+			break;
+		case OPT_DURATION:
+			o.duration_ms = seconds_arg("--duration", optarg);
+			break;
+		case OPT_SOURCES:
+			o.sources = (unsigned)size_arg("--sources", optarg, 1,
+			    254);
+			break;
+		case OPT_TIMEOUT:
+			o.timeout_ms = seconds_arg("--timeout", optarg);
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'upcase --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		usage_error("bench: unexpected argument '%s'", argv[optind]);
+	if (o.connections == 0)
+		usage_error("bench: -c CONNS is required");
+	if (have_bytes == (o.pingpong != 0))
+		usage_error("bench: give -n BYTES or --pingpong SIZE (one)");
+	if (o.pingpong != 0 && o.duration_ms == 0)
+		usage_error("bench: --pingpong needs --duration SECONDS");
+	if (o.pingpong == 0 && o.duration_ms != 0)
+		usage_error("bench: --duration goes with --pingpong");
+	o.name = address_of(address, &o.addr);
+	if (o.sources > 0 && (o.addr.ss.ss_family != AF_INET ||
+	    (ntohl(((struct sockaddr_in *)&o.addr.ss)->sin_addr.s_addr) >>
+	    24) != 127))
+		usage_error("bench: --sources needs an address in "
+		    "127.0.0.0/8, not %s", o.name);
+	return bench_run(&o);
+}
+
+/* Print "first bytes" printably: escapes for what is not. */
+static void
+print_quoted(const unsigned char *s, size_t n)
+{
+	putchar('"');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
+			putchar(s[i]);
+		else
+			printf("\\x%02x", s[i]);
+	}
+	putchar('"');
+}
+
+static void
+close_inputs(int *inputs, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (inputs[i] != STDIN_FILENO)
+			close(inputs[i]);
+	free(inputs);
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { OPT_NAIVE = 256, OPT_TIMEOUT, OPT_PROGRESS };
+	static const struct option longopts[] = {
+		{ "address", required_argument, NULL, 'a' },
+		{ "bytes", required_argument, NULL, 'n' },
+		{ "naive", no_argument, NULL, OPT_NAIVE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct stream_options o = { .output = STDOUT_FILENO };
+	struct stream_result r;
+	struct progress progress;
+	const char *address = NULL;
+	bool check = false, quiet = false, force_progress = false;
+	uint64_t total = 0;
+	int ch, status, *inputs = NULL;
+
+	if (argc > 1 && strcmp(argv[1], "bench") == 0)
+		return bench_main(argc - 1, argv + 1);
+	while ((ch = getopt_long(argc, argv, "a:n:qhV", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'a':
+			address = optarg;
+			break;
+		case 'n':
+			o.generate = size_arg("-n", optarg, 0, UINT64_MAX / 2);
+			check = true;
+			break;
+		case OPT_NAIVE:
+			o.naive = true;
+			break;
+		case OPT_TIMEOUT:
+			o.timeout_ms = seconds_arg("--timeout", optarg);
+			break;
+		case OPT_PROGRESS:
+			force_progress = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("upcase %s\n", VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'upcase --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	o.name = address_of(address, &o.addr);
+	if (check) {
+		if (optind < argc)
+			usage_error("-n sends its own bytes: no FILE ('%s')",
+			    argv[optind]);
+		o.generate = (o.generate + STREAM_PATTERN_LEN - 1) /
+		    STREAM_PATTERN_LEN * STREAM_PATTERN_LEN;
+		o.output = -1;
+		total = o.generate;
+	} else {
+		/* Open every input first: a bad one stops us before we
+		 * connect, and before a byte of output. */
+		int n = argc > optind ? argc - optind : 1;
+		static const char *const dash[] = { "-" };
+		const char *const *names = argc > optind ?
+		    (const char *const *)argv + optind : dash;
+		bool sized = true;
+
+		inputs = calloc((size_t)n, sizeof(*inputs));
+		if (inputs == NULL) {
+			perror("upcase");
+			return EXIT_USAGE;
+		}
+		for (int i = 0; i < n; i++) {
+			struct stat st;
+
+			inputs[i] = strcmp(names[i], "-") == 0 ? STDIN_FILENO :
+			    open(names[i], O_RDONLY | O_CLOEXEC);
+			if (inputs[i] == -1) {
+				fprintf(stderr, "upcase: %s: %s\n", names[i],
+				    strerror(errno));
+				close_inputs(inputs, i);
+				return EXIT_USAGE;
+			}
+			if (fstat(inputs[i], &st) == 0 && S_ISREG(st.st_mode))
+				total += (uint64_t)st.st_size;
+			else
+				sized = false;
+		}
+		if (!sized)
+			total = 0;
+		o.inputs = inputs;
+		o.input_names = names;
+		o.ninputs = n;
+	}
+	progress_init(&progress, !quiet && (force_progress ||
+	    isatty(STDERR_FILENO)), total);
+	o.progress = &progress;
+
+	status = stream_run(&o, &r);
+	if (check && !quiet && (r.sent > 0 || status == STREAM_OK)) {
+		printf("sent %llu bytes, received %llu bytes, first bytes ",
+		    (unsigned long long)r.sent,
+		    (unsigned long long)r.received);
+		print_quoted(r.first, r.nfirst);
+		printf(", %.1f MB/s\n", r.seconds > 0 ?
+		    (double)r.received / r.seconds / 1e6 : 0.0);
+	}
+	if (status != STREAM_OK)
+		fprintf(stderr, "upcase: %s\n", r.err);
+	close_inputs(inputs, o.ninputs);
+	if (fflush(stdout) == EOF && status == STREAM_OK)
+		status = EXIT_WRONG;
+	return status;
+}

@@ -1,0 +1,109 @@
+/*
+ * test_bench.c — upcase bench against the real daemon: every byte checked
+ * and no errors, in both shapes; and errors counted (exit 1) against a
+ * server that does not uppercase.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+TestSuite(bench, .timeout = 120);
+
+static int
+bench(char *out, size_t cap, const char *const *args)
+{
+	const char *argv[32] = { upcase_path(), "bench" };
+	int n = 2, status;
+
+	for (; *args != NULL && n < 31; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	status = run_command(argv, out, cap, DEADLINE_MS);
+	cr_assert(WIFEXITED(status), "killed:\n%s", out);
+	return WEXITSTATUS(status);
+}
+
+/* A number from the JSON line of out. */
+static double
+json(const char *out, const char *key)
+{
+	char pattern[64];
+	const char *at;
+
+	snprintf(pattern, sizeof(pattern), "\"%s\":", key);
+	at = strstr(out, pattern);
+	cr_assert_not_null(at, "no %s in:\n%s", key, out);
+	return strtod(at + strlen(pattern), NULL);
+}
+
+Test(bench, two_hundred_connections_without_an_error)
+{
+	struct daemon d = { 0 };
+	char out[4096];
+
+	daemon_start(&d, NULL);
+	const char *args[] = { "-a", d.addr, "-c", "200", "-n", "64k",
+	    "--json", NULL };
+	cr_assert_eq(bench(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_eq(json(out, "errors"), 0, "%s", out);
+	cr_assert_eq(json(out, "connections"), 200);
+	cr_assert_eq(json(out, "bytes"), 200.0 * 65536, "%s", out);
+	cr_assert_gt(json(out, "mb_per_s"), 0);
+	daemon_stop(&d);
+}
+
+Test(bench, pingpong_rounds)
+{
+	struct daemon d = { 0 };
+	char out[4096];
+
+	daemon_start(&d, NULL);
+	const char *args[] = { "-a", d.addr, "-c", "20", "--pingpong", "512",
+	    "--duration", "1", "--json", NULL };
+	cr_assert_eq(bench(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_eq(json(out, "errors"), 0, "%s", out);
+	cr_assert_gt(json(out, "rounds"), 0, "%s", out);
+	cr_assert_eq(json(out, "bytes"), json(out, "rounds") * 512, "%s",
+	    out);
+	cr_assert_geq(json(out, "max"), json(out, "p99"));
+	cr_assert_geq(json(out, "p99"), json(out, "p50"));
+	daemon_stop(&d);
+}
+
+Test(bench, wrong_echo_is_counted)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char addr[64], out[4096];
+	pid_t server = plain_echo_server(0, &ss, &len, addr, sizeof(addr));
+
+	const char *args[] = { "-a", addr, "-c", "5", "-n", "1k", "--json",
+	    NULL };
+	cr_assert_eq(bench(out, sizeof(out), args), 1, "%s", out);
+	cr_assert_eq(json(out, "errors"), 5, "%s", out);
+	cr_assert_not_null(strstr(out, "echo differs"), "%s", out);
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+}
+
+Test(bench, usage)
+{
+	const char *no_conns[] = { "-n", "1k", NULL };
+	const char *both[] = { "-c", "1", "-n", "1k", "--pingpong", "1",
+	    NULL };
+	const char *sources[] = { "-a", "[::1]:1060", "-c", "1", "-n", "1",
+	    "--sources", "4", NULL };
+	char out[1024];
+
+	cr_assert_eq(bench(out, sizeof(out), no_conns), 2, "%s", out);
+	cr_assert_not_null(strstr(out, "-c CONNS is required"), "%s", out);
+	cr_assert_eq(bench(out, sizeof(out), both), 2, "%s", out);
+	cr_assert_eq(bench(out, sizeof(out), sources), 2, "%s", out);
+	cr_assert_not_null(strstr(out, "--sources needs an address in "
+	    "127.0.0.0/8"), "%s", out);
+}

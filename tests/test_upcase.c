@@ -1,0 +1,292 @@
+/*
+ * test_upcase.c — the client against the real daemon: the filter in every
+ * plumbing, the seed's -n check (passing, and failing against a server that
+ * does not uppercase), the deadlock --naive walks into, and each error with
+ * its exit status.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static struct daemon d;
+
+static void
+start(void)
+{
+	daemon_start(&d, "-o", "log_level=debug", NULL);
+}
+
+static void
+stop(void)
+{
+	daemon_stop(&d);
+}
+
+TestSuite(upcase, .init = start, .fini = stop, .timeout = 120);
+
+/* Run upcase with args (NULL-terminated); output (stdout and stderr) into
+ * out; return the exit status. */
+static int
+upcase(char *out, size_t cap, const char *const *args)
+{
+	const char *argv[32] = { upcase_path() };
+	int n = 1, status;
+
+	for (; *args != NULL && n < 31; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	status = run_command(argv, out, cap, DEADLINE_MS);
+	cr_assert(WIFEXITED(status), "killed by signal %d:\n%s",
+	    WTERMSIG(status), out);
+	return WEXITSTATUS(status);
+}
+
+Test(upcase, zero_bytes)
+{
+	const char *args[] = { "-a", d.addr, NULL };
+	char out[256];
+
+	/* stdin is /dev/null: nothing to send, a clean close back. */
+	cr_assert_eq(upcase(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_str_eq(out, "");
+}
+
+Test(upcase, one_byte_and_files_in_order)
+{
+	char out[256], a[PATH_MAX], b[PATH_MAX];
+
+	snprintf(a, sizeof(a), "%s", daemon_file(&d, "a"));
+	snprintf(b, sizeof(b), "%s", daemon_file(&d, "b"));
+	write_file(a, "x");
+	write_file(b, "yz \xc3\xa9\n");
+	const char *one[] = { "-a", d.addr, a, NULL };
+	cr_assert_eq(upcase(out, sizeof(out), one), 0, "%s", out);
+	cr_assert_str_eq(out, "X");
+	const char *two[] = { "-a", d.addr, b, a, b, NULL };
+	cr_assert_eq(upcase(out, sizeof(out), two), 0, "%s", out);
+	cr_assert_str_eq(out, "YZ \xc3\xa9\nXYZ \xc3\xa9\n");
+}
+
+Test(upcase, address_from_the_environment)
+{
+	const char *args[] = { daemon_file(&d, "f"), NULL };
+	char out[256];
+
+	write_file(args[0], "env");
+	setenv("UPCASE_ADDRESS", d.addr, 1);
+	cr_assert_eq(upcase(out, sizeof(out), args), 0, "%s", out);
+	unsetenv("UPCASE_ADDRESS");
+	cr_assert_str_eq(out, "ENV");
+}
+
+/*
+ * 200 MiB in through one pipe and out through another, both driven by this
+ * test: every byte checked, and upcase's peak memory bounded.
+ */
+Test(upcase, two_hundred_mib_through_pipes_in_bounded_memory)
+{
+	enum { CHUNK = 1 << 20, TOTAL = 200 << 20 };
+	const char *argv[] = { upcase_path(), "-a", d.addr, NULL };
+	unsigned char *src = malloc(CHUNK), *want = malloc(CHUNK);
+	unsigned char *got = malloc(CHUNK);
+	size_t sent = 0, recvd = 0;
+	struct rusage ru;
+	int in, out, status;
+	pid_t pid;
+
+	cr_assert(src && want && got);
+	fill_pattern(src, CHUNK, 12);
+	memcpy(want, src, CHUNK);
+	reference_upper(want, CHUNK);
+	pid = spawn_piped(argv, &in, &out, daemon_file(&d, "upcase.err"));
+	fcntl(in, F_SETFL, O_NONBLOCK);
+	for (long long deadline = now_ms() + DEADLINE_MS;;) {
+		struct pollfd p[2] = { { .fd = in, .events = POLLOUT },
+		    { .fd = out, .events = POLLIN } };
+		ssize_t n;
+
+		cr_assert_lt(now_ms(), deadline, "stalled at %zu sent, %zu "
+		    "received", sent, recvd);
+		if (in == -1)
+			p[0].fd = -1;
+		poll(p, 2, 1000);
+		if (p[0].revents) {
+			n = write(in, src + sent % CHUNK, CHUNK - sent % CHUNK);
+			if (n > 0)
+				sent += (size_t)n;
+			if (sent == TOTAL) {
+				close(in);
+				in = -1;
+			}
+		}
+		if (p[1].revents) {
+			n = read(out, got, CHUNK - recvd % CHUNK);
+			if (n == 0)
+				break;
+			cr_assert_gt(n, 0, "read: %s", strerror(errno));
+			cr_assert_eq(memcmp(got, want + recvd % CHUNK,
+			    (size_t)n), 0, "echo differs near byte %zu",
+			    recvd);
+			recvd += (size_t)n;
+		}
+	}
+	close(out);
+	status = wait_child(pid, &ru, DEADLINE_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "exit status %d", WEXITSTATUS(status));
+	cr_assert_eq(recvd, (size_t)TOTAL);
+	cr_assert_lt(ru.ru_maxrss, 32 * 1024, "peak RSS %ld KiB for a "
+	    "streamed 200 MiB", ru.ru_maxrss);
+	free(src);
+	free(want);
+	free(got);
+}
+
+Test(upcase, seed_check_passes)
+{
+	const char *args[] = { "-a", d.addr, "-n", "1000", NULL };
+	char out[512];
+
+	cr_assert_eq(upcase(out, sizeof(out), args), 0, "%s", out);
+	/* 1000 rounds up to 1008, a multiple of 16. */
+	const char *want = "sent 1008 bytes, received 1008 bytes, first bytes "
+	    "\"CAPITALIZE THIS!CAPITALIZE THIS!\", ";
+
+	cr_assert_eq(strncmp(out, want, strlen(want)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, " MB/s\n"), "%s", out);
+}
+
+Test(upcase, seed_check_fails_against_a_server_that_does_not_uppercase)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char addr[64], out[1024], want[256];
+	pid_t server = plain_echo_server(0, &ss, &len, addr, sizeof(addr));
+
+	const char *args[] = { "-a", addr, "-n", "64k", "-q", NULL };
+	cr_assert_eq(upcase(out, sizeof(out), args), 1, "%s", out);
+	snprintf(want, sizeof(want), "upcase: %s: echo differs at byte 0: got "
+	    "0x63, expected 0x43 ('C')\n", addr);
+	cr_assert_str_eq(out, want);
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+}
+
+Test(upcase, short_echo_is_wrong)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char addr[64], out[1024], want[256], path[PATH_MAX], text[200];
+	pid_t server = plain_echo_server(100, &ss, &len, addr, sizeof(addr));
+
+	memset(text, '7', 150);
+	text[150] = '\0';
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "in"));
+	write_file(path, text);
+	const char *args[] = { "-a", addr, path, NULL };
+	cr_assert_eq(upcase(out, sizeof(out), args), 1, "%s", out);
+	snprintf(want, sizeof(want), "upcase: %s: short echo: received 100 of "
+	    "150 bytes\n", addr);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+}
+
+Test(upcase, refused_connection_names_the_address)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	char out[512], addr[64], want[128];
+	/* Bound, not listening: nothing answers on this port. */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, len), 0);
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sin.sin_port));
+	const char *args[] = { "-a", addr, "-n", "16", NULL };
+	cr_assert_eq(upcase(out, sizeof(out), args), 3, "%s", out);
+	snprintf(want, sizeof(want), "upcase: %s: connect: Connection "
+	    "refused\n", addr);
+	cr_assert_str_eq(out, want);
+	close(fd);
+}
+
+/* The seed's order deadlocks once both sides' buffers fill; the same
+ * payload streams through when sending and receiving overlap. */
+Test(upcase, naive_order_deadlocks_and_times_out)
+{
+	const char *naive[] = { "-a", d.addr, "--naive", "-n", "256m",
+	    "--timeout", "2", "-q", NULL };
+	const char *streaming[] = { "-a", d.addr, "-n", "256m", "--timeout",
+	    "2", "-q", NULL };
+	char out[1024];
+
+	cr_assert_eq(upcase(out, sizeof(out), naive), 3, "%s", out);
+	cr_assert_not_null(strstr(out, "timed out: no byte moved for 2.0 s"),
+	    "%s", out);
+	cr_assert_not_null(strstr(out, "received 0); --naive reads nothing "
+	    "before it has sent everything"), "%s", out);
+	cr_assert_eq(upcase(out, sizeof(out), streaming), 0, "%s", out);
+	cr_assert_str_eq(out, "");
+}
+
+Test(upcase, progress_only_when_asked_or_on_a_terminal)
+{
+	const char *quiet[] = { "-a", d.addr, "-n", "1m", NULL };
+	const char *shown[] = { "-a", d.addr, "-n", "1m", "--progress", NULL };
+	char out[2048];
+
+	cr_assert_eq(upcase(out, sizeof(out), quiet), 0, "%s", out);
+	cr_assert_null(strchr(out, '\r'), "progress on a non-terminal: %s",
+	    out);
+	cr_assert_eq(upcase(out, sizeof(out), shown), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\rsent "), "%s", out);
+	cr_assert_not_null(strstr(out, "%\033[K"), "no percentage: %s", out);
+	cr_assert_not_null(strstr(out, "\r\033[K"), "not cleared: %s", out);
+}
+
+Test(upcase, unreadable_file_stops_before_connecting)
+{
+	const char *args[] = { "-a", d.addr, "/nonexistent/input", NULL };
+	char out[512];
+
+	cr_assert_eq(upcase(out, sizeof(out), args), 2, "%s", out);
+	cr_assert_str_eq(out, "upcase: /nonexistent/input: No such file or "
+	    "directory\n");
+	cr_assert_eq(daemon_count_log(&d, "accept fd"), 0,
+	    "it connected anyway:\n%s", daemon_log(&d));
+}
+
+Test(upcase, usage_errors)
+{
+	const char *bad_option[] = { "--frobnicate", NULL };
+	const char *bad_address[] = { "-a", "localhost", NULL };
+	const char *bad_size[] = { "-n", "12q", NULL };
+	char out[1024];
+
+	cr_assert_eq(upcase(out, sizeof(out), bad_option), 2, "%s", out);
+	cr_assert_not_null(strstr(out, "unrecognized option '--frobnicate'"),
+	    "%s", out);
+	cr_assert_eq(upcase(out, sizeof(out), bad_address), 2, "%s", out);
+	cr_assert_str_eq(out, "upcase: -a: invalid address 'localhost': "
+	    "expected HOST:PORT, [IPV6]:PORT or unix:PATH\nTry 'upcase "
+	    "--help'.\n");
+	cr_assert_eq(upcase(out, sizeof(out), bad_size), 2, "%s", out);
+	cr_assert_str_eq(out, "upcase: -n: '12q' is not a size (bytes, or a "
+	    "number with k, m or g)\nTry 'upcase --help'.\n");
+}
