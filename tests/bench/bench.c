@@ -1,7 +1,9 @@
 /*
  * bench.c — upcased's benchmark suite (make bench). Every figure is measured
  * side by side with a baseline server in the same run, A and B alternating
- * round by round, and the median of the rounds is quoted with the ratio.
+ * round by round. The medians of the rounds are quoted, and the ratio is the
+ * median of the per-round ratios B/A: each pair ran back to back, so drift
+ * in the machine's speed between rounds cancels out of it.
  * The load is bin/upcase bench, which checks every echoed byte. Servers run
  * on one core, the load on the other, when there are two.
  *
@@ -12,7 +14,7 @@
  *   scale      10,000 x 64 KiB, half-close     seconds, errors
  *   transform  64 KiB blocks                   vs memcpy          GB/s
  *
- * Environment: BENCH_ROUNDS (default 3), BENCH_ONLY (one benchmark name).
+ * Environment: BENCH_ROUNDS (default 5), BENCH_ONLY (one benchmark name).
  * This is a measurement, never a test: nothing here passes or fails.
  */
 #include <errno.h>
@@ -49,7 +51,7 @@ struct load {
 	long errors;
 };
 
-static int rounds = 3;
+static int rounds = 5;
 static int ncpu;
 static const char *only;
 
@@ -86,9 +88,10 @@ pin(int cpu)
 static void
 server_start(struct server *s, const char *const *argv)
 {
-	char line[256];
-	size_t len = 0;
+	char *line = NULL, *at;
+	size_t size = 0;
 	int p[2];
+	FILE *f;
 
 	if (pipe2(p, O_CLOEXEC) == -1)
 		die("pipe");
@@ -104,26 +107,19 @@ server_start(struct server *s, const char *const *argv)
 		_exit(127);
 	}
 	close(p[1]);
-	for (;;) {
-		ssize_t n = read(p[0], line + len, sizeof(line) - 1 - len);
-		char *at;
-
-		if (n <= 0) {
+	f = fdopen(p[0], "r");
+	if (f == NULL)
+		die("fdopen");
+	do {
+		if (getline(&line, &size, f) == -1) {
 			fprintf(stderr, "bench: %s did not start\n", argv[0]);
 			exit(1);
 		}
-		len += (size_t)n;
-		line[len] = '\0';
 		at = strstr(line, "listening on ");
-		if (at != NULL && strchr(at, '\n') != NULL) {
-			sscanf(at, "listening on %63s", s->addr);
-			break;
-		}
-		if (len == sizeof(line) - 1)
-			len = 0;
-	}
+	} while (at == NULL || sscanf(at, "listening on %63s", s->addr) != 1);
 	/* The servers log little after this, and ignore SIGPIPE. */
-	close(p[0]);
+	free(line);
+	fclose(f);
 }
 
 static void
@@ -217,13 +213,13 @@ print_rounds(const char *label, const double *v, int n)
 {
 	printf("    %-10s", label);
 	for (int i = 0; i < n; i++)
-		printf(" %10.1f", v[i]);
+		printf(" %10.3f", v[i]);
 	printf("\n");
 }
 
 static const char *const upcased_argv[] = { "bin/upcased", "-f", "-c",
     "/dev/null", "-o", "listen=127.0.0.1:0", "-o", "listen_backlog=4096",
-    "-o", "log_level=warn", "-o", "max_connections=20000", NULL };
+    "-o", "max_connections=20000", NULL };
 static const char *const blocking_argv[] = { "build/bench/blocking_echo",
     NULL };
 static const char *const epoll_argv[] = { "build/bench/epoll_echo", NULL };
@@ -239,7 +235,7 @@ metric_of(const struct load *r, enum metric m)
 
 struct row {
 	const char *name, *metric, *baseline, *target;
-	double ours, theirs;
+	double ours, theirs, ratio;
 	char note[64];
 };
 
@@ -255,7 +251,7 @@ versus(const char *name, const char *metric_name, enum metric m,
     const char *const *baseline_argv, const char *baseline_name,
     const char *target, const char *const *args)
 {
-	double a[MAX_ROUNDS], b[MAX_ROUNDS];
+	double a[MAX_ROUNDS], b[MAX_ROUNDS], ratio[MAX_ROUNDS];
 	struct server base, ours;
 	struct row *row = &table[nrows++];
 	long errors = 0;
@@ -270,10 +266,12 @@ versus(const char *name, const char *metric_name, enum metric m,
 
 		a[i] = metric_of(&ra, m);
 		b[i] = metric_of(&rb, m);
+		ratio[i] = b[i] / a[i];
 		errors += ra.errors + rb.errors;
 	}
 	print_rounds("A", a, rounds);
 	print_rounds("B", b, rounds);
+	print_rounds("B/A", ratio, rounds);
 	server_stop(&base);
 	server_stop(&ours);
 	row->name = name;
@@ -282,6 +280,7 @@ versus(const char *name, const char *metric_name, enum metric m,
 	row->target = target;
 	row->theirs = median(a, rounds);
 	row->ours = median(b, rounds);
+	row->ratio = median(ratio, rounds);
 	snprintf(row->note, sizeof(row->note), "%ld errors", errors);
 }
 
@@ -369,7 +368,7 @@ idle(int n)
 	print_rounds("bytes", per, rounds);
 	free(fds);
 	table[nrows++] = (struct row){ "idle", "bytes/conn", "-", "<= 128",
-	    median(per, rounds), 0, "" };
+	    median(per, rounds), 0, 0, "" };
 }
 
 /* 10,000 x 64 KiB against upcased alone: time and errors. */
@@ -394,7 +393,7 @@ scale(void)
 	print_rounds("upcased", secs, rounds);
 	struct row *row = &table[nrows++];
 	*row = (struct row){ "scale", "seconds", "-", "0 errors",
-	    median(secs, rounds), 0, "" };
+	    median(secs, rounds), 0, 0, "" };
 	snprintf(row->note, sizeof(row->note), "%ld errors", errors);
 }
 
@@ -404,7 +403,7 @@ transform(void)
 {
 	enum { BLOCK = 64 * 1024 };
 	static unsigned char src[BLOCK], dst[BLOCK];
-	double up[MAX_ROUNDS], cp[MAX_ROUNDS];
+	double up[MAX_ROUNDS], cp[MAX_ROUNDS], ratio[MAX_ROUNDS];
 
 	for (size_t i = 0; i < BLOCK; i++)
 		src[i] = (unsigned char)(i * 7);
@@ -431,11 +430,14 @@ transform(void)
 			iters += 1000;
 		} while ((t = now_s() - t0) < 0.3);
 		up[round] = (double)iters * BLOCK / t / 1e9;
+		ratio[round] = up[round] / cp[round];
 	}
 	print_rounds("A", cp, rounds);
 	print_rounds("B", up, rounds);
+	print_rounds("B/A", ratio, rounds);
 	table[nrows++] = (struct row){ "transform", "GB/s", "memcpy", "-",
-	    median(up, rounds), median(cp, rounds), "" };
+	    median(up, rounds), median(cp, rounds), median(ratio, rounds),
+	    "" };
 }
 
 static bool
@@ -475,7 +477,7 @@ main(void)
 	if (getenv("BENCH_ROUNDS") != NULL)
 		rounds = atoi(getenv("BENCH_ROUNDS"));
 	if (rounds < 1 || rounds > MAX_ROUNDS)
-		rounds = 3;
+		rounds = 5;
 	only = getenv("BENCH_ONLY");
 	ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	signal(SIGPIPE, SIG_IGN);
@@ -507,10 +509,10 @@ main(void)
 	for (int i = 0; i < nrows; i++) {
 		struct row *r = &table[i];
 
-		printf("| %s | %s | %.1f | %s | ", r->name, r->metric, r->ours,
+		printf("| %s | %s | %.3f | %s | ", r->name, r->metric, r->ours,
 		    r->baseline);
 		if (r->theirs > 0)
-			printf("%.1f | %.3f | ", r->theirs, r->ours / r->theirs);
+			printf("%.3f | %.3f | ", r->theirs, r->ratio);
 		else
 			printf("- | - | ");
 		printf("%s | %s |\n", r->target, r->note);
