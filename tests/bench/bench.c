@@ -397,43 +397,64 @@ scale(void)
 	snprintf(row->note, sizeof(row->note), "%ld errors", errors);
 }
 
-/* The transform on 64 KiB blocks against memcpy of the same blocks. */
+/* The transform on 64 KiB blocks, against memcpy of the same blocks. */
+enum { BLOCK = 64 * 1024 };
+static unsigned char block_src[BLOCK], block_dst[BLOCK];
+
+static void
+block_copy(void)
+{
+	memcpy(block_dst, block_src, BLOCK);
+}
+
+static void
+block_upper(void)
+{
+	upper_inplace(block_dst, BLOCK);
+}
+
+static void
+block_upper_portable(void)
+{
+	upper_inplace_portable(block_dst, BLOCK);
+}
+
+/* GB/s of fn over 0.3 s. */
+static double
+block_rate(void (*fn)(void))
+{
+	double t0 = now_s(), t;
+	long iters = 0;
+
+	do {
+		for (int k = 0; k < 1000; k++) {
+			fn();
+			__asm__ volatile("" : : "r"(block_dst) : "memory");
+		}
+		iters += 1000;
+	} while ((t = now_s() - t0) < 0.3);
+	return (double)iters * BLOCK / t / 1e9;
+}
+
 static void
 transform(void)
 {
-	enum { BLOCK = 64 * 1024 };
-	static unsigned char src[BLOCK], dst[BLOCK];
-	double up[MAX_ROUNDS], cp[MAX_ROUNDS], ratio[MAX_ROUNDS];
+	double up[MAX_ROUNDS], cp[MAX_ROUNDS], sse[MAX_ROUNDS];
+	double ratio[MAX_ROUNDS];
 
 	for (size_t i = 0; i < BLOCK; i++)
-		src[i] = (unsigned char)(i * 7);
-	printf("transform (64 KiB blocks, GB/s, A=memcpy, B=upper):\n");
+		block_src[i] = (unsigned char)(i * 7);
+	printf("transform (64 KiB blocks, GB/s, A=memcpy, B=upper, "
+	    "portable=upper without AVX2):\n");
 	for (int round = 0; round < rounds; round++) {
-		long iters = 0;
-		double t0 = now_s(), t;
-
-		do {
-			for (int k = 0; k < 1000; k++) {
-				memcpy(dst, src, BLOCK);
-				__asm__ volatile("" : : "r"(dst) : "memory");
-			}
-			iters += 1000;
-		} while ((t = now_s() - t0) < 0.3);
-		cp[round] = (double)iters * BLOCK / t / 1e9;
-		iters = 0;
-		t0 = now_s();
-		do {
-			for (int k = 0; k < 1000; k++) {
-				upper_inplace(dst, BLOCK);
-				__asm__ volatile("" : : "r"(dst) : "memory");
-			}
-			iters += 1000;
-		} while ((t = now_s() - t0) < 0.3);
-		up[round] = (double)iters * BLOCK / t / 1e9;
+		cp[round] = block_rate(block_copy);
+		up[round] = block_rate(block_upper);
+		sse[round] = block_rate(block_upper_portable);
 		ratio[round] = up[round] / cp[round];
 	}
 	print_rounds("A", cp, rounds);
 	print_rounds("B", up, rounds);
+	print_rounds("portable", sse, rounds);
 	print_rounds("B/A", ratio, rounds);
 	table[nrows++] = (struct row){ "transform", "GB/s", "memcpy", "-",
 	    median(up, rounds), median(cp, rounds), median(ratio, rounds),
