@@ -154,11 +154,18 @@ server_on_conn_close(void)
 			listener_resume(l);
 }
 
+static const char *
+plural(unsigned n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void
 server_on_shutdown_timeout(struct loop *lp, struct loop_timer *timer)
 {
 	(void)timer;
-	log_info("shutdown timeout: closing %u connections", conn_count());
+	log_info("shutdown timeout: closing %u connection%s", conn_count(),
+	    plural(conn_count()));
 	conn_close_all("shutdown timeout");
 	loop_stop(lp);
 }
@@ -179,8 +186,8 @@ server_stop(int signo)
 
 	signal_name(signo, name, sizeof(name));
 	if (stopping) {
-		log_info("%s again: closing %u connections now", name,
-		    conn_count());
+		log_info("%s again: closing %u connection%s now", name,
+		    conn_count(), plural(conn_count()));
 		conn_close_all("shutdown");
 		loop_stop(loop);
 		return;
@@ -193,9 +200,9 @@ server_stop(int signo)
 		loop_stop(loop);
 		return;
 	}
-	log_info("%s: shutting down, waiting up to %s for %u connections",
+	log_info("%s: shutting down, waiting up to %s for %u connection%s",
 	    name, format_duration(current.shutdown_timeout, t, sizeof(t)),
-	    conn_count());
+	    conn_count(), plural(conn_count()));
 	shutdown_timer.fn = server_on_shutdown_timeout;
 	loop_timer_set(loop, &shutdown_timer, current.shutdown_timeout);
 }
@@ -366,8 +373,8 @@ server_run(const struct config *c, server_reload_fn *reload,
 out:
 	conn_close_all("exit");
 	cs = conn_stats();
-	log_info("exiting: %llu connections served, %llu bytes in, %llu out, "
-	    "%llu refused", (unsigned long long)cs->accepted,
+	log_info("exiting: connections served %llu, bytes in %llu, out %llu, "
+	    "refused %llu", (unsigned long long)cs->accepted,
 	    (unsigned long long)cs->bytes_in, (unsigned long long)cs->bytes_out,
 	    (unsigned long long)listener_stats()->refused);
 	server_unlisten();

@@ -146,7 +146,7 @@ Test(daemonize, detaches_when_listening_and_stops_without_losing_a_byte)
 	/* Stop in mid-transfer: no new clients, but this one finishes. */
 	kill(d.pid, SIGTERM);
 	cr_assert_not_null(daemon_wait_log(&d, "SIGTERM: shutting down, "
-	    "waiting up to 2m for 1 connections", DEADLINE_MS), "%s",
+	    "waiting up to 2m for 1 connection\n", DEADLINE_MS), "%s",
 	    daemon_log(&d));
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	cr_assert_eq(connect(fd, (struct sockaddr *)&d.ss, d.sslen), -1,

@@ -34,7 +34,7 @@ Test(shutdown, timeout_closes_what_is_left)
 	cr_assert_eq(read(fd, buf, 1), 1);	/* accepted and served */
 	kill(d.pid, SIGTERM);
 	cr_assert_not_null(daemon_wait_log(&d, "shutdown timeout: closing 1 "
-	    "connections", DEADLINE_MS), "%s", daemon_log(&d));
+	    "connection\n", DEADLINE_MS), "%s", daemon_log(&d));
 	expect_clean_exit(&d);
 	cr_assert_eq(read_all(fd, buf, sizeof(buf), DEADLINE_MS), 0);
 	close(fd);
@@ -53,10 +53,10 @@ Test(shutdown, second_signal_closes_at_once)
 	cr_assert_eq(read(fd, buf, 1), 1);
 	kill(d.pid, SIGTERM);
 	cr_assert_not_null(daemon_wait_log(&d, "waiting up to 1h for 1 "
-	    "connections", DEADLINE_MS), "%s", daemon_log(&d));
+	    "connection\n", DEADLINE_MS), "%s", daemon_log(&d));
 	kill(d.pid, SIGINT);
 	cr_assert_not_null(daemon_wait_log(&d, "SIGINT again: closing 1 "
-	    "connections now", DEADLINE_MS), "%s", daemon_log(&d));
+	    "connection now", DEADLINE_MS), "%s", daemon_log(&d));
 	expect_clean_exit(&d);
 	close(fd);
 	daemon_kill(&d);
