@@ -99,6 +99,8 @@ clean:
 
 BENCH_PROGS := $(BUILD)/bench/bench $(BUILD)/bench/blocking_echo \
                $(BUILD)/bench/epoll_echo
+# Keep the objects, which the pattern rule below makes intermediate.
+.SECONDARY: $(BENCH_PROGS:$(BUILD)/bench/%=$(BUILD)/tests/bench/%.o)
 
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/common/upper.o
 	@mkdir -p $(@D)
