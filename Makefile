@@ -107,13 +107,15 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/common/upper.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
+$(BUILD)/bench/bench: $(BUILD)/tests/proc.o
+
 # Measurements, not tests: nothing in make test depends on speed.
 bench: all $(BENCH_PROGS)
 	./$(BUILD)/bench/bench
 
 # ---- tests -----------------------------------------------------------------
 
-TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c
+TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/proc.c
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_JOBS ?= 2
 

@@ -480,6 +480,24 @@ exchange(int fd, const void *out, size_t len, void *in, size_t cap,
 	return (ssize_t)got;
 }
 
+void
+expect_echo(int fd, const char *msg)
+{
+	size_t len = strlen(msg);
+	unsigned char want[256], got[257];
+	ssize_t n;
+
+	cr_assert_lt(len, sizeof(want), "message too long");
+	memcpy(want, msg, len);
+	reference_upper(want, len);
+	n = exchange(fd, msg, len, got, sizeof(got), len, DEADLINE_MS);
+	cr_assert_eq(n, (ssize_t)len, "\"%s\": %zd of %zu bytes came back",
+	    msg, n, len);
+	cr_assert_eq(memcmp(got, want, len), 0, "\"%s\" came back as "
+	    "\"%.*s\"", msg, (int)len, (const char *)got);
+	close(fd);
+}
+
 /* Send what fd takes now; stop at EAGAIN. */
 static size_t
 pump(int fd, const unsigned char *pattern, size_t len, size_t sent)
@@ -584,43 +602,6 @@ fill_pattern(unsigned char *buf, size_t len, unsigned seed)
 		x = x * 1103515245u + 12345u;
 		buf[i] = (unsigned char)(x >> 16);
 	}
-}
-
-int
-fd_count(pid_t pid)
-{
-	char path[64];
-	DIR *dp;
-	struct dirent *e;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	dp = opendir(path);
-	if (dp == NULL)
-		return -1;
-	while ((e = readdir(dp)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(dp);
-	return n;
-}
-
-long
-rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	FILE *f;
-	long kib = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
 }
 
 void

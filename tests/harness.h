@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "proc.h"
+
 #define DEADLINE_MS 60000	/* generous: a loaded 2-core machine */
 
 /* Declare zeroed ({ 0 }): daemon_init tells a fresh one by its empty dir. */
@@ -102,6 +104,11 @@ void parse_listen_line(const char *line, char *addr, size_t addrlen,
 ssize_t exchange(int fd, const void *out, size_t len, void *in, size_t cap,
     size_t chunk, int timeout_ms);
 
+/* On connected fd: send msg, half-close, and assert that exactly its
+ * transform comes back before EOF. Closes fd. The way a test checks that
+ * the daemon still serves. */
+void expect_echo(int fd, const char *msg);
+
 /*
  * On non-blocking fd, send the bytes of pattern over and over (len of them,
  * starting at offset sent % len) until the daemon logs a line containing
@@ -123,12 +130,6 @@ void reference_upper(unsigned char *buf, size_t len);
 
 /* Deterministic bytes covering every value. */
 void fill_pattern(unsigned char *buf, size_t len, unsigned seed);
-
-/* Open descriptors of pid, from /proc. */
-int fd_count(pid_t pid);
-
-/* Resident memory of pid in KiB, from /proc. */
-long rss_kib(pid_t pid);
 
 /* Raise this process's open-file limit to at least n (or fail the test). */
 void raise_fd_limit(unsigned n);

@@ -54,11 +54,7 @@ Test(limits, out_of_fds_refuses_and_recovers)
 		    0);
 		close(held[i]);
 	}
-	int fd = daemon_connect(&d);
-	cr_assert_eq(exchange(fd, "back", 4, got, sizeof(got), 4, DEADLINE_MS),
-	    4);
-	cr_assert_eq(memcmp(got, "BACK", 4), 0);
-	close(fd);
+	expect_echo(daemon_connect(&d), "back");
 	cr_assert(process_alive(d.pid));
 	daemon_stop(&d);
 }

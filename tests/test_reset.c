@@ -19,8 +19,7 @@ Test(reset, twenty_clients_reset_mid_flush)
 	unsigned char *src = malloc(LEN);
 	struct linger hard = { .l_onoff = 1, .l_linger = 0 };
 	struct daemon d = { 0 };
-	int fds[CLIENTS], baseline, fd;
-	char got[16];
+	int fds[CLIENTS], baseline;
 
 	cr_assert_not_null(src);
 	fill_pattern(src, LEN, 6);
@@ -52,11 +51,7 @@ Test(reset, twenty_clients_reset_mid_flush)
 	cr_assert(process_alive(d.pid));
 	cr_assert_eq(fd_count(d.pid), baseline, "fds: %d, were %d",
 	    fd_count(d.pid), baseline);
-	fd = daemon_connect(&d);
-	cr_assert_eq(exchange(fd, "still here", 10, got, sizeof(got), 10,
-	    DEADLINE_MS), 10);
-	cr_assert_eq(memcmp(got, "STILL HERE", 10), 0);
-	close(fd);
+	expect_echo(daemon_connect(&d), "still here");
 	daemon_stop(&d);
 	free(src);
 }

@@ -18,7 +18,7 @@ Test(timeouts, idle_connection_is_closed)
 {
 	struct daemon d = { 0 };
 	char buf[16];
-	int idle, busy;
+	int idle;
 
 	daemon_start(&d, "-o", "idle_timeout=300ms", "-o", "log_level=debug",
 	    NULL);
@@ -29,10 +29,7 @@ Test(timeouts, idle_connection_is_closed)
 	close(idle);
 
 	/* A normal exchange is not cut short. */
-	busy = daemon_connect(&d);
-	cr_assert_eq(exchange(busy, "fine", 4, buf, sizeof(buf), 4,
-	    DEADLINE_MS), 4);
-	close(busy);
+	expect_echo(daemon_connect(&d), "fine");
 	daemon_stop(&d);
 }
 

@@ -33,9 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 
+#include "proc.h"
 #include "upper.h"
 
 #define MAX_ROUNDS 15
@@ -284,42 +284,6 @@ versus(const char *name, const char *metric_name, enum metric m,
 	snprintf(row->note, sizeof(row->note), "%ld errors", errors);
 }
 
-static int
-fd_count(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	DIR *dp;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	dp = opendir(path);
-	if (dp == NULL)
-		return -1;
-	while ((e = readdir(dp)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(dp);
-	return n;
-}
-
-static long
-rss_bytes(pid_t pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib * 1024;
-}
-
 /* RSS growth of upcased per idle connection, at n connections. */
 static void
 idle(int n)
@@ -341,7 +305,7 @@ idle(int n)
 		inet_pton(AF_INET, host, &sin.sin_addr);
 		sin.sin_port = htons((uint16_t)port);
 		base = fd_count(s.pid);
-		before = rss_bytes(s.pid);
+		before = rss_kib(s.pid) * 1024;
 		for (int i = 0; i < n; i++) {
 			fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 			if (fds[i] == -1 || connect(fds[i],
@@ -359,7 +323,7 @@ idle(int n)
 			}
 			nanosleep(&ts, NULL);
 		}
-		after = rss_bytes(s.pid);
+		after = rss_kib(s.pid) * 1024;
 		per[round] = (double)(after - before) / n;
 		for (int i = 0; i < n; i++)
 			close(fds[i]);
