@@ -4,6 +4,8 @@
 #   make run        build and run the daemon in the foreground on 127.0.0.1:1060
 #   make test       install Criterion if missing, build, run every test
 #   make bench      build and run the benchmark suite
+#   make coverage   run the suite on a gcov build; line and branch coverage
+#                   per file of daemon/ and common/ (installs gcovr if missing)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make V=1        show the commands
 
@@ -39,6 +41,14 @@ export UPCASED := $(BIN)/upcased
 export UPCASE := $(BIN)/upcase
 # Criterion's runner leaks a little at exit; the binaries under test may not.
 export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+else ifeq ($(COV),1)
+# COV=1: a gcov build under build/cov for make coverage.
+BUILD    := build/cov
+BIN      := build/cov/bin
+CFLAGS   := -O0 -g --coverage
+LDFLAGS  += --coverage
+export UPCASED := $(BIN)/upcased
+export UPCASE := $(BIN)/upcase
 else
 BUILD    := build
 BIN      := bin
@@ -56,7 +66,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all run test check bench install clean deps
+.PHONY: all run test check bench coverage install clean deps
 all: $(BIN)/upcased $(BIN)/upcase
 
 $(BIN)/upcased: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
@@ -151,3 +161,22 @@ test: deps
 
 check: all $(BUILD)/tests/run
 	./$(BUILD)/tests/run --jobs=$(TEST_JOBS)
+
+# ---- coverage --------------------------------------------------------------
+
+# Counts from earlier runs are dropped first, so the table is this run's.
+coverage: deps
+	@command -v gcovr >/dev/null 2>&1 || { \
+	  echo "  APT     gcovr"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q gcovr >/dev/null || \
+	  { apt-get update -q >/dev/null && \
+	    apt-get install -y -q gcovr >/dev/null; }; }
+	@find build/cov -name '*.gcda' -delete 2>/dev/null || true
+	@$(MAKE) --no-print-directory COV=1 check
+	@echo "lines:"
+	@gcovr --root . --object-directory build/cov --filter 'daemon/' \
+	    --filter 'common/' | sed -n '/^File/,$$p'
+	@echo "branches:"
+	@gcovr --root . --object-directory build/cov --filter 'daemon/' \
+	    --filter 'common/' --branches | sed -n '/^File/,$$p'
