@@ -256,6 +256,16 @@ loop_wait_ms(const struct loop *loop)
 	return (int)(t->when - loop->now);
 }
 
+/* An error or hangup concerns both directions: whoever reads or writes next
+ * learns what happened from the syscall. */
+static uint32_t
+loop_fold(uint32_t events)
+{
+	if (events & (EPOLLERR | EPOLLHUP))
+		events |= EPOLLIN | EPOLLOUT;
+	return events;
+}
+
 static void
 loop_dispatch(struct loop *loop, int n)
 {
@@ -267,7 +277,7 @@ loop_dispatch(struct loop *loop, int n)
 		if (f->fn == NULL || f->gen != (uint32_t)(key >> 32))
 			continue;	/* closed earlier in this batch */
 		loop_unpost(loop, (uint32_t)fd);	/* running now covers it */
-		f->fn(loop, fd, loop->events[i].events, f->data);
+		f->fn(loop, fd, loop_fold(loop->events[i].events), f->data);
 	}
 }
 

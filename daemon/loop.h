@@ -15,9 +15,10 @@ struct loop_timer;
 
 /*
  * Called with the epoll events that fired for fd, or with events == 0 when fd
- * runs because it was posted. The handler may close fd (after loop_del):
- * events still queued for it in this turn are dropped, not delivered to
- * whatever reuses the number.
+ * runs because it was posted. EPOLLERR and EPOLLHUP come with EPOLLIN and
+ * EPOLLOUT added: an error concerns both directions. The handler may close
+ * fd (after loop_del): events still queued for it in this turn are dropped,
+ * not delivered to whatever reuses the number.
  */
 typedef void loop_io_fn(struct loop *loop, int fd, uint32_t events,
     void *data);
