@@ -152,6 +152,13 @@ $(BUILD)/tests/run: $(TEST_OBJ) $(DAEMON_OBJ) $(COMMON_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcriterion
 
+# Preloaded into a daemon under test to make accept4 fail on demand; built
+# without sanitizers or coverage, whatever the daemon is built with.
+$(BUILD)/tests/libfault.so: tests/fault.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(WARNINGS) -O2 -fPIC -shared -o $@ $< -ldl
+
 # Every test twice: against the ASan+UBSan build (memory errors, undefined
 # behaviour, and leaks at the daemon's exit all fail a test), then against
 # the real binaries, whose summary line ends the output.
@@ -159,8 +166,9 @@ test: deps
 	@$(MAKE) --no-print-directory SAN=1 check
 	@$(MAKE) --no-print-directory check
 
-check: all $(BUILD)/tests/run
-	./$(BUILD)/tests/run --jobs=$(TEST_JOBS)
+check: all $(BUILD)/tests/run $(BUILD)/tests/libfault.so
+	FAULT_LIB=$(CURDIR)/$(BUILD)/tests/libfault.so \
+	    ./$(BUILD)/tests/run --jobs=$(TEST_JOBS)
 
 # ---- coverage --------------------------------------------------------------
 

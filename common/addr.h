@@ -6,7 +6,9 @@
 #ifndef ADDR_H
 #define ADDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #define ADDR_TEXT_MAX 128	/* longest formatted address, NUL included */
@@ -15,6 +17,13 @@ struct addr {
 	struct sockaddr_storage ss;	/* AF_INET, AF_INET6 or AF_UNIX */
 	socklen_t len;			/* bytes of ss in use */
 };
+
+/* The same address: what a listener is known by across reloads. */
+static inline bool
+addr_equal(const struct addr *a, const struct addr *b)
+{
+	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
 
 /*
  * Parse text into *out. HOST is a numeric IPv4 address, "*" (all IPv4

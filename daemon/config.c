@@ -67,8 +67,7 @@ set_listen(struct config *c, const char *value, char *err, size_t errlen)
 		return -1;
 	}
 	for (unsigned i = 0; i < c->nlisten; i++) {
-		if (c->listen[i].len == a.len &&
-		    memcmp(&c->listen[i].ss, &a.ss, a.len) == 0) {
+		if (addr_equal(&c->listen[i], &a)) {
 			snprintf(err, errlen, "%s is listed twice", value);
 			return -1;
 		}

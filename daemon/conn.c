@@ -7,12 +7,14 @@
  * not take is copied to the connection's backlog. Nothing is allocated for a
  * connection that keeps up.
  *
- *   OPEN --read EOF--> DRAINING --backlog empty--> closed
- *     |                    |
- *     +--error, reset, timeout, shutdown----------> closed
+ *   OPEN --peer's FIN--> HALF_CLOSED --read EOF--> DRAINING --flushed--> CLOSED
+ *     |                                               ^
+ *     +-----------------read EOF----------------------+
+ *     +--error, reset, timeout, shutdown (from any state)--------------> CLOSED
  *
- * Every close goes through conn_close, which keeps the counters, the timeout
- * lists and the log in step.
+ * conn_set_state is the one place the state changes. It also moves the
+ * connection to the timeout list of its new state (idle while OPEN, drain
+ * from the peer's FIN on), and for CLOSED keeps the counters and the log.
  */
 #include "conn.h"
 
@@ -40,14 +42,14 @@
 #define CONN_READ_BUDGET	(4 * CONN_READ_MAX)
 
 enum conn_state {
-	CONN_FREE,		/* slot unused */
+	CONN_CLOSED,		/* slot unused */
 	CONN_OPEN,		/* reading and echoing */
-	CONN_DRAINING,		/* read EOF: flushing what is owed, then close */
+	CONN_HALF_CLOSED,	/* peer's FIN seen: read on to EOF */
+	CONN_DRAINING,		/* read EOF: flush what is owed, close */
 };
 
 /* Reasons to stop reading, one bit each: lifting one never lifts another. */
 #define PAUSE_BACKPRESSURE	0x1	/* backlog reached backlog_high */
-#define PAUSE_EOF		0x2	/* read EOF: nothing more will come */
 
 struct conn {
 	struct backlog out;		/* owed, not yet taken by the socket */
@@ -59,8 +61,6 @@ struct conn {
 	uint8_t read_paused;		/* PAUSE_* bits; 0: may read */
 	bool readable;			/* kernel may hold unread bytes */
 	bool writable;			/* socket may take more bytes */
-	bool rdhup;			/* peer's FIN seen: read on to EOF,
-					 * drain_timeout applies */
 };
 
 static inline struct conn *
@@ -74,10 +74,10 @@ static struct conn *conns;		/* indexed by fd */
 static unsigned char *scratch;		/* CONN_READ_MAX, shared by all */
 static struct conn_config config;
 static struct timeout_list idle_list;	/* CONN_OPEN, oldest first */
-static struct timeout_list drain_list;	/* CONN_DRAINING, oldest first */
-static struct loop_timer timeout_timer;	/* fires for the earliest deadline */
-static unsigned open_count;
+static struct timeout_list drain_list;	/* the other states, oldest 1st */
+static struct loop_timer timeout_timer;	/* at the earliest deadline */
 static struct conn_stats stats;
+static uint64_t last_refusal_line;	/* loop ms, for log_due */
 static void (*conn_on_close)(void);
 
 static void conn_on_event(struct loop *loop, int fd, uint32_t events,
@@ -118,7 +118,7 @@ conn_fini(void)
 unsigned
 conn_count(void)
 {
-	return open_count;
+	return (unsigned)(stats.accepted - stats.closed);
 }
 
 const struct conn_stats *
@@ -147,16 +147,12 @@ conn_timer_update(void)
 	loop_timer_set(conn_loop, &timeout_timer, when > now ? when - now : 0);
 }
 
-/*
- * Record progress: the connection's deadline starts again from now. Once the
- * peer has half-closed (its FIN seen, or read) only the drain timeout
- * applies, even while bytes before the FIN still wait to be read.
- */
+/* Record progress: the deadline of c's state starts again from now. */
 static void
 conn_touch(struct conn *c)
 {
-	struct timeout_list *list = c->rdhup || c->state == CONN_DRAINING ?
-	    &drain_list : &idle_list;
+	struct timeout_list *list = c->state == CONN_OPEN ? &idle_list :
+	    &drain_list;
 	bool was_first = list->head.next == &list->head;
 
 	timeout_touch(list, &c->timeout, loop_now(conn_loop));
@@ -176,16 +172,23 @@ conn_configure(const struct conn_config *cfg)
 	}
 }
 
-/* The one way out. c is free when it returns; callers return at once. */
+/*
+ * The one place a connection changes state; it moves c to the timeout list
+ * of the new one. CONN_CLOSED closes the socket and logs why (reason):
+ * c is free when it returns, and callers return at once.
+ */
 static void
-conn_close(struct conn *c, const char *reason)
+conn_set_state(struct conn *c, enum conn_state state, const char *reason)
 {
+	c->state = state;
+	timeout_remove(&c->timeout);
+	if (state != CONN_CLOSED) {
+		conn_touch(c);
+		return;
+	}
 	loop_del(conn_loop, c->fd);
 	close(c->fd);
-	timeout_remove(&c->timeout);
 	backlog_free(&c->out);
-	c->state = CONN_FREE;
-	open_count--;
 	stats.closed++;
 	/* Logged once done, so that the line is a fact for whoever reads it. */
 	log_debug("close fd %d: %s, %llu bytes in, %llu bytes out", c->fd,
@@ -201,167 +204,139 @@ conn_fail(struct conn *c, const char *op)
 {
 	int err = errno;
 
-	stats.errors++;
+	stats.failed++;
 	if (err != ECONNRESET && err != EPIPE && err != ETIMEDOUT)
 		log_warnx("fd %d: %s: %s", c->fd, op, strerror(err));
-	conn_close(c, strerror(err));
+	conn_set_state(c, CONN_CLOSED, strerror(err));
 }
 
-int
-conn_open(int fd, const struct sockaddr *peer, socklen_t peerlen)
+void
+conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
+    socklen_t peerlen)
 {
 	struct conn *c;
 
-	if (fd >= loop_setsize(conn_loop)) {
+	/* The table holds fds below the limit the loop was sized for: one
+	 * past it means someone raised the limit under the running daemon. */
+	if (conn_count() >= config.max_connections ||
+	    fd >= loop_setsize(conn_loop)) {
 		close(fd);
-		errno = EMFILE;
-		return -1;
+		stats.refused++;
+		if (log_due(&last_refusal_line, loop_now(conn_loop)))
+			log_warnx("%s: refusing connections: %s (%llu so far)",
+			    l->name, fd >= loop_setsize(conn_loop) ?
+			    "descriptor past the event table" :
+			    "max_connections reached",
+			    (unsigned long long)stats.refused);
+		return;
 	}
 	c = &conns[fd];
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
-	c->state = CONN_OPEN;
 	c->writable = true;	/* a new socket's send buffer is empty */
 	if (loop_add(conn_loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP,
 	    conn_on_event, c) == -1) {
-		int err = errno;
-
+		log_warn("%s: cannot take connection", l->name);
 		close(fd);
-		c->state = CONN_FREE;
-		errno = err;
-		return -1;
+		return;
 	}
-	open_count++;
 	stats.accepted++;
-	conn_touch(c);
+	conn_set_state(c, CONN_OPEN, NULL);
 	if (log_level >= LOG_LEVEL_DEBUG) {
 		char name[ADDR_TEXT_MAX];
 
 		log_debug("accept fd %d from %s", fd,
 		    addr_format(peer, peerlen, name, sizeof(name)));
 	}
-	return 0;
-}
-
-static void
-conn_pause(struct conn *c, uint8_t reason)
-{
-	c->read_paused |= reason;
-}
-
-static void
-conn_resume(struct conn *c, uint8_t reason)
-{
-	c->read_paused &= (uint8_t)~reason;
 }
 
 /*
- * Write what the backlog holds until it is empty or the socket is full.
- * Returns 0, or -1 if c was closed.
+ * Write up to n bytes: every send goes through here. Returns the bytes the
+ * socket took, 0 when it is full (writable is then cleared: EPOLLOUT says
+ * when to go on), or -1 if c was closed.
+ */
+static ssize_t
+conn_write(struct conn *c, const void *buf, size_t n)
+{
+	ssize_t k;
+
+	do
+		k = send(c->fd, buf, n, MSG_NOSIGNAL);
+	while (k == -1 && errno == EINTR);
+	if (k == -1) {
+		if (errno != EAGAIN) {
+			conn_fail(c, "write");
+			return -1;
+		}
+		k = 0;
+	}
+	/* A short write means the buffer is full: the edge comes when it
+	 * drains. */
+	if ((size_t)k < n)
+		c->writable = false;
+	c->bytes_out += (size_t)k;
+	stats.bytes_out += (size_t)k;
+	return k;
+}
+
+/*
+ * Write what the backlog holds, as far as the socket takes it, and resume
+ * reading at backlog_low. Returns 0, or -1 if c was closed.
  */
 static int
 conn_flush(struct conn *c)
 {
-	size_t before = backlog_len(&c->out);
+	ssize_t n = conn_write(c, backlog_data(&c->out), backlog_len(&c->out));
 
-	while (backlog_len(&c->out) > 0) {
-		size_t len = backlog_len(&c->out);
-		ssize_t n = send(c->fd, backlog_data(&c->out), len,
-		    MSG_NOSIGNAL);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				c->writable = false;
-				break;
-			}
-			conn_fail(c, "write");
-			return -1;
-		}
-		c->bytes_out += (size_t)n;
-		stats.bytes_out += (size_t)n;
-		backlog_consume(&c->out, (size_t)n);
-		if ((size_t)n < len) {
-			/* A short write means the buffer is full: the edge
-			 * comes when it drains. */
-			c->writable = false;
-			break;
-		}
-	}
-	if (backlog_len(&c->out) < before)
-		conn_touch(c);
+	if (n <= 0)
+		return (int)n;
+	backlog_consume(&c->out, (size_t)n);
+	conn_touch(c);
 	if ((c->read_paused & PAUSE_BACKPRESSURE) &&
 	    backlog_len(&c->out) <= config.backlog_low) {
 		log_debug("fd %d: %zu bytes owed, reading resumed", c->fd,
 		    backlog_len(&c->out));
-		conn_resume(c, PAUSE_BACKPRESSURE);
+		c->read_paused &= (uint8_t)~PAUSE_BACKPRESSURE;
 	}
 	return 0;
 }
 
 /*
- * Send n transformed bytes: straight to the socket while nothing is owed,
+ * Echo n transformed bytes: straight to the socket while nothing is owed,
  * the rest behind what is. Returns 0, or -1 if c was closed.
  */
 static int
 conn_send(struct conn *c, const unsigned char *buf, size_t n)
 {
 	if (backlog_len(&c->out) == 0 && c->writable) {
-		ssize_t k;
+		ssize_t k = conn_write(c, buf, n);
 
-		do
-			k = send(c->fd, buf, n, MSG_NOSIGNAL);
-		while (k == -1 && errno == EINTR);
-		if (k == -1) {
-			if (errno != EAGAIN) {
-				conn_fail(c, "write");
-				return -1;
-			}
-			k = 0;
-		}
-		c->bytes_out += (size_t)k;
-		stats.bytes_out += (size_t)k;
-		if ((size_t)k == n)
-			return 0;
-		c->writable = false;
+		if (k == -1)
+			return -1;
 		buf += k;
 		n -= (size_t)k;
 	}
-	if (backlog_append(&c->out, buf, n) == -1) {
+	if (n > 0 && backlog_append(&c->out, buf, n) == -1) {
 		log_warn("fd %d: cannot queue %zu bytes", c->fd, n);
-		stats.errors++;
-		conn_close(c, "out of memory");
+		stats.failed++;
+		conn_set_state(c, CONN_CLOSED, "out of memory");
 		return -1;
-	}
-	if (backlog_len(&c->out) >= config.backlog_high) {
-		log_debug("fd %d: %zu bytes owed, reading paused", c->fd,
-		    backlog_len(&c->out));
-		conn_pause(c, PAUSE_BACKPRESSURE);
 	}
 	return 0;
 }
 
-/* Read EOF: nothing more will come; owe what is left, then close. */
-static void
-conn_eof(struct conn *c)
+static bool
+conn_may_read(const struct conn *c)
 {
-	log_debug("eof fd %d after %llu bytes, %zu owed", c->fd,
-	    (unsigned long long)c->bytes_in, backlog_len(&c->out));
-	c->readable = false;
-	conn_pause(c, PAUSE_EOF);
-	c->state = CONN_DRAINING;
-	if (!c->rdhup) {
-		timeout_remove(&c->timeout);	/* to the drain list */
-		conn_touch(c);
-	}
+	return c->state != CONN_DRAINING && c->readable && c->read_paused == 0;
 }
 
 /*
- * Read, transform and send until the kernel has nothing more, a pause
- * begins, or the turn's budget is spent (then run again next turn: with edge
- * triggering no new event would come for bytes already waiting). Returns 0,
- * or -1 if c was closed.
+ * Read, transform and echo until the kernel has nothing more, the backlog
+ * reaches backlog_high, or the turn's budget is spent (then run again next
+ * turn: with edge triggering no new event would come for bytes already
+ * waiting). A read takes no more than fits under backlog_high, so that a
+ * connection never owes more than that. Returns 0, or -1 if c was closed.
  */
 static int
 conn_read(struct conn *c)
@@ -369,10 +344,17 @@ conn_read(struct conn *c)
 	size_t budget = CONN_READ_BUDGET;
 	uint64_t before = c->bytes_in;
 
-	while (c->readable && c->read_paused == 0) {
+	while (conn_may_read(c)) {
 		size_t owed = backlog_len(&c->out), want = CONN_READ_MAX;
 		ssize_t n;
 
+		/* (A reload may have lowered the mark below what is owed.) */
+		if (owed >= config.backlog_high) {
+			log_debug("fd %d: %zu bytes owed, reading paused",
+			    c->fd, owed);
+			c->read_paused |= PAUSE_BACKPRESSURE;
+			break;
+		}
 		if (budget == 0) {
 			log_debug("fd %d: read budget spent, yielding", c->fd);
 			loop_post(conn_loop, c->fd);
@@ -380,23 +362,14 @@ conn_read(struct conn *c)
 		}
 		if (want > budget)
 			want = budget;
-		/* While bytes are owed, read no more than fits under the
-		 * high watermark: it bounds what a connection can hold. (A
-		 * reload may have lowered the mark below what is owed.) */
-		if (owed > 0 && owed >= config.backlog_high) {
-			log_debug("fd %d: %zu bytes owed, reading paused",
-			    c->fd, owed);
-			conn_pause(c, PAUSE_BACKPRESSURE);
-			break;
-		}
-		if (owed > 0 && want > config.backlog_high - owed)
+		if (want > config.backlog_high - owed)
 			want = config.backlog_high - owed;
 
 		n = recv(c->fd, scratch, want, 0);
 		if (n > 0) {
 			/* A short read emptied the socket; a new edge comes
 			 * with the next byte. After the FIN, read on to 0. */
-			if ((size_t)n < want && !c->rdhup)
+			if ((size_t)n < want && c->state == CONN_OPEN)
 				c->readable = false;
 			c->bytes_in += (size_t)n;
 			stats.bytes_in += (size_t)n;
@@ -405,7 +378,10 @@ conn_read(struct conn *c)
 			if (conn_send(c, scratch, (size_t)n) == -1)
 				return -1;
 		} else if (n == 0) {
-			conn_eof(c);
+			log_debug("eof fd %d after %llu bytes, %zu owed", c->fd,
+			    (unsigned long long)c->bytes_in,
+			    backlog_len(&c->out));
+			conn_set_state(c, CONN_DRAINING, NULL);
 		} else if (errno == EAGAIN) {
 			c->readable = false;
 		} else if (errno != EINTR) {
@@ -424,10 +400,10 @@ conn_run(struct conn *c)
 {
 	if (c->writable && backlog_len(&c->out) > 0 && conn_flush(c) == -1)
 		return;
-	if (c->readable && c->read_paused == 0 && conn_read(c) == -1)
+	if (conn_may_read(c) && conn_read(c) == -1)
 		return;
 	if (c->state == CONN_DRAINING && backlog_len(&c->out) == 0)
-		conn_close(c, "done");
+		conn_set_state(c, CONN_CLOSED, "done");
 }
 
 static void
@@ -437,15 +413,8 @@ conn_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 
 	(void)loop;
 	(void)fd;
-	/* An error or hangup concerns both directions: let the syscalls
-	 * report it. */
-	if (events & (EPOLLERR | EPOLLHUP))
-		events |= EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-	if ((events & EPOLLRDHUP) && !c->rdhup) {
-		c->rdhup = true;
-		timeout_remove(&c->timeout);	/* to the drain list */
-		conn_touch(c);
-	}
+	if ((events & EPOLLRDHUP) && c->state == CONN_OPEN)
+		conn_set_state(c, CONN_HALF_CLOSED, NULL);
 	if (events & (EPOLLIN | EPOLLRDHUP))
 		c->readable = true;
 	if (events & EPOLLOUT)
@@ -460,7 +429,7 @@ conn_expire(struct timeout_list *list, const char *reason)
 
 	while ((link = timeout_expired(list, loop_now(conn_loop))) != NULL) {
 		stats.timed_out++;
-		conn_close(conn_of(link), reason);
+		conn_set_state(conn_of(link), CONN_CLOSED, reason);
 	}
 }
 
@@ -482,5 +451,6 @@ conn_close_all(const char *reason)
 	/* Every connection is on the list of its state, timeout or not. */
 	for (size_t i = 0; i < 2; i++)
 		while (lists[i]->head.next != &lists[i]->head)
-			conn_close(conn_of(lists[i]->head.next), reason);
+			conn_set_state(conn_of(lists[i]->head.next),
+			    CONN_CLOSED, reason);
 }

@@ -1,8 +1,9 @@
 /*
- * conn.h — client connections: the uppercase echo with its write backlog and
+ * conn.h — client connections: whether to take an accepted socket at all
+ * (max_connections), the uppercase echo with its write backlog and
  * watermarks, the read budget that keeps one client from starving the rest,
- * half-close, and the idle and drain timeouts. The listener accepts; this
- * module owns a connection from conn_open to its close.
+ * half-close, and the idle and drain timeouts. This module owns a
+ * connection from conn_accept to its close.
  */
 #ifndef CONN_H
 #define CONN_H
@@ -11,10 +12,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "listener.h"
+
 struct loop;
 
 struct conn_config {
-	size_t backlog_high;	/* bytes owed at which reading stops */
+	unsigned max_connections;	/* open at once; more are refused */
+	size_t backlog_high;	/* bytes owed at which reading stops; a
+				 * connection never owes more */
 	size_t backlog_low;	/* bytes owed at which reading resumes */
 	uint64_t idle_timeout;	/* ms without traffic before an open
 				 * connection is closed; 0: never */
@@ -23,33 +28,33 @@ struct conn_config {
 };
 
 struct conn_stats {
-	uint64_t accepted;	/* connections taken by conn_open */
+	uint64_t accepted;	/* connections taken */
 	uint64_t closed;	/* ... and closed since */
+	uint64_t refused;	/* closed at once: max_connections reached */
 	uint64_t timed_out;	/* closed by idle or drain timeout */
-	uint64_t errors;	/* closed by a socket error or reset */
+	uint64_t failed;	/* closed by a socket error, a reset or
+				 * lack of memory */
 	uint64_t bytes_in;	/* bytes read from clients */
 	uint64_t bytes_out;	/* bytes written to clients */
 };
 
 /*
  * Set up for fds below loop_setsize(loop). on_close, if set, runs after each
- * close (the listener resumes accepting there, shutdown checks for the last
- * one). Returns 0, or -1 with errno.
+ * close (shutdown waits there for the last one). Returns 0, or -1 with
+ * errno.
  */
 int conn_init(struct loop *loop, const struct conn_config *config,
     void (*on_close)(void));
 void conn_fini(void);
 
-/* Apply new watermarks and timeouts to every connection (reload). */
+/* Apply new limits, watermarks and timeouts to every connection (reload). */
 void conn_configure(const struct conn_config *config);
 
-/*
- * Take over fd, an accepted non-blocking socket from peer. On failure fd is
- * closed and -1 returned with errno.
- */
-int conn_open(int fd, const struct sockaddr *peer, socklen_t peerlen);
+/* The listener's callback: take over fd as a connection, or refuse it. */
+void conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
+    socklen_t peerlen);
 
-/* Open connections (in either state). */
+/* Open connections (in any state). */
 unsigned conn_count(void);
 
 /* Close every connection at once, unread or unsent bytes lost. */

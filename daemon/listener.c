@@ -7,9 +7,10 @@
  * Running out of descriptors (EMFILE, ENFILE) must neither spin nor strand
  * the queued clients, who would wait for an edge that never comes. The
  * listener keeps one spare descriptor: it frees it, accepts, closes the
- * connection at once (the client sees it refused, as over max_connections)
- * and takes the spare back. If even the spare cannot be had, the listener
- * pauses and retries on a timer, or sooner when a connection closes.
+ * client at once (who sees the connection refused) and takes the spare
+ * back, for every client queued past what fits. Any other failure (the
+ * kernel out of memory, or the spare lost to another process) pauses
+ * accepting, and a timer tries again: no retry helps before then.
  */
 #include "listener.h"
 
@@ -23,17 +24,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conn.h"
 #include "log.h"
 
 #define LISTENER_BATCH		64	/* accepts per listener per turn */
 #define LISTENER_RETRY_MS	100	/* paused: try again this often */
-#define LISTENER_WARN_MS	1000	/* at most one refusal warning per */
 
-static unsigned max_connections = UINT32_MAX;
 static int spare_fd = -1;		/* held for the out-of-fds case */
 static struct listener_stats stats;
-static uint64_t last_warning;		/* loop ms of the last refusal line */
+static uint64_t last_refusal_line;	/* loop ms, for log_due */
+static uint64_t last_pause_line;	/* the same, for pauses */
 
 static void listener_on_event(struct loop *loop, int fd, uint32_t events,
     void *data);
@@ -110,11 +109,13 @@ listener_open(struct listener *l, const struct addr *addr, int backlog,
 }
 
 int
-listener_start(struct listener *l, struct loop *loop)
+listener_start(struct listener *l, struct loop *loop,
+    listener_accept_fn *on_accept)
 {
 	if (spare_fd == -1)
 		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	l->loop = loop;
+	l->on_accept = on_accept;
 	l->retry.fn = listener_on_retry;
 	l->retry.data = l;
 	return loop_add(loop, l->fd, EPOLLIN, listener_on_event, l);
@@ -144,58 +145,54 @@ listener_fini(void)
 	spare_fd = -1;
 }
 
-void
-listener_set_limit(unsigned max)
-{
-	max_connections = max;
-}
-
 const struct listener_stats *
 listener_stats(void)
 {
 	return &stats;
 }
 
+/* Stop accepting until the retry timer fires. */
 static void
-listener_refuse(struct listener *l, int fd, const char *why)
+listener_pause(struct listener *l, int err)
 {
-	uint64_t now = loop_now(l->loop);
-
-	close(fd);
-	stats.refused++;
-	if (last_warning == 0 || now - last_warning >= LISTENER_WARN_MS) {
-		log_warnx("%s: refusing connections: %s (%llu refused so far)",
-		    l->name, why, (unsigned long long)stats.refused);
-		last_warning = now;
-	}
+	stats.paused++;
+	if (log_due(&last_pause_line, loop_now(l->loop)))
+		log_warnx("%s: accept: %s: pausing accept, retrying every "
+		    "%d ms (%llu pauses so far)", l->name, strerror(err),
+		    LISTENER_RETRY_MS, (unsigned long long)stats.paused);
+	loop_timer_set(l->loop, &l->retry, LISTENER_RETRY_MS);
 }
 
 /*
- * Out of descriptors: refuse one queued client with the spare. Returns true
- * if the caller may go on accepting.
+ * Out of descriptors, with the spare in hand: refuse the first queued
+ * client. The spare is reopened only after the client's descriptor is
+ * closed, so that it gets that number back. Returns true if the caller may
+ * go on accepting; false when the queue is empty (the next client raises an
+ * edge) or accepting is paused.
  */
 static bool
-listener_out_of_fds(struct listener *l, int err)
+listener_refuse_queued(struct listener *l, int err)
 {
-	if (spare_fd != -1) {
-		int fd, accept_err;
+	int fd, accept_err;
 
-		close(spare_fd);
-		fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
-		accept_err = errno;
-		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd != -1)
-			listener_refuse(l, fd, strerror(err));
-		if (spare_fd != -1) {
-			/* Nothing queued: the next client raises an edge. */
-			return fd != -1 || accept_err != EAGAIN;
-		}
+	close(spare_fd);
+	fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+	accept_err = errno;
+	if (fd != -1) {
+		close(fd);
+		stats.refused++;
+		if (log_due(&last_refusal_line, loop_now(l->loop)))
+			log_warnx("%s: refusing connections: %s (%llu so far)",
+			    l->name, strerror(err),
+			    (unsigned long long)stats.refused);
 	}
-	if (!l->paused)
-		log_warnx("%s: %s: pausing accept", l->name, strerror(err));
-	l->paused = true;
-	loop_timer_set(l->loop, &l->retry, LISTENER_RETRY_MS);
-	return false;
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (spare_fd == -1) {
+		/* Another process took the number (ENFILE is system-wide). */
+		listener_pause(l, err);
+		return false;
+	}
+	return fd != -1 || accept_err != EAGAIN;
 }
 
 static void
@@ -208,37 +205,31 @@ listener_accept(struct listener *l)
 
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			switch (errno) {
-			case EAGAIN:
-				return;		/* drained: the next client
-						 * raises a new edge */
-			case EINTR:
-			case ECONNABORTED:	/* gone before we got to it */
-			case EPROTO:
-			case EPERM:		/* refused by a firewall rule */
-				continue;
-			case EMFILE:
-			case ENFILE:
-			case ENOBUFS:
-			case ENOMEM:
-				if (!listener_out_of_fds(l, errno))
-					return;
-				continue;
-			default:
-				log_warn("%s: accept", l->name);
-				l->paused = true;
-				loop_timer_set(l->loop, &l->retry,
-				    LISTENER_RETRY_MS);
-				return;
-			}
-		}
-		if (conn_count() >= max_connections) {
-			listener_refuse(l, fd, "max_connections reached");
+		if (fd != -1) {
+			l->on_accept(l, fd, (struct sockaddr *)&ss, len);
 			continue;
 		}
-		if (conn_open(fd, (struct sockaddr *)&ss, len) == -1)
-			log_warn("%s: cannot take connection", l->name);
+		switch (errno) {
+		case EAGAIN:
+			return;		/* drained: the next client raises a
+					 * new edge */
+		case EINTR:
+		case ECONNABORTED:	/* gone before we got to it */
+		case EPROTO:
+		case EPERM:		/* refused by a firewall rule */
+			continue;
+		case EMFILE:
+		case ENFILE:
+			if (spare_fd != -1) {
+				if (!listener_refuse_queued(l, errno))
+					return;
+				continue;
+			}
+			/* FALLTHROUGH */
+		default:	/* ENOMEM, ENOBUFS: only time helps */
+			listener_pause(l, errno);
+			return;
+		}
 	}
 	loop_post(l->loop, l->fd);	/* batch spent: more may be queued */
 }
@@ -251,24 +242,16 @@ listener_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 	(void)loop;
 	(void)fd;
 	(void)events;
-	if (!l->paused)
+	if (!l->retry.armed)
 		listener_accept(l);
 }
 
 static void
 listener_on_retry(struct loop *loop, struct loop_timer *timer)
 {
-	(void)loop;
-	listener_resume(timer->data);
-}
+	struct listener *l = timer->data;
 
-void
-listener_resume(struct listener *l)
-{
-	if (!l->paused || l->fd == -1)
-		return;
-	l->paused = false;
-	loop_timer_cancel(l->loop, &l->retry);
+	(void)loop;
 	if (spare_fd == -1)
 		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	listener_accept(l);

@@ -1,30 +1,38 @@
 /*
- * listener.h — listening sockets and the accept policy: a bounded batch per
- * wakeup, max_connections, and what to do when the process runs out of file
- * descriptors. What happens to an accepted socket is conn's business.
+ * listener.h — listening sockets and accepting: a bounded batch per wakeup,
+ * and what to do when the process runs out of descriptors or the kernel out
+ * of memory. Each accepted socket goes to the callback its owner gave; what
+ * it becomes (a connection, a refusal) is the owner's business.
  */
 #ifndef LISTENER_H
 #define LISTENER_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "addr.h"
 #include "loop.h"
+
+struct listener;
+
+/* Takes over fd, an accepted non-blocking socket from peer. */
+typedef void listener_accept_fn(struct listener *l, int fd,
+    const struct sockaddr *peer, socklen_t peerlen);
 
 struct listener {
 	int fd;				/* -1 when closed */
 	struct addr addr;		/* as configured */
 	char name[ADDR_TEXT_MAX];	/* as bound: port 0 resolved */
-	bool paused;			/* out of fds: retry timer armed */
-	struct loop_timer retry;	/* resumes accepting when paused */
+	listener_accept_fn *on_accept;	/* given to listener_start */
+	struct loop_timer retry;	/* armed while accepting is paused */
 	struct loop *loop;		/* NULL until listener_start */
 	struct listener *next;		/* the daemon's list of listeners */
 };
 
 struct listener_stats {
-	uint64_t refused;		/* accepted and closed at once */
+	uint64_t refused;	/* out of descriptors: closed at once */
+	uint64_t paused;	/* accept failures that paused accepting */
 };
 
 /*
@@ -35,20 +43,16 @@ struct listener_stats {
 int listener_open(struct listener *l, const struct addr *addr, int backlog,
     char *err, size_t errlen);
 
-/* Register with loop and accept from now on. Returns 0 or -1 with errno. */
-int listener_start(struct listener *l, struct loop *loop);
+/* Register with loop and hand every accepted socket to on_accept from now
+ * on. Returns 0 or -1 with errno. */
+int listener_start(struct listener *l, struct loop *loop,
+    listener_accept_fn *on_accept);
 
 /* Stop accepting and close; removes a Unix socket's file. */
 void listener_close(struct listener *l);
 
 /* Release the spare descriptor, once every listener is closed. */
 void listener_fini(void);
-
-/* At most this many connections at once; more are accepted and closed. */
-void listener_set_limit(unsigned max_connections);
-
-/* A connection closed: a paused listener may accept again. */
-void listener_resume(struct listener *l);
 
 const struct listener_stats *listener_stats(void);
 

@@ -129,6 +129,15 @@ log_close(void)
 	log_fd = STDERR_FILENO;
 }
 
+bool
+log_due(uint64_t *last, uint64_t now)
+{
+	if (*last != 0 && now - *last < LOG_EVERY_MS)
+		return false;
+	*last = now;
+	return true;
+}
+
 static void
 log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 {

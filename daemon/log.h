@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -42,6 +43,15 @@ bool log_to_stderr(void);
 void log_echo_errors(bool on);
 
 void log_close(void);
+
+/*
+ * For a condition that can recur thousands of times a second (refusals,
+ * accept failures): true at most once per LOG_EVERY_MS, so that the caller
+ * logs one line with a running count instead of a flood. *last keeps the
+ * time of the last line (0: none yet); now is monotonic milliseconds.
+ */
+#define LOG_EVERY_MS 1000
+bool log_due(uint64_t *last, uint64_t now);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

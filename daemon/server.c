@@ -40,6 +40,7 @@ static struct conn_config
 conn_config_of(const struct config *c)
 {
 	struct conn_config cc = {
+		.max_connections = c->max_connections,
 		.backlog_high = c->backlog_high,
 		.backlog_low = c->backlog_low,
 		.idle_timeout = c->idle_timeout,
@@ -70,10 +71,9 @@ listeners_open_new(const struct config *c, struct listener *list,
 		const struct addr *a = &c->listen[i];
 		struct listener *l;
 
-		for (l = list; l != NULL; l = l->next)
-			if (l->addr.len == a->len &&
-			    memcmp(&l->addr.ss, &a->ss, a->len) == 0)
-				break;
+		for (l = list; l != NULL && !addr_equal(&l->addr, a);
+		    l = l->next)
+			;
 		if (l != NULL)
 			continue;
 		l = malloc(sizeof(*l));
@@ -141,17 +141,12 @@ server_setsize(unsigned max_connections)
 	    SERVER_SETSIZE_MAX;
 }
 
+/* Shutting down, the last connection to close ends the loop. */
 static void
 server_on_conn_close(void)
 {
-	if (stopping) {
-		if (conn_count() == 0)
-			loop_stop(loop);
-		return;
-	}
-	for (struct listener *l = listeners; l != NULL; l = l->next)
-		if (l->paused)
-			listener_resume(l);
+	if (stopping && conn_count() == 0)
+		loop_stop(loop);
 }
 
 static const char *
@@ -271,9 +266,7 @@ server_reload(void)
 		bool kept = false;
 
 		for (unsigned i = 0; i < next->nlisten && !kept; i++)
-			kept = l->addr.len == next->listen[i].len &&
-			    memcmp(&l->addr.ss, &next->listen[i].ss,
-			    l->addr.len) == 0;
+			kept = addr_equal(&l->addr, &next->listen[i]);
 		if (kept) {
 			lp = &l->next;
 			continue;
@@ -287,7 +280,7 @@ server_reload(void)
 		struct listener *l = added;
 
 		added = l->next;
-		if (listener_start(l, loop) == -1) {
+		if (listener_start(l, loop, conn_accept) == -1) {
 			log_warn("cannot watch %s", l->name);
 			listener_close(l);
 			free(l);
@@ -298,7 +291,6 @@ server_reload(void)
 		listeners = l;
 	}
 	log_level = next->log_level;
-	listener_set_limit(next->max_connections);
 	struct conn_config cc = conn_config_of(next);
 	conn_configure(&cc);
 	current = *next;
@@ -354,9 +346,8 @@ server_run(const struct config *c, server_reload_fn *reload,
 		status = 1;
 		goto out;
 	}
-	listener_set_limit(c->max_connections);
 	for (struct listener *l = listeners; l != NULL; l = l->next) {
-		if (listener_start(l, loop) == -1) {
+		if (listener_start(l, loop, conn_accept) == -1) {
 			log_error("cannot watch %s: %s", l->name,
 			    strerror(errno));
 			status = 1;
@@ -373,10 +364,13 @@ server_run(const struct config *c, server_reload_fn *reload,
 out:
 	conn_close_all("exit");
 	cs = conn_stats();
-	log_info("exiting: connections served %llu, bytes in %llu, out %llu, "
-	    "refused %llu", (unsigned long long)cs->accepted,
-	    (unsigned long long)cs->bytes_in, (unsigned long long)cs->bytes_out,
-	    (unsigned long long)listener_stats()->refused);
+	log_info("exiting: connections served %llu, refused %llu, timed out "
+	    "%llu, failed %llu; bytes in %llu, out %llu",
+	    (unsigned long long)cs->accepted,
+	    (unsigned long long)(cs->refused + listener_stats()->refused),
+	    (unsigned long long)cs->timed_out, (unsigned long long)cs->failed,
+	    (unsigned long long)cs->bytes_in,
+	    (unsigned long long)cs->bytes_out);
 	server_unlisten();
 	signals_stop(loop);
 	loop_timer_cancel(loop, &shutdown_timer);

@@ -1,10 +1,13 @@
 /*
- * proc.c — a process's open descriptors and resident memory, from /proc.
+ * proc.c — a process's open descriptors, resident memory and CPU time, from
+ * /proc.
  */
 #include "proc.h"
 
 #include <dirent.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 int
 fd_count(pid_t pid)
@@ -41,4 +44,29 @@ rss_kib(pid_t pid)
 			break;
 	fclose(f);
 	return kib;
+}
+
+long
+cpu_ms(pid_t pid)
+{
+	char path[64], line[1024], *p;
+	unsigned long utime, stime;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	/* The command name may hold spaces: fields count from its ')'. */
+	if (p == NULL || (p = strrchr(line, ')')) == NULL)
+		return -1;
+	n = sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &utime, &stime);
+	if (n != 2)
+		return -1;
+	return (long)((utime + stime) * 1000 /
+	    (unsigned long)sysconf(_SC_CLK_TCK));
 }

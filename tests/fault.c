@@ -1,0 +1,42 @@
+/*
+ * fault.c — an LD_PRELOAD library for tests, never linked into upcased:
+ * while the file named by $FAULT_ACCEPT_WHILE exists, accept4 fails with
+ * the errno named by $FAULT_ACCEPT_ERRNO (ENOMEM or ENOBUFS), as it does
+ * when the kernel is short of memory, which no test can arrange for real.
+ * Removing the file ends the fault. It opens no descriptor, so it works at
+ * the process's descriptor limit too.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+
+static int
+fault_errno(void)
+{
+	const char *path = getenv("FAULT_ACCEPT_WHILE");
+	const char *name = getenv("FAULT_ACCEPT_ERRNO");
+
+	if (path == NULL || name == NULL || access(path, F_OK) == -1)
+		return 0;
+	return strcmp(name, "ENOBUFS") == 0 ? ENOBUFS : ENOMEM;
+}
+
+int
+accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	static int (*real)(int, struct sockaddr *, socklen_t *, int);
+	int err = fault_errno();
+
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "accept4");
+	return real(fd, addr, len, flags);
+}
