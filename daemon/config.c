@@ -15,6 +15,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "parse.h"
@@ -22,6 +23,10 @@
 #define SIZE_MAX_VALUE		(1ull << 30)		/* 1g */
 #define TIMEOUT_MAX_MS		(720ull * 3600 * 1000)	/* 720h */
 #define CONNECTIONS_MAX		1048576
+/* No sane configuration comes near these; a file that does (a device, a
+ * blob put in its place) is refused before it can cost much memory. */
+#define CONFIG_LINE_MAX		4096			/* bytes */
+#define CONFIG_FILE_MAX		(1 << 20)		/* bytes, 1m */
 
 struct key_info {
 	const char *name;
@@ -52,6 +57,32 @@ config_defaults(struct config *c)
 	snprintf(c->log_file, sizeof(c->log_file), "stderr");
 }
 
+/*
+ * The directory a path names a file in exists: as much as can be known of
+ * a pidfile, log file or socket before creating it (upcased -t creates
+ * nothing).
+ */
+static int
+check_directory_of(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';	/* paths here are absolute */
+	if (dir[0] == '\0')
+		return 0;		/* in / */
+	if (stat(dir, &st) == -1) {
+		snprintf(err, errlen, "directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory", dir);
+		return -1;
+	}
+	return 0;
+}
+
 /* Setters: check one value, store it, or say why not. */
 
 static int
@@ -61,10 +92,16 @@ set_listen(struct config *c, const char *value, char *err, size_t errlen)
 
 	if (addr_parse(value, &a, err, errlen) == -1)
 		return -1;
-	if (a.ss.ss_family == AF_UNIX &&
-	    ((struct sockaddr_un *)&a.ss)->sun_path[0] != '/') {
-		snprintf(err, errlen, "'%s' is not an absolute path", value);
-		return -1;
+	if (a.ss.ss_family == AF_UNIX) {
+		const char *path = ((struct sockaddr_un *)&a.ss)->sun_path;
+
+		if (path[0] != '/') {
+			snprintf(err, errlen, "'%s' is not an absolute path",
+			    value);
+			return -1;
+		}
+		if (check_directory_of(path, err, errlen) == -1)
+			return -1;
 	}
 	for (unsigned i = 0; i < c->nlisten; i++) {
 		if (addr_equal(&c->listen[i], &a)) {
@@ -177,6 +214,8 @@ set_path(char *field, size_t size, const char *value, char *err,
 		snprintf(err, errlen, "path longer than %zu bytes", size - 1);
 		return -1;
 	}
+	if (check_directory_of(value, err, errlen) == -1)
+		return -1;
 	snprintf(field, size, "%s", value);
 	return 0;
 }
@@ -444,14 +483,17 @@ config_assign(struct config *c, char *line, const struct config_origin *o,
 	return 0;
 }
 
+/*
+ * The file is read whole, up to CONFIG_FILE_MAX + 1 bytes: enough to tell
+ * that it is too large without reading the rest of it.
+ */
 int
 config_load(struct config *c, const char *path, bool optional, char *err,
     size_t errlen)
 {
 	struct config_origin o = { .file = path };
-	char *line = NULL, reason[768];
-	size_t cap = 0;
-	ssize_t n;
+	char *text, *line, *end, reason[768];
+	size_t len;
 	FILE *f;
 	int rc = 0;
 
@@ -462,25 +504,43 @@ config_load(struct config *c, const char *path, bool optional, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((n = getline(&line, &cap, f)) != -1) {
-		o.line++;
-		if (strlen(line) != (size_t)n) {
-			snprintf(err, errlen, "%s:%u: line holds a NUL byte",
-			    path, o.line);
-			rc = -1;
-			break;
-		}
-		if (config_assign(c, line, &o, reason, sizeof(reason)) == -1) {
-			snprintf(err, errlen, "%s:%u: %s", path, o.line, reason);
-			rc = -1;
-			break;
-		}
+	text = malloc(CONFIG_FILE_MAX + 1);
+	if (text == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(f);
+		return -1;
 	}
-	if (rc == 0 && ferror(f)) {
+	len = fread(text, 1, CONFIG_FILE_MAX + 1, f);
+	if (ferror(f)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = -1;
 	}
-	free(line);
+	for (line = text; rc == 0 && line < text + len; line = end + 1) {
+		o.line++;
+		end = memchr(line, '\n', (size_t)(text + len - line));
+		if (end == NULL)
+			end = text + len;	/* the last line, unended */
+		if (end - line >= CONFIG_LINE_MAX)
+			snprintf(reason, sizeof(reason), "line longer than %d "
+			    "bytes", CONFIG_LINE_MAX - 1);
+		else if (end - text > CONFIG_FILE_MAX)
+			snprintf(reason, sizeof(reason), "file larger than "
+			    "%d bytes", CONFIG_FILE_MAX);
+		else if (memchr(line, '\0', (size_t)(end - line)) != NULL)
+			snprintf(reason, sizeof(reason), "line holds a NUL "
+			    "byte");
+		else
+			reason[0] = '\0';
+		if (reason[0] == '\0') {
+			*end = '\0';
+			if (config_assign(c, line, &o, reason,
+			    sizeof(reason)) == 0)
+				continue;
+		}
+		snprintf(err, errlen, "%s:%u: %s", path, o.line, reason);
+		rc = -1;
+	}
+	free(text);
 	fclose(f);
 	return rc;
 }

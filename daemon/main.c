@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +41,8 @@ static const char usage_text[] =
 "  -f            stay in the foreground, whatever daemonize says\n"
 "  -o KEY=VALUE  set one configuration key as a line of the file would;\n"
 "                repeatable, wins over the file\n"
-"  -t            check the configuration and that every listen address\n"
-"                can be bound, print 'configuration ok', and exit\n"
+"  -t            check the configuration without binding (values, host\n"
+"                names, directories), print 'configuration ok', and exit\n"
 "  -T            print the effective configuration and exit\n"
 "  -h, --help    print this help and exit\n"
 "  -V, --version print the version and exit\n"
@@ -51,6 +52,7 @@ static const char usage_text[] =
 
 /* Where the configuration comes from; kept for SIGHUP. */
 static const char *config_path = CONFIG_PATH;
+static char config_path_buf[PATH_MAX];	/* a relative -c made absolute */
 static bool config_path_given;
 static const char *options[OPTIONS_MAX];	/* -o arguments, in order */
 static int noptions;
@@ -97,18 +99,27 @@ config_reload(struct config *c, char *err, size_t errlen)
 	return config_read(c, err, errlen) == 0 ? 0 : -1;
 }
 
-/* -t: the file parses, and each address can be bound. */
+/*
+ * A relative -c is taken from where upcased starts, once: the daemon moves
+ * to / when it detaches, and reloads from there. (Not realpath: a symlink
+ * pointed at a new file before a reload must be followed.)
+ */
 static int
-config_test(const struct config *c)
+config_path_resolve(void)
 {
-	char err[1024];
+	size_t len;
 
-	if (server_listen(c, err, sizeof(err)) == -1) {
-		fprintf(stderr, "upcased: %s\n", err);
-		return 1;
+	if (config_path[0] == '/')
+		return 0;
+	if (getcwd(config_path_buf, sizeof(config_path_buf)) == NULL)
+		return -1;
+	len = strlen(config_path_buf);
+	if (snprintf(config_path_buf + len, sizeof(config_path_buf) - len,
+	    "/%s", config_path) >= (int)(sizeof(config_path_buf) - len)) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
-	server_unlisten();
-	printf("configuration ok\n");
+	config_path = config_path_buf;
 	return 0;
 }
 
@@ -236,6 +247,11 @@ main(int argc, char **argv)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (test && print)
 		usage_error("-t and -T cannot be used together");
+	if (config_path_resolve() == -1) {
+		fprintf(stderr, "upcased: %s: %s\n", config_path,
+		    strerror(errno));
+		return 1;
+	}
 
 	rc = config_read(c, err, sizeof(err));
 	if (rc != 0) {
@@ -246,8 +262,12 @@ main(int argc, char **argv)
 		config_print(c, stdout);
 		return 0;
 	}
-	if (test)
-		return config_test(c);
+	/* -t: everything but binding, which belongs to start and reload (the
+	 * addresses may well be taken: by the instance about to reload). */
+	if (test) {
+		printf("configuration ok\n");
+		return 0;
+	}
 	/* Before anything can be interrupted: signals wait for the loop. */
 	if (signals_block() == -1) {
 		fprintf(stderr, "upcased: signals: %s\n", strerror(errno));

@@ -66,20 +66,35 @@ kill_leftovers(void)
 static void remove_dir(const char *dir);
 static char line_buf[4096];
 
+/* The binaries under test, made absolute before any test can chdir. */
+static char upcased_bin[PATH_MAX], upcase_bin[PATH_MAX];
+
+static void
+resolve_binary(char *buf, const char *env, const char *fallback)
+{
+	const char *p = getenv(env) != NULL ? getenv(env) : fallback;
+
+	if (realpath(p, buf) == NULL)
+		snprintf(buf, PATH_MAX, "%s", p);
+}
+
+__attribute__((constructor)) static void
+resolve_binaries(void)
+{
+	resolve_binary(upcased_bin, "UPCASED", "bin/upcased");
+	resolve_binary(upcase_bin, "UPCASE", "bin/upcase");
+}
+
 const char *
 upcased_path(void)
 {
-	const char *p = getenv("UPCASED");
-
-	return p != NULL ? p : "bin/upcased";
+	return upcased_bin;
 }
 
 const char *
 upcase_path(void)
 {
-	const char *p = getenv("UPCASE");
-
-	return p != NULL ? p : "bin/upcase";
+	return upcase_bin;
 }
 
 long long
@@ -144,22 +159,7 @@ daemon_spawn(struct daemon *d, const char *const *args)
 	for (; *args != NULL && n < 63; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
-
-	d->pid = fork();
-	cr_assert_geq(d->pid, 0, "fork: %s", strerror(errno));
-	if (d->pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		/* The daemon must not outlive a failed test. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(null, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
-		dprintf(fd, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	track(d->pid);
+	d->pid = spawn(argv, -1, fd, fd);
 	close(fd);
 }
 
@@ -337,26 +337,9 @@ process_alive(pid_t pid)
 int
 daemon_signal_wait(struct daemon *d, int sig, int timeout_ms)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
-	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-	pid_t reaped;
-	int status;
-
-	cr_assert_geq(pidfd, 0, "pidfd_open: %s", strerror(errno));
 	if (sig != 0)
 		kill(d->pid, sig);
-	/* A pidfd turns readable when the process exits. */
-	if (poll(&pfd, 1, timeout_ms) != 1) {
-		kill(d->pid, SIGKILL);
-		waitpid(d->pid, NULL, 0);
-		untrack(d->pid);
-		close(pidfd);
-		return -1;
-	}
-	close(pidfd);
-	reaped = waitpid(d->pid, &status, 0);
-	untrack(d->pid);
-	return reaped == d->pid ? status : -1;
+	return wait_exit(d->pid, NULL, timeout_ms);
 }
 
 static void
@@ -381,12 +364,8 @@ remove_dir(const char *dir)
 void
 daemon_stop(struct daemon *d)
 {
-	int status = daemon_signal_wait(d, SIGTERM, DEADLINE_MS);
-
-	cr_assert(status != -1 && WIFEXITED(status),
-	    "daemon did not exit on SIGTERM:\n%s", daemon_log(d));
-	cr_assert_eq(WEXITSTATUS(status), 0, "exit status %d:\n%s",
-	    WEXITSTATUS(status), daemon_log(d));
+	expect_exit(daemon_signal_wait(d, SIGTERM, DEADLINE_MS), 0,
+	    daemon_log(d));
 	d->pid = -1;
 	daemon_kill(d);
 }
@@ -726,27 +705,73 @@ load_run(const struct sockaddr_storage *ss, socklen_t sslen, unsigned n,
 	return failed;
 }
 
-int
-run_command(const char *const *argv, char *out, size_t cap, int timeout_ms)
+pid_t
+spawn(const char *const *argv, int in, int out, int err)
 {
-	long long deadline = now_ms() + timeout_ms;
-	int pipefd[2], status, pidfd;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		/* It must not outlive a failed test. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(in != -1 ? in : null, STDIN_FILENO);
+		dup2(out != -1 ? out : null, STDOUT_FILENO);
+		dup2(err != -1 ? err : null, STDERR_FILENO);
+		execv(argv[0], (char *const *)argv);
+		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	track(pid);
+	return pid;
+}
+
+int
+wait_exit(pid_t pid, struct rusage *ru, int timeout_ms)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status;
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	bool exited;
+
+	cr_assert_geq(pidfd, 0, "pidfd_open %d: %s", (int)pid,
+	    strerror(errno));
+	/* A pidfd turns readable when the process exits. */
+	exited = poll(&pfd, 1, timeout_ms > 0 ? timeout_ms : 0) == 1;
+	close(pidfd);
+	if (!exited)
+		kill(pid, SIGKILL);
+	cr_assert_eq(wait4(pid, &status, 0, ru), pid, "wait4: %s",
+	    strerror(errno));
+	untrack(pid);
+	return exited ? status : -1;
+}
+
+void
+expect_exit(int status, int code, const char *context)
+{
+	cr_assert_neq(status, -1, "did not exit in time:\n%s", context);
+	cr_assert(WIFEXITED(status), "killed by signal %d:\n%s",
+	    WTERMSIG(status), context);
+	cr_assert_eq(WEXITSTATUS(status), code, "exit status %d, not %d:\n%s",
+	    WEXITSTATUS(status), code, context);
+}
+
+int
+run(const char *path, const char *const *args, char *out, size_t cap)
+{
+	long long deadline = now_ms() + DEADLINE_MS;
+	const char *argv[64] = { path };
+	int pipefd[2], n = 1, status;
 	size_t len = 0;
 	pid_t pid;
 
+	for (; *args != NULL && n < 63; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
 	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(null, STDIN_FILENO);
-		dup2(pipefd[1], STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
+	pid = spawn(argv, -1, pipefd[1], pipefd[1]);
 	close(pipefd[1]);
 	for (;;) {
 		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
@@ -755,9 +780,8 @@ run_command(const char *const *argv, char *out, size_t cap, int timeout_ms)
 		ssize_t r;
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			cr_assert_fail("%s did not finish:\n%.*s", argv[0],
+			wait_exit(pid, NULL, 0);
+			cr_assert_fail("%s did not finish:\n%.*s", path,
 			    (int)len, out);
 		}
 		if (len + 1 < cap)
@@ -772,63 +796,10 @@ run_command(const char *const *argv, char *out, size_t cap, int timeout_ms)
 	out[len] = '\0';
 	close(pipefd[0]);
 	/* Output closed: the process is exiting (or left it to a child). */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd >= 0) {
-		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-		long long left = deadline - now_ms();
-
-		if (poll(&pfd, 1, left > 0 ? (int)left : 0) != 1)
-			kill(pid, SIGKILL);
-		close(pidfd);
-	}
-	waitpid(pid, &status, 0);
-	return status;
-}
-
-pid_t
-spawn_piped(const char *const *argv, int *to_child, int *from_child,
-    const char *err_path)
-{
-	int in[2], out[2];
-	pid_t pid;
-
-	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
-	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(in[0], STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		dup2(err, STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	*to_child = in[1];
-	*from_child = out[0];
-	return pid;
-}
-
-int
-wait_child(pid_t pid, struct rusage *ru, int timeout_ms)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status;
-	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-
-	cr_assert_geq(pidfd, 0, "pidfd_open: %s", strerror(errno));
-	if (poll(&pfd, 1, timeout_ms) != 1) {
-		kill(pid, SIGKILL);
-		wait4(pid, NULL, 0, NULL);
-		close(pidfd);
-		cr_assert_fail("process %d did not exit in time", (int)pid);
-	}
-	close(pidfd);
-	cr_assert_eq(wait4(pid, &status, 0, ru), pid);
-	return status;
+	status = wait_exit(pid, NULL, (int)(deadline - now_ms()));
+	cr_assert(status != -1 && WIFEXITED(status), "%s did not exit: "
+	    "status %d:\n%s", path, status, out);
+	return WEXITSTATUS(status);
 }
 
 pid_t

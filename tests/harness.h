@@ -144,23 +144,29 @@ unsigned load_run(const struct sockaddr_storage *ss, socklen_t sslen,
     unsigned n, size_t size, int timeout_ms);
 
 /*
- * Run argv[0] with argv, stdin from /dev/null, stdout and stderr captured
- * together in out (NUL-terminated, truncated to cap - 1). Returns the wait
- * status; fails the test at the deadline.
+ * Start argv[0] with stdin, stdout and stderr on in, out and err (-1:
+ * /dev/null). It dies with the test process. Returns its pid.
  */
-int run_command(const char *const *argv, char *out, size_t cap,
-    int timeout_ms);
+pid_t spawn(const char *const *argv, int in, int out, int err);
 
 /*
- * Start argv[0] with its stdin and stdout on pipes (*to_child is its stdin,
- * *from_child its stdout, both ours to close); stderr goes to err_path.
+ * Wait up to timeout_ms for pid to exit, and reap it. Returns its wait
+ * status (its rusage into *ru, unless NULL), or -1 at the deadline, when it
+ * has been killed.
  */
-pid_t spawn_piped(const char *const *argv, int *to_child, int *from_child,
-    const char *err_path);
+int wait_exit(pid_t pid, struct rusage *ru, int timeout_ms);
 
-/* Wait for child pid to exit; its status, and its rusage into *ru. Fails
- * the test at the deadline. */
-int wait_child(pid_t pid, struct rusage *ru, int timeout_ms);
+/* Assert that status (from wait_exit) is an exit with code; context is
+ * shown on failure. */
+void expect_exit(int status, int code, const char *context);
+
+/*
+ * Run path with args (NULL-terminated), stdin from /dev/null, stdout and
+ * stderr captured together in out (NUL-terminated, truncated to cap - 1).
+ * Returns the exit code; fails the test if it was killed or did not finish
+ * by the deadline.
+ */
+int run(const char *path, const char *const *args, char *out, size_t cap);
 
 /*
  * A server that is not upcased: it echoes bytes unchanged, all of them, or

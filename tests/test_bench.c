@@ -14,20 +14,6 @@
 
 TestSuite(bench, .timeout = 120);
 
-static int
-bench(char *out, size_t cap, const char *const *args)
-{
-	const char *argv[32] = { upcase_path(), "bench" };
-	int n = 2, status;
-
-	for (; *args != NULL && n < 31; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	status = run_command(argv, out, cap, DEADLINE_MS);
-	cr_assert(WIFEXITED(status), "killed:\n%s", out);
-	return WEXITSTATUS(status);
-}
-
 /* A number from the JSON line of out. */
 static double
 json(const char *out, const char *key)
@@ -47,9 +33,9 @@ Test(bench, two_hundred_connections_without_an_error)
 	char out[4096];
 
 	daemon_start(&d, NULL);
-	const char *args[] = { "-a", d.addr, "-c", "200", "-n", "64k",
+	const char *args[] = { "bench", "-a", d.addr, "-c", "200", "-n", "64k",
 	    "--json", NULL };
-	cr_assert_eq(bench(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
 	cr_assert_eq(json(out, "errors"), 0, "%s", out);
 	cr_assert_eq(json(out, "connections"), 200);
 	cr_assert_eq(json(out, "bytes"), 200.0 * 65536, "%s", out);
@@ -63,9 +49,9 @@ Test(bench, pingpong_rounds)
 	char out[4096];
 
 	daemon_start(&d, NULL);
-	const char *args[] = { "-a", d.addr, "-c", "20", "--pingpong", "512",
+	const char *args[] = { "bench", "-a", d.addr, "-c", "20", "--pingpong", "512",
 	    "--duration", "1", "--json", NULL };
-	cr_assert_eq(bench(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
 	cr_assert_eq(json(out, "errors"), 0, "%s", out);
 	cr_assert_gt(json(out, "rounds"), 0, "%s", out);
 	cr_assert_eq(json(out, "bytes"), json(out, "rounds") * 512, "%s",
@@ -82,9 +68,9 @@ Test(bench, wrong_echo_is_counted)
 	char addr[64], out[4096];
 	pid_t server = plain_echo_server(0, &ss, &len, addr, sizeof(addr));
 
-	const char *args[] = { "-a", addr, "-c", "5", "-n", "1k", "--json",
+	const char *args[] = { "bench", "-a", addr, "-c", "5", "-n", "1k", "--json",
 	    NULL };
-	cr_assert_eq(bench(out, sizeof(out), args), 1, "%s", out);
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 1, "%s", out);
 	cr_assert_eq(json(out, "errors"), 5, "%s", out);
 	cr_assert_not_null(strstr(out, "echo differs"), "%s", out);
 	kill(server, SIGKILL);
@@ -93,17 +79,17 @@ Test(bench, wrong_echo_is_counted)
 
 Test(bench, usage)
 {
-	const char *no_conns[] = { "-n", "1k", NULL };
-	const char *both[] = { "-c", "1", "-n", "1k", "--pingpong", "1",
+	const char *no_conns[] = { "bench", "-n", "1k", NULL };
+	const char *both[] = { "bench", "-c", "1", "-n", "1k", "--pingpong", "1",
 	    NULL };
-	const char *sources[] = { "-a", "[::1]:1060", "-c", "1", "-n", "1",
+	const char *sources[] = { "bench", "-a", "[::1]:1060", "-c", "1", "-n", "1",
 	    "--sources", "4", NULL };
 	char out[1024];
 
-	cr_assert_eq(bench(out, sizeof(out), no_conns), 2, "%s", out);
+	cr_assert_eq(run(upcase_path(), no_conns, out, sizeof(out)), 2, "%s", out);
 	cr_assert_not_null(strstr(out, "-c CONNS is required"), "%s", out);
-	cr_assert_eq(bench(out, sizeof(out), both), 2, "%s", out);
-	cr_assert_eq(bench(out, sizeof(out), sources), 2, "%s", out);
+	cr_assert_eq(run(upcase_path(), both, out, sizeof(out)), 2, "%s", out);
+	cr_assert_eq(run(upcase_path(), sources, out, sizeof(out)), 2, "%s", out);
 	cr_assert_not_null(strstr(out, "--sources needs an address in "
 	    "127.0.0.0/8"), "%s", out);
 }

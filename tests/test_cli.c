@@ -6,22 +6,10 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "harness.h"
 
 TestSuite(cli, .timeout = 60);
-
-static int
-run(char *out, size_t cap, const char *a1, const char *a2, const char *a3,
-    const char *a4, const char *a5, const char *a6)
-{
-	const char *argv[] = { upcased_path(), a1, a2, a3, a4, a5, a6, NULL };
-	int status = run_command(argv, out, cap, DEADLINE_MS);
-
-	cr_assert(WIFEXITED(status), "killed by a signal:\n%s", out);
-	return WEXITSTATUS(status);
-}
 
 static int
 lines(const char *s)
@@ -35,26 +23,25 @@ lines(const char *s)
 
 Test(cli, help_and_version)
 {
+	const char *help[] = { "--help", NULL }, *version[] = { "-V", NULL };
 	char out[8192];
 
-	cr_assert_eq(run(out, sizeof(out), "--help", NULL, NULL, NULL, NULL,
-	    NULL), 0);
+	cr_assert_eq(run(upcased_path(), help, out, sizeof(out)), 0);
 	cr_assert_not_null(strstr(out, "usage: upcased"), "%s", out);
 	cr_assert_not_null(strstr(out, "-o KEY=VALUE"), "%s", out);
-	cr_assert_eq(run(out, sizeof(out), "--version", NULL, NULL, NULL,
-	    NULL, NULL), 0);
+	cr_assert_eq(run(upcased_path(), version, out, sizeof(out)), 0);
 	cr_assert_eq(strncmp(out, "upcased ", 8), 0, "%s", out);
 }
 
 Test(cli, unknown_option_is_a_usage_error)
 {
+	const char *unknown[] = { "-x", NULL }, *stray[] = { "-f", "stray",
+	    NULL };
 	char out[4096];
 
-	cr_assert_eq(run(out, sizeof(out), "-x", NULL, NULL, NULL, NULL,
-	    NULL), 2);
+	cr_assert_eq(run(upcased_path(), unknown, out, sizeof(out)), 2);
 	cr_assert_not_null(strstr(out, "invalid option -- 'x'"), "%s", out);
-	cr_assert_eq(run(out, sizeof(out), "-f", "stray", NULL, NULL, NULL,
-	    NULL), 2);
+	cr_assert_eq(run(upcased_path(), stray, out, sizeof(out)), 2);
 	cr_assert_not_null(strstr(out, "unexpected argument 'stray'"), "%s",
 	    out);
 }
@@ -78,8 +65,11 @@ Test(cli, bad_listen_value_names_it)
 	char out[4096];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cr_assert_eq(run(out, sizeof(out), "-f", "-c", "/dev/null",
-		    "-o", cases[i].arg, NULL), 2, "%s: %s", cases[i].arg, out);
+		const char *args[] = { "-f", "-c", "/dev/null", "-o",
+		    cases[i].arg, NULL };
+
+		cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 2,
+		    "%s: %s", cases[i].arg, out);
 		cr_assert_str_eq(out, cases[i].message);
 	}
 }
@@ -91,20 +81,12 @@ Test(cli, address_in_use_is_a_runtime_failure)
 
 	daemon_start(&d, NULL);
 	snprintf(arg, sizeof(arg), "listen=%s", d.addr);
-	cr_assert_eq(run(out, sizeof(out), "-f", "-c", "/dev/null", "-o", arg,
-	    NULL), 1, "%s", out);
+	const char *args[] = { "-f", "-c", "/dev/null", "-o", arg, NULL };
+	cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 1, "%s",
+	    out);
 	snprintf(want, sizeof(want), "listen %s: Address already in use",
 	    d.addr);
 	cr_assert_not_null(strstr(out, want), "%s", out);
 	cr_assert_eq(lines(out), 1, "more than one line:\n%s", out);
 	daemon_stop(&d);
-}
-
-Test(cli, check_mode_binds_and_reports)
-{
-	char out[4096];
-
-	cr_assert_eq(run(out, sizeof(out), "-t", "-c", "/dev/null", "-o",
-	    "listen=127.0.0.1:0", NULL), 0, "%s", out);
-	cr_assert_str_eq(out, "configuration ok\n");
 }

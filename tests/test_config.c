@@ -5,28 +5,13 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
 
 TestSuite(config, .timeout = 60);
-
-/* Run upcased with args, return its exit status; output into out. */
-static int
-run_upcased(char *out, size_t cap, const char *const *args)
-{
-	const char *argv[32] = { upcased_path() };
-	int n = 1, status;
-
-	for (; *args != NULL && n < 31; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	status = run_command(argv, out, cap, DEADLINE_MS);
-	cr_assert(WIFEXITED(status), "killed by a signal:\n%s", out);
-	return WEXITSTATUS(status);
-}
 
 struct bad_file {
 	const char *text;	/* the file */
@@ -75,6 +60,12 @@ static const struct bad_file bad_files[] = {
 	{ "backlog_low = 1m\nbacklog_high = 512k\n",
 	    "2: backlog_high: 512k must be above backlog_low (1m, FILE:1)" },
 	{ "group = nogroup\n", "1: group: set without user" },
+	{ "pidfile = /nonexistent/u.pid\n",
+	    "1: pidfile: directory /nonexistent: No such file or directory" },
+	{ "log_file = /etc/passwd/u.log\n",
+	    "1: log_file: /etc/passwd is not a directory" },
+	{ "listen = unix:/nonexistent/u.sock\n",
+	    "1: listen: directory /nonexistent: No such file or directory" },
 };
 
 Test(config, each_mistake_names_file_line_and_key)
@@ -99,7 +90,7 @@ Test(config, each_mistake_names_file_line_and_key)
 		else
 			snprintf(want, sizeof(want), "upcased: %s:%s\n", path,
 			    error);
-		cr_assert_eq(run_upcased(out, sizeof(out), args), 1,
+		cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 1,
 		    "case %zu accepted:\n%s", i, bad_files[i].text);
 		cr_assert_str_eq(out, want, "case %zu", i);
 	}
@@ -111,7 +102,7 @@ Test(config, missing_file_is_an_error)
 	const char *args[] = { "-t", "-c", "/nonexistent/upcased.conf", NULL };
 	char out[1024];
 
-	cr_assert_eq(run_upcased(out, sizeof(out), args), 1);
+	cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 1);
 	cr_assert_str_eq(out, "upcased: /nonexistent/upcased.conf: No such "
 	    "file or directory\n");
 }
@@ -125,30 +116,78 @@ Test(config, bad_file_never_starts_a_daemon)
 	snprintf(path, sizeof(path), "%s", daemon_file(&d, "bad.conf"));
 	write_file(path, "listen = 127.0.0.1:0\nmax_connections = -1\n");
 	const char *args[] = { "-f", "-c", path, NULL };
-	cr_assert_eq(run_upcased(out, sizeof(out), args), 1, "%s", out);
+	cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 1, "%s", out);
 	cr_assert_null(strstr(out, "listening on"), "started anyway:\n%s",
 	    out);
 	daemon_kill(&d);
 }
 
-Test(config, check_mode_passes_shipped_file_and_fails_a_taken_address)
+/* -t binds nothing: the operator checks the edited file of a running
+ * instance before reloading it. */
+Test(config, check_mode_passes_against_a_running_instance)
 {
-	const char *shipped[] = { "-t", "-c", "conf/upcased.conf", "-o",
-	    "listen=127.0.0.1:0", NULL };
+	const char *shipped[] = { "-t", "-c", "conf/upcased.conf", NULL };
 	struct daemon d = { 0 };
-	char out[1024], arg[160], want[256];
+	char out[1024], arg[160];
 
-	cr_assert_eq(run_upcased(out, sizeof(out), shipped), 0, "%s", out);
+	cr_assert_eq(run(upcased_path(), shipped, out, sizeof(out)), 0, "%s",
+	    out);
 	cr_assert_str_eq(out, "configuration ok\n");
 
 	daemon_start(&d, NULL);
 	snprintf(arg, sizeof(arg), "listen=%s", d.addr);
 	const char *taken[] = { "-t", "-c", "/dev/null", "-o", arg, NULL };
-	cr_assert_eq(run_upcased(out, sizeof(out), taken), 1, "%s", out);
-	snprintf(want, sizeof(want), "upcased: listen %s: Address already in "
-	    "use\n", d.addr);
-	cr_assert_str_eq(out, want);
+	cr_assert_eq(run(upcased_path(), taken, out, sizeof(out)), 0, "%s",
+	    out);
+	cr_assert_str_eq(out, "configuration ok\n");
+	expect_echo(daemon_connect(&d), "still mine");
 	daemon_stop(&d);
+}
+
+Test(config, check_mode_resolves_host_names)
+{
+	const char *args[] = { "-t", "-c", "/dev/null", "-o",
+	    "listen=no-such-host.invalid:1060", NULL };
+	char out[1024];
+
+	cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 2, "%s",
+	    out);
+	cr_assert_not_null(strstr(out, "upcased: -o "
+	    "'listen=no-such-host.invalid:1060': listen: cannot resolve "
+	    "'no-such-host.invalid'"), "%s", out);
+}
+
+/* A device or a blob in the file's place is refused after a bounded read,
+ * never slurped whole. */
+Test(config, oversized_line_or_file_is_refused)
+{
+	const char *zero[] = { "-t", "-c", "/dev/zero", NULL };
+	struct daemon d = { 0 };
+	char out[1024], want[512], path[256], *text;
+	size_t len = 2 << 20;
+
+	cr_assert_eq(run(upcased_path(), zero, out, sizeof(out)), 1, "%s",
+	    out);
+	cr_assert_str_eq(out, "upcased: /dev/zero:1: line longer than 4095 "
+	    "bytes\n");
+
+	/* 2 MiB of comment lines, ten bytes each: line 104858 is the one
+	 * that goes past 1 MiB. */
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "big.conf"));
+	text = malloc(len + 1);
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < len; i += 10)
+		memcpy(text + i, "# comment\n", 10);
+	text[len - len % 10] = '\0';
+	write_file(path, text);
+	free(text);
+	const char *big[] = { "-t", "-c", path, NULL };
+	cr_assert_eq(run(upcased_path(), big, out, sizeof(out)), 1, "%s", out);
+	snprintf(want, sizeof(want), "upcased: %s:104858: file larger than "
+	    "1048576 bytes\n", path);
+	cr_assert_str_eq(out, want);
+	daemon_kill(&d);
 }
 
 Test(config, print_shows_file_overridden_by_options)
@@ -162,7 +201,7 @@ Test(config, print_shows_file_overridden_by_options)
 	    "idle_timeout = 90s\nbacklog_high = 1m\nlog_level = warn\n");
 	const char *args[] = { "-T", "-c", path, "-o", "idle_timeout=2m",
 	    "-o", "listen=unix:/run/u.sock", NULL };
-	cr_assert_eq(run_upcased(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out,
 	    "listen = unix:/run/u.sock\n"
 	    "listen_backlog = 511\n"
@@ -189,10 +228,10 @@ Test(config, printed_configuration_reads_back)
 	daemon_init(&d);
 	snprintf(path, sizeof(path), "%s", daemon_file(&d, "printed.conf"));
 	const char *print_shipped[] = { "-T", "-c", "conf/upcased.conf", NULL };
-	cr_assert_eq(run_upcased(first, sizeof(first), print_shipped), 0);
+	cr_assert_eq(run(upcased_path(), print_shipped, first, sizeof(first)), 0);
 	write_file(path, first);
 	const char *print_again[] = { "-T", "-c", path, NULL };
-	cr_assert_eq(run_upcased(second, sizeof(second), print_again), 0,
+	cr_assert_eq(run(upcased_path(), print_again, second, sizeof(second)), 0,
 	    "%s", second);
 	cr_assert_str_eq(first, second);
 	daemon_kill(&d);
@@ -208,7 +247,7 @@ Test(config, comments_and_spacing)
 	write_file(path, "  # indented comment\n\tidle_timeout=5s   # trailing\n"
 	    "log_file = /var/log/up#cased.log\n\n");
 	const char *args[] = { "-T", "-c", path, NULL };
-	cr_assert_eq(run_upcased(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "idle_timeout = 5s\n"), "%s", out);
 	cr_assert_not_null(strstr(out, "log_file = /var/log/up#cased.log\n"),
 	    "a # inside a value is not a comment:\n%s", out);

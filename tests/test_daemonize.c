@@ -34,14 +34,13 @@ teardown(void)
 
 TestSuite(daemonize, .init = setup, .fini = teardown, .timeout = 120);
 
+/* upcased -c config, the command that detaches: its exit code. */
 static int
-run_upcased(char *out, size_t cap, const char *config)
+start_detached(const char *config, char *out, size_t cap)
 {
-	const char *argv[] = { upcased_path(), "-c", config, NULL };
-	int status = run_command(argv, out, cap, DEADLINE_MS);
+	const char *args[] = { "-c", config, NULL };
 
-	cr_assert(WIFEXITED(status), "killed by a signal:\n%s", out);
-	return WEXITSTATUS(status);
+	return run(upcased_path(), args, out, cap);
 }
 
 /* Write d's config: daemonized, pidfile and log in d's directory. */
@@ -108,12 +107,12 @@ Test(daemonize, detaches_when_listening_and_stops_without_losing_a_byte)
 {
 	const char *config = write_config("shutdown_timeout = 2m\n");
 	char out[4096], path[PATH_MAX], link[PATH_MAX];
-	int ready[2], go[2], status, fd;
+	int ready[2], go[2], fd;
 	pid_t pid_client;
 	ssize_t n;
 
 	/* The command returns once the daemon listens, and prints nothing. */
-	cr_assert_eq(run_upcased(out, sizeof(out), config), 0, "%s", out);
+	cr_assert_eq(start_detached(config, out, sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out, "");
 	daemon_adopt(&d, daemon_file(&d, "u.pid"));
 	reap_zombies();
@@ -154,18 +153,36 @@ Test(daemonize, detaches_when_listening_and_stops_without_losing_a_byte)
 	cr_assert_eq(errno, ECONNREFUSED);
 	close(fd);
 	cr_assert_eq(write(go[1], "g", 1), 1);
-	cr_assert_eq(waitpid(pid_client, &status, 0), pid_client);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "client lost bytes (status %d):\n%s", WEXITSTATUS(status),
+	/* The client's exit status says where it lost bytes, if it did. */
+	expect_exit(wait_exit(pid_client, NULL, DEADLINE_MS), 0,
 	    daemon_log(&d));
-
-	status = daemon_signal_wait(&d, 0, DEADLINE_MS);
-	cr_assert(status != -1 && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0, "daemon did not exit cleanly:\n%s",
-	    daemon_log(&d));
+	expect_exit(daemon_signal_wait(&d, 0, DEADLINE_MS), 0, daemon_log(&d));
 	d.pid = -1;
 	cr_assert_eq(access(daemon_file(&d, "u.pid"), F_OK), -1,
 	    "pidfile left behind");
+}
+
+/* A relative -c is resolved where upcased starts: the detached daemon,
+ * in /, still finds its file on SIGHUP. */
+Test(daemonize, reloads_a_relative_config_path_after_detaching)
+{
+	char out[4096];
+
+	write_config("");
+	cr_assert_eq(chdir(d.dir), 0);
+	cr_assert_eq(start_detached("u.conf", out, sizeof(out)), 0, "%s", out);
+	daemon_adopt(&d, daemon_file(&d, "u.pid"));
+	reap_zombies();
+	cr_assert_not_null(daemon_wait_log(&d, "listening on ", DEADLINE_MS),
+	    "%s", daemon_log(&d));
+	kill(d.pid, SIGHUP);
+	cr_assert_not_null(daemon_wait_log(&d, "configuration reloaded",
+	    DEADLINE_MS), "%s", daemon_log(&d));
+	cr_assert_eq(daemon_count_log(&d, "reload failed"), 0, "%s",
+	    daemon_log(&d));
+	expect_exit(daemon_signal_wait(&d, SIGTERM, DEADLINE_MS), 0,
+	    daemon_log(&d));
+	d.pid = -1;
 }
 
 Test(daemonize, start_failure_is_reported_by_the_starting_command)
@@ -176,7 +193,7 @@ Test(daemonize, start_failure_is_reported_by_the_starting_command)
 	daemon_start(&other, NULL);
 	snprintf(extra, sizeof(extra), "listen = %s\n", other.addr);
 	/* listen twice: the file's first line is 127.0.0.1:0, then this. */
-	cr_assert_eq(run_upcased(out, sizeof(out), write_config(extra)), 1,
+	cr_assert_eq(start_detached(write_config(extra), out, sizeof(out)), 1,
 	    "%s", out);
 	snprintf(want, sizeof(want), "upcased: listen %s: Address already in "
 	    "use\n", other.addr);
@@ -191,19 +208,18 @@ Test(daemonize, second_instance_is_refused_and_names_the_pid)
 	const char *config = write_config("");
 	char out[4096], want[512];
 
-	cr_assert_eq(run_upcased(out, sizeof(out), config), 0, "%s", out);
+	cr_assert_eq(start_detached(config, out, sizeof(out)), 0, "%s", out);
 	daemon_adopt(&d, daemon_file(&d, "u.pid"));
 	reap_zombies();
-	cr_assert_eq(run_upcased(out, sizeof(out), config), 1, "%s", out);
+	cr_assert_eq(start_detached(config, out, sizeof(out)), 1, "%s", out);
 	snprintf(want, sizeof(want), "upcased: pidfile %s is held by pid %d: "
 	    "upcased is already running\n", daemon_file(&d, "u.pid"),
 	    (int)d.pid);
 	cr_assert_str_eq(out, want);
 	cr_assert(process_alive(d.pid) || kill(d.pid, 0) == 0,
 	    "the first instance died");
-	int status = daemon_signal_wait(&d, SIGTERM, DEADLINE_MS);
-	cr_assert(status != -1 && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0);
+	expect_exit(daemon_signal_wait(&d, SIGTERM, DEADLINE_MS), 0,
+	    daemon_log(&d));
 	d.pid = -1;
 }
 
@@ -222,14 +238,13 @@ Test(daemonize, stale_pidfile_is_taken_over)
 	snprintf(out, sizeof(out), "%d\n", (int)dead);
 	write_file(daemon_file(&d, "u.pid"), out);
 
-	cr_assert_eq(run_upcased(out, sizeof(out), config), 0, "%s", out);
+	cr_assert_eq(start_detached(config, out, sizeof(out)), 0, "%s", out);
 	daemon_adopt(&d, daemon_file(&d, "u.pid"));
 	reap_zombies();
 	cr_assert_neq(d.pid, dead);
 	cr_assert_eq(kill(d.pid, 0), 0, "pidfile names %d, not running",
 	    (int)d.pid);
-	int status = daemon_signal_wait(&d, SIGTERM, DEADLINE_MS);
-	cr_assert(status != -1 && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0);
+	expect_exit(daemon_signal_wait(&d, SIGTERM, DEADLINE_MS), 0,
+	    daemon_log(&d));
 	d.pid = -1;
 }

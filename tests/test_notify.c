@@ -39,7 +39,7 @@ Test(notify, ready_reloading_stopping)
 	struct timespec ts;
 	unsigned long long usec, now;
 	char buf[256], want[64];
-	int fd, status;
+	int fd;
 
 	daemon_init(&d);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
@@ -67,9 +67,7 @@ Test(notify, ready_reloading_stopping)
 
 	kill(d.pid, SIGTERM);
 	expect_datagram(fd, buf, sizeof(buf), "STOPPING=1");
-	status = daemon_signal_wait(&d, 0, DEADLINE_MS);
-	cr_assert(status != -1 && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0);
+	expect_exit(daemon_signal_wait(&d, 0, DEADLINE_MS), 0, daemon_log(&d));
 	d.pid = -1;
 	close(fd);
 	daemon_kill(&d);

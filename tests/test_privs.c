@@ -8,7 +8,6 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -53,13 +52,12 @@ Test(privs, runs_as_the_configured_user)
 	cr_assert_not_null(pw, "no user 'nobody' on this machine");
 	cr_assert_not_null(gr, "no group 'nogroup' on this machine");
 	if (geteuid() != 0) {
-		const char *argv[] = { upcased_path(), "-f", "-c", "/dev/null",
-		    "-o", "listen=127.0.0.1:0", "-o", "user=nobody", NULL };
+		const char *args[] = { "-f", "-c", "/dev/null", "-o",
+		    "listen=127.0.0.1:0", "-o", "user=nobody", NULL };
 		char out[1024];
-		int status = run_command(argv, out, sizeof(out), DEADLINE_MS);
 
-		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "%s",
-		    out);
+		cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 1,
+		    "%s", out);
 		cr_assert_str_eq(out, "upcased: cannot switch to user nobody: "
 		    "Operation not permitted\n");
 		return;

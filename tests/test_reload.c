@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -120,6 +121,20 @@ Test(reload, bad_configuration_is_rejected_and_serving_goes_on)
 	cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS), "%s",
 	    daemon_log(&d));
 	daemon_stop(&other);
+
+	/* A blob in the file's place: refused after a bounded read. */
+	char *blob = malloc(2 << 20);
+	cr_assert_not_null(blob);
+	memset(blob, 'x', (2 << 20) - 1);
+	blob[(2 << 20) - 1] = '\0';
+	write_file(daemon_file(&d, "u.conf"), blob);
+	free(blob);
+	kill(d.pid, SIGHUP);
+	snprintf(want, sizeof(want), "reload failed: %s:1: line longer than "
+	    "4095 bytes; keeping the running configuration",
+	    daemon_file(&d, "u.conf"));
+	cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS), "%s",
+	    daemon_log(&d));
 
 	expect_echo(daemon_connect(&d), "alive");
 	cr_assert_eq(daemon_count_log(&d, "configuration reloaded"), 0);

@@ -5,7 +5,6 @@
  */
 #include <criterion/criterion.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -15,10 +14,7 @@ TestSuite(shutdown, .timeout = 60);
 static void
 expect_clean_exit(struct daemon *d)
 {
-	int status = daemon_signal_wait(d, 0, DEADLINE_MS);
-
-	cr_assert(status != -1 && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0, "no clean exit:\n%s", daemon_log(d));
+	expect_exit(daemon_signal_wait(d, 0, DEADLINE_MS), 0, daemon_log(d));
 	d->pid = -1;
 }
 

@@ -38,30 +38,13 @@ stop(void)
 
 TestSuite(upcase, .init = start, .fini = stop, .timeout = 120);
 
-/* Run upcase with args (NULL-terminated); output (stdout and stderr) into
- * out; return the exit status. */
-static int
-upcase(char *out, size_t cap, const char *const *args)
-{
-	const char *argv[32] = { upcase_path() };
-	int n = 1, status;
-
-	for (; *args != NULL && n < 31; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	status = run_command(argv, out, cap, DEADLINE_MS);
-	cr_assert(WIFEXITED(status), "killed by signal %d:\n%s",
-	    WTERMSIG(status), out);
-	return WEXITSTATUS(status);
-}
-
 Test(upcase, zero_bytes)
 {
 	const char *args[] = { "-a", d.addr, NULL };
 	char out[256];
 
 	/* stdin is /dev/null: nothing to send, a clean close back. */
-	cr_assert_eq(upcase(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out, "");
 }
 
@@ -74,10 +57,10 @@ Test(upcase, one_byte_and_files_in_order)
 	write_file(a, "x");
 	write_file(b, "yz \xc3\xa9\n");
 	const char *one[] = { "-a", d.addr, a, NULL };
-	cr_assert_eq(upcase(out, sizeof(out), one), 0, "%s", out);
+	cr_assert_eq(run(upcase_path(), one, out, sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out, "X");
 	const char *two[] = { "-a", d.addr, b, a, b, NULL };
-	cr_assert_eq(upcase(out, sizeof(out), two), 0, "%s", out);
+	cr_assert_eq(run(upcase_path(), two, out, sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out, "YZ \xc3\xa9\nXYZ \xc3\xa9\n");
 }
 
@@ -88,7 +71,7 @@ Test(upcase, address_from_the_environment)
 
 	write_file(args[0], "env");
 	setenv("UPCASE_ADDRESS", d.addr, 1);
-	cr_assert_eq(upcase(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
 	unsetenv("UPCASE_ADDRESS");
 	cr_assert_str_eq(out, "ENV");
 }
@@ -105,14 +88,20 @@ Test(upcase, two_hundred_mib_through_pipes_in_bounded_memory)
 	unsigned char *got = malloc(CHUNK);
 	size_t sent = 0, recvd = 0;
 	struct rusage ru;
-	int in, out, status;
+	int to[2], from[2], in, out;
 	pid_t pid;
 
 	cr_assert(src && want && got);
 	fill_pattern(src, CHUNK, 12);
 	memcpy(want, src, CHUNK);
 	reference_upper(want, CHUNK);
-	pid = spawn_piped(argv, &in, &out, daemon_file(&d, "upcase.err"));
+	cr_assert_eq(pipe2(to, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(from, O_CLOEXEC), 0);
+	pid = spawn(argv, to[0], from[1], -1);
+	close(to[0]);
+	close(from[1]);
+	in = to[1];
+	out = from[0];
 	fcntl(in, F_SETFL, O_NONBLOCK);
 	for (long long deadline = now_ms() + DEADLINE_MS;;) {
 		struct pollfd p[2] = { { .fd = in, .events = POLLOUT },
@@ -145,9 +134,7 @@ Test(upcase, two_hundred_mib_through_pipes_in_bounded_memory)
 		}
 	}
 	close(out);
-	status = wait_child(pid, &ru, DEADLINE_MS);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "exit status %d", WEXITSTATUS(status));
+	expect_exit(wait_exit(pid, &ru, DEADLINE_MS), 0, "upcase");
 	cr_assert_eq(recvd, (size_t)TOTAL);
 	cr_assert_lt(ru.ru_maxrss, 32 * 1024, "peak RSS %ld KiB for a "
 	    "streamed 200 MiB", ru.ru_maxrss);
@@ -161,7 +148,7 @@ Test(upcase, seed_check_passes)
 	const char *args[] = { "-a", d.addr, "-n", "1000", NULL };
 	char out[512];
 
-	cr_assert_eq(upcase(out, sizeof(out), args), 0, "%s", out);
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
 	/* 1000 rounds up to 1008, a multiple of 16. */
 	const char *want = "sent 1008 bytes, received 1008 bytes, first bytes "
 	    "\"CAPITALIZE THIS!CAPITALIZE THIS!\", ";
@@ -178,7 +165,7 @@ Test(upcase, seed_check_fails_against_a_server_that_does_not_uppercase)
 	pid_t server = plain_echo_server(0, &ss, &len, addr, sizeof(addr));
 
 	const char *args[] = { "-a", addr, "-n", "64k", "-q", NULL };
-	cr_assert_eq(upcase(out, sizeof(out), args), 1, "%s", out);
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 1, "%s", out);
 	snprintf(want, sizeof(want), "upcase: %s: echo differs at byte 0: got "
 	    "0x63, expected 0x43 ('C')\n", addr);
 	cr_assert_str_eq(out, want);
@@ -198,7 +185,7 @@ Test(upcase, short_echo_is_wrong)
 	snprintf(path, sizeof(path), "%s", daemon_file(&d, "in"));
 	write_file(path, text);
 	const char *args[] = { "-a", addr, path, NULL };
-	cr_assert_eq(upcase(out, sizeof(out), args), 1, "%s", out);
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 1, "%s", out);
 	snprintf(want, sizeof(want), "upcase: %s: short echo: received 100 of "
 	    "150 bytes\n", addr);
 	cr_assert_not_null(strstr(out, want), "%s", out);
@@ -219,7 +206,7 @@ Test(upcase, refused_connection_names_the_address)
 	getsockname(fd, (struct sockaddr *)&sin, &len);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sin.sin_port));
 	const char *args[] = { "-a", addr, "-n", "16", NULL };
-	cr_assert_eq(upcase(out, sizeof(out), args), 3, "%s", out);
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 3, "%s", out);
 	snprintf(want, sizeof(want), "upcase: %s: connect: Connection "
 	    "refused\n", addr);
 	cr_assert_str_eq(out, want);
@@ -236,12 +223,12 @@ Test(upcase, naive_order_deadlocks_and_times_out)
 	    "2", "-q", NULL };
 	char out[1024];
 
-	cr_assert_eq(upcase(out, sizeof(out), naive), 3, "%s", out);
+	cr_assert_eq(run(upcase_path(), naive, out, sizeof(out)), 3, "%s", out);
 	cr_assert_not_null(strstr(out, "timed out: no byte moved for 2.0 s"),
 	    "%s", out);
 	cr_assert_not_null(strstr(out, "received 0); --naive reads nothing "
 	    "before it has sent everything"), "%s", out);
-	cr_assert_eq(upcase(out, sizeof(out), streaming), 0, "%s", out);
+	cr_assert_eq(run(upcase_path(), streaming, out, sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out, "");
 }
 
@@ -251,10 +238,10 @@ Test(upcase, progress_only_when_asked_or_on_a_terminal)
 	const char *shown[] = { "-a", d.addr, "-n", "1m", "--progress", NULL };
 	char out[2048];
 
-	cr_assert_eq(upcase(out, sizeof(out), quiet), 0, "%s", out);
+	cr_assert_eq(run(upcase_path(), quiet, out, sizeof(out)), 0, "%s", out);
 	cr_assert_null(strchr(out, '\r'), "progress on a non-terminal: %s",
 	    out);
-	cr_assert_eq(upcase(out, sizeof(out), shown), 0, "%s", out);
+	cr_assert_eq(run(upcase_path(), shown, out, sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "\rsent "), "%s", out);
 	cr_assert_not_null(strstr(out, "%\033[K"), "no percentage: %s", out);
 	cr_assert_not_null(strstr(out, "\r\033[K"), "not cleared: %s", out);
@@ -265,7 +252,7 @@ Test(upcase, unreadable_file_stops_before_connecting)
 	const char *args[] = { "-a", d.addr, "/nonexistent/input", NULL };
 	char out[512];
 
-	cr_assert_eq(upcase(out, sizeof(out), args), 2, "%s", out);
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 2, "%s", out);
 	cr_assert_str_eq(out, "upcase: /nonexistent/input: No such file or "
 	    "directory\n");
 	cr_assert_eq(daemon_count_log(&d, "accept fd"), 0,
@@ -279,14 +266,14 @@ Test(upcase, usage_errors)
 	const char *bad_size[] = { "-n", "12q", NULL };
 	char out[1024];
 
-	cr_assert_eq(upcase(out, sizeof(out), bad_option), 2, "%s", out);
+	cr_assert_eq(run(upcase_path(), bad_option, out, sizeof(out)), 2, "%s", out);
 	cr_assert_not_null(strstr(out, "unrecognized option '--frobnicate'"),
 	    "%s", out);
-	cr_assert_eq(upcase(out, sizeof(out), bad_address), 2, "%s", out);
+	cr_assert_eq(run(upcase_path(), bad_address, out, sizeof(out)), 2, "%s", out);
 	cr_assert_str_eq(out, "upcase: -a: invalid address 'localhost': "
 	    "expected HOST:PORT, [IPV6]:PORT or unix:PATH\nTry 'upcase "
 	    "--help'.\n");
-	cr_assert_eq(upcase(out, sizeof(out), bad_size), 2, "%s", out);
+	cr_assert_eq(run(upcase_path(), bad_size, out, sizeof(out)), 2, "%s", out);
 	cr_assert_str_eq(out, "upcase: -n: '12q' is not a size (bytes, or a "
 	    "number with k, m or g)\nTry 'upcase --help'.\n");
 }
