@@ -43,7 +43,8 @@ struct stream {
 	size_t down_off, down_len;
 	unsigned char *pattern;		/* generate/verify: STREAM_BUF + 16 */
 	int pipe_room;			/* output's pipe capacity; 0: no pipe */
-	double last_progress;		/* net_now() when a byte last moved */
+	double last_progress;		/* net_now() when a byte last moved
+					 * or the network last owed nothing */
 };
 
 static int
@@ -199,12 +200,13 @@ stream_write(struct stream *s)
 	return STREAM_OK;
 }
 
-/* True while the network owes us progress (see the file comment). */
+/* True while the network owes us progress (see the file comment). While
+ * the echo waits for the output, the stall is ours, not the network's. */
 static bool
 stream_waiting_on_network(const struct stream *s)
 {
-	return !s->eof && (s->up_len > 0 || s->shut ||
-	    s->r->received < s->r->sent);
+	return !s->eof && s->down_len < STREAM_BUF && (s->up_len > 0 ||
+	    s->shut || s->r->received < s->r->sent);
 }
 
 static int
@@ -237,6 +239,7 @@ stream_loop(struct stream *s)
 		    { .fd = -1 } };
 		uint64_t before = s->r->sent + s->r->received;
 		int wait = -1, n;
+		bool waiting;
 
 		if (s->up_len == 0 && !s->input_done && o->ninputs == 0)
 			rc = stream_fill(s);	/* the pattern: no fd */
@@ -255,6 +258,10 @@ stream_loop(struct stream *s)
 		if (!s->eof && s->down_len < STREAM_BUF &&
 		    (!o->naive || s->shut))
 			p[0].events |= POLLIN;
+		/* Nothing wanted of the socket: leave it out, or a hangup
+		 * (always reported) would wake every poll at once. */
+		if (p[0].events == 0)
+			p[0].fd = -1;
 		if (s->up_len == 0 && !s->input_done) {
 			p[1].fd = o->inputs[s->input];
 			p[1].events = POLLIN;
@@ -263,7 +270,8 @@ stream_loop(struct stream *s)
 			p[2].fd = o->output;
 			p[2].events = POLLOUT;
 		}
-		if (o->timeout_ms > 0 && stream_waiting_on_network(s)) {
+		waiting = stream_waiting_on_network(s);
+		if (o->timeout_ms > 0 && waiting) {
 			double left = s->last_progress +
 			    (double)o->timeout_ms / 1000 - net_now();
 
@@ -288,7 +296,10 @@ stream_loop(struct stream *s)
 			rc = stream_fill(s);
 		if (rc == STREAM_OK && p[2].revents)
 			rc = stream_write(s);
-		if (s->r->sent + s->r->received != before)
+		/* The timeout's clock runs only while the network owes us
+		 * something: time spent on a slow input or output is not a
+		 * stall of the network's. */
+		if (s->r->sent + s->r->received != before || !waiting)
 			s->last_progress = net_now();
 		progress_update(o->progress, s->r->sent, s->r->received);
 	}

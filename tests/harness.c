@@ -137,13 +137,19 @@ daemon_file(const struct daemon *d, const char *name)
 }
 
 void
-write_file(const char *path, const char *text)
+write_bytes(const char *path, const void *buf, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 	cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	cr_assert_eq(write(fd, buf, len), (ssize_t)len);
 	close(fd);
+}
+
+void
+write_file(const char *path, const char *text)
+{
+	write_bytes(path, text, strlen(text));
 }
 
 void

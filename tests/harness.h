@@ -37,7 +37,8 @@ void daemon_init(struct daemon *d);
 /* d->dir/name, in a static buffer (one at a time). */
 const char *daemon_file(const struct daemon *d, const char *name);
 
-/* Write text to path, replacing it. */
+/* Write len bytes, or text, to path, replacing it. */
+void write_bytes(const char *path, const void *buf, size_t len);
 void write_file(const char *path, const char *text);
 
 /* Path of the binary under test: $UPCASED, or bin/upcased. */

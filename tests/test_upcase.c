@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -276,4 +277,121 @@ Test(upcase, usage_errors)
 	cr_assert_eq(run(upcase_path(), bad_size, out, sizeof(out)), 2, "%s", out);
 	cr_assert_str_eq(out, "upcase: -n: '12q' is not a size (bytes, or a "
 	    "number with k, m or g)\nTry 'upcase --help'.\n");
+}
+
+/* An upcase whose stdout is a socket we read, prefilled until it takes no
+ * more: its first write already waits for us. */
+struct watched {
+	int out;		/* the client's output, our end */
+	size_t junk;		/* bytes queued there before its own */
+	pid_t pid;
+};
+
+/* Start upcase --timeout 300ms on input ("-": stdin, from in). */
+static void
+start_watched(struct watched *w, const char *input, int in)
+{
+	const char *argv[] = { upcase_path(), "-a", d.addr, "-q",
+	    "--timeout", "300ms", input, NULL };
+	int sv[2], small = 4096;
+	char junk[4096];
+	ssize_t n;
+
+	memset(junk, '#', sizeof(junk));
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+	    0);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	w->junk = 0;
+	while ((n = send(sv[0], junk, sizeof(junk), 0)) > 0)
+		w->junk += (size_t)n;
+	cr_assert(n == -1 && errno == EAGAIN);
+	fcntl(sv[0], F_SETFL, 0);
+	w->pid = spawn(argv, in, sv[0], -1);
+	close(sv[0]);
+	w->out = sv[1];
+}
+
+/* Read w's output to EOF: the junk, then in uppercased; and a clean exit. */
+static void
+drain_watched(struct watched *w, const void *in, size_t len)
+{
+	unsigned char *got = malloc(w->junk + len + 1), *want = malloc(len);
+	ssize_t n;
+
+	cr_assert(got && want);
+	memcpy(want, in, len);
+	reference_upper(want, len);
+	n = read_all(w->out, got, w->junk + len + 1, DEADLINE_MS);
+	cr_assert_eq(n, (ssize_t)(w->junk + len), "%zd of %zu bytes", n,
+	    w->junk + len);
+	cr_assert_eq(memcmp(got + w->junk, want, len), 0);
+	expect_exit(wait_exit(w->pid, NULL, DEADLINE_MS), 0, "upcase");
+	close(w->out);
+	free(got);
+	free(want);
+}
+
+/*
+ * upcase sleeps while it waits on anything but the network, and --timeout
+ * counts none of that time: A's output is slow once the daemon has closed
+ * (a hangup, which poll always reports); B's output is slow while the daemon
+ * still owes it; C's input is slow.
+ */
+Test(upcase, filter_sleeps_while_its_input_or_output_is_slow)
+{
+	enum { SMALL = 64 << 10, LARGE = 16 << 20 };
+	unsigned char *small = malloc(SMALL), *large = malloc(LARGE);
+	static const char late[] = "a producer that takes its time";
+	struct watched a, b, c;
+	char path_a[PATH_MAX], path_b[PATH_MAX];
+	int pipe_c[2], pidfd[3];
+	long cpu;
+
+	cr_assert(small && large);
+	fill_pattern(small, SMALL, 21);
+	fill_pattern(large, LARGE, 22);
+	snprintf(path_a, sizeof(path_a), "%s", daemon_file(&d, "small"));
+	snprintf(path_b, sizeof(path_b), "%s", daemon_file(&d, "large"));
+	write_bytes(path_a, small, SMALL);
+	write_bytes(path_b, large, LARGE);
+
+	/* A: its whole echo and the daemon's close wait in its buffers. */
+	start_watched(&a, path_a, -1);
+	cr_assert_not_null(daemon_wait_log(&d, "close fd", DEADLINE_MS), "%s",
+	    daemon_log(&d));
+	/* B: so much that the daemon stops reading it. */
+	start_watched(&b, path_b, -1);
+	cr_assert_not_null(daemon_wait_log(&d, "reading paused", DEADLINE_MS),
+	    "%s", daemon_log(&d));
+	/* C: connected, and nothing to send yet. */
+	cr_assert_eq(pipe2(pipe_c, O_CLOEXEC), 0);
+	start_watched(&c, "-", pipe_c[0]);
+	close(pipe_c[0]);
+
+	/* No event marks the absence of work: watch them for a second, past
+	 * --timeout. A spinning client burns that second; one that exits
+	 * ends the watch early and fails. */
+	pidfd[0] = (int)syscall(SYS_pidfd_open, a.pid, 0);
+	pidfd[1] = (int)syscall(SYS_pidfd_open, b.pid, 0);
+	pidfd[2] = (int)syscall(SYS_pidfd_open, c.pid, 0);
+	cr_assert(pidfd[0] >= 0 && pidfd[1] >= 0 && pidfd[2] >= 0);
+	cpu = cpu_ms(a.pid);
+	struct pollfd p[3] = { { .fd = pidfd[0], .events = POLLIN },
+	    { .fd = pidfd[1], .events = POLLIN },
+	    { .fd = pidfd[2], .events = POLLIN } };
+	cr_assert_eq(poll(p, 3, 1000), 0, "a client exited while waiting");
+	cr_assert_lt(cpu_ms(a.pid) - cpu, 300, "upcase used %ld ms of CPU in "
+	    "a second of waiting", cpu_ms(a.pid) - cpu);
+	for (int i = 0; i < 3; i++)
+		close(pidfd[i]);
+
+	cr_assert_eq(write(pipe_c[1], late, strlen(late)),
+	    (ssize_t)strlen(late));
+	close(pipe_c[1]);
+	drain_watched(&a, small, SMALL);
+	drain_watched(&b, large, LARGE);
+	drain_watched(&c, late, strlen(late));
+	free(small);
+	free(large);
 }
