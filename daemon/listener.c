@@ -124,8 +124,6 @@ listener_start(struct listener *l, struct loop *loop,
 void
 listener_close(struct listener *l)
 {
-	if (l->fd == -1)
-		return;
 	if (l->loop != NULL) {
 		loop_timer_cancel(l->loop, &l->retry);
 		loop_del(l->loop, l->fd);

@@ -21,7 +21,7 @@ typedef void listener_accept_fn(struct listener *l, int fd,
     const struct sockaddr *peer, socklen_t peerlen);
 
 struct listener {
-	int fd;				/* -1 when closed */
+	int fd;
 	struct addr addr;		/* as configured */
 	char name[ADDR_TEXT_MAX];	/* as bound: port 0 resolved */
 	listener_accept_fn *on_accept;	/* given to listener_start */
@@ -48,7 +48,7 @@ int listener_open(struct listener *l, const struct addr *addr, int backlog,
 int listener_start(struct listener *l, struct loop *loop,
     listener_accept_fn *on_accept);
 
-/* Stop accepting and close; removes a Unix socket's file. */
+/* Stop accepting and close (once); removes a Unix socket's file. */
 void listener_close(struct listener *l);
 
 /* Release the spare descriptor, once every listener is closed. */

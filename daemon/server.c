@@ -62,11 +62,14 @@ listeners_close(struct listener **list)
 	}
 }
 
-/* Open a listener for each address of c that *list lacks, onto *added. */
+/* Open a listener for each address of c that list lacks, onto the end of
+ * *added: in the configuration's order. */
 static int
 listeners_open_new(const struct config *c, struct listener *list,
     struct listener **added, char *err, size_t errlen)
 {
+	while (*added != NULL)
+		added = &(*added)->next;
 	for (unsigned i = 0; i < c->nlisten; i++) {
 		const struct addr *a = &c->listen[i];
 		struct listener *l;
@@ -86,8 +89,9 @@ listeners_open_new(const struct config *c, struct listener *list,
 			free(l);
 			return -1;
 		}
-		l->next = *added;
+		l->next = NULL;
 		*added = l;
+		added = &l->next;
 	}
 	return 0;
 }
@@ -276,10 +280,11 @@ server_reload(void)
 		listener_close(l);
 		free(l);
 	}
-	while (added != NULL) {
+	while (added != NULL) {		/* lp is the list's end */
 		struct listener *l = added;
 
 		added = l->next;
+		l->next = NULL;
 		if (listener_start(l, loop, conn_accept) == -1) {
 			log_warn("cannot watch %s", l->name);
 			listener_close(l);
@@ -287,8 +292,8 @@ server_reload(void)
 			continue;
 		}
 		log_info("listening on %s", l->name);
-		l->next = listeners;
-		listeners = l;
+		*lp = l;
+		lp = &l->next;
 	}
 	log_level = next->log_level;
 	struct conn_config cc = conn_config_of(next);

@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -109,4 +111,128 @@ Test(backpressure, reader_that_never_reads_is_paused_and_bounded)
 	free(pattern);
 	free(want);
 	free(got);
+}
+
+/* Every "N bytes owed, reading paused" line says N <= high. */
+static void
+expect_owed_at_most(struct daemon *d, size_t high)
+{
+	const char *p = daemon_log(d);
+	int lines = 0;
+
+	while ((p = strstr(p, " bytes owed, reading paused")) != NULL) {
+		const char *num = p;
+
+		while (num[-1] >= '0' && num[-1] <= '9')
+			num--;
+		cr_assert_leq(strtoull(num, NULL, 10), high, "owed past "
+		    "backlog_high: %.40s", num);
+		lines++;
+		p++;
+	}
+	cr_assert_gt(lines, 0, "never paused");
+}
+
+/*
+ * A client that reads a little at a time (and over TCP, with a tiny
+ * receive window): the daemon's writes come up short or find the socket
+ * full, its backlog fills and drains over and over, and every byte still
+ * comes back in order. No connection ever owes more than backlog_high.
+ * fd is connected; family says which kind of socket it is.
+ */
+static void
+slow_reader(struct daemon *d, int fd)
+{
+	enum { LEN = 16 << 20, SIP = 1024 };
+	unsigned char *src = malloc(LEN), *want = malloc(LEN);
+	unsigned char *got = malloc(LEN);
+	size_t sent = 0, recvd = 0;
+
+	cr_assert(src && want && got);
+	fill_pattern(src, LEN, 7);
+	memcpy(want, src, LEN);
+	reference_upper(want, LEN);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	for (long long deadline = now_ms() + DEADLINE_MS;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		cr_assert_lt(now_ms(), deadline, "stalled at %zu sent, %zu "
+		    "received", sent, recvd);
+		if (sent < LEN)
+			p.events |= POLLOUT;
+		poll(&p, 1, 1000);
+		if (p.revents & POLLOUT) {
+			n = send(fd, src + sent, LEN - sent, MSG_NOSIGNAL);
+			if (n > 0)
+				sent += (size_t)n;
+			if (sent == LEN)
+				shutdown(fd, SHUT_WR);
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(fd, got + recvd, LEN - recvd < SIP ?
+			    LEN - recvd + 1 : SIP, 0);
+			if (n == 0)
+				break;
+			cr_assert(n > 0 || errno == EAGAIN, "recv: %s",
+			    strerror(errno));
+			if (n > 0)
+				recvd += (size_t)n;
+		}
+	}
+	cr_assert_eq(sent, (size_t)LEN);
+	cr_assert_eq(recvd, (size_t)LEN);
+	cr_assert_eq(memcmp(got, want, LEN), 0, "the echo differs");
+	close(fd);
+	cr_assert_geq(daemon_count_log(d, "reading resumed"), 3, "%d pause "
+	    "and resume cycles", daemon_count_log(d, "reading resumed"));
+	expect_owed_at_most(d, 16 * 1024);
+	free(src);
+	free(want);
+	free(got);
+}
+
+static void
+start_small_backlog(struct daemon *d, const char *extra)
+{
+	daemon_start(d, "-o", "backlog_high=16k", "-o", "backlog_low=4k",
+	    "-o", "log_level=debug", extra != NULL ? "-o" : NULL, extra,
+	    NULL);
+}
+
+/* Over TCP a full socket mostly shows as a short write. */
+Test(backpressure, slow_reader_over_tcp_with_a_small_window)
+{
+	struct daemon d = { 0 };
+	int fd, small = 4096;
+
+	start_small_backlog(&d, NULL);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	/* Before connecting: the window is agreed in the handshake. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	cr_assert_eq(connect(fd, (struct sockaddr *)&d.ss, d.sslen), 0);
+	slow_reader(&d, fd);
+	daemon_stop(&d);
+}
+
+/* Over a Unix socket a write goes whole or not at all: EAGAIN. */
+Test(backpressure, slow_reader_over_a_unix_socket)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct daemon d = { 0 };
+	char listen[160];
+	int fd;
+
+	daemon_init(&d);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+	    daemon_file(&d, "u.sock"));
+	snprintf(listen, sizeof(listen), "listen=unix:%s", sun.sun_path);
+	start_small_backlog(&d, listen);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0,
+	    "connect %s: %s", sun.sun_path, strerror(errno));
+	slow_reader(&d, fd);
+	daemon_stop(&d);
 }
