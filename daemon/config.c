@@ -1,6 +1,7 @@
 /*
  * config.c — parsing and checking of upcased.conf and -o. One table holds
- * every key with its setter and printer, so adding a key is adding a row.
+ * every key with its type, which says how a value is read, checked and
+ * printed, so adding a key is adding a row.
  *
  * The file syntax: "key = value" lines; blank lines and "#" comments (at
  * the start of a line or after white space) are ignored. A key may appear
@@ -11,7 +12,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <inttypes.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +28,54 @@
 #define CONFIG_LINE_MAX		4096			/* bytes */
 #define CONFIG_FILE_MAX		(1 << 20)		/* bytes, 1m */
 
+enum key_type {
+	TYPE_LISTEN,		/* an address, added to the list */
+	TYPE_COUNT,		/* a whole number in [min, max], unsigned */
+	TYPE_SIZE,		/* bytes in [min, max], uint64_t */
+	TYPE_DURATION,		/* ms, at most max, uint64_t */
+	TYPE_BOOL,
+	TYPE_PATH,		/* an absolute path in an existing directory */
+	TYPE_LOG_FILE,		/* stderr, syslog, or a TYPE_PATH */
+	TYPE_USER,		/* the name of an existing user */
+	TYPE_GROUP,		/* the name of an existing group */
+	TYPE_LOG_LEVEL,
+};
+
+/* A key: how its value is read, checked and printed (its type), and where
+ * it is kept (nginx's slots). */
 struct key_info {
 	const char *name;
-	int (*set)(struct config *c, const char *value, char *err,
-	    size_t errlen);
-	void (*print)(const struct config *c, FILE *out, const char *name);
-	bool repeatable;
+	enum key_type type;
+	size_t offset;		/* of the value in struct config */
+	size_t size;		/* of the value, for the string types */
+	uint64_t min, max;	/* for the number types */
+};
+
+#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+
+static const struct key_info keys[KEY_COUNT] = {
+	[KEY_LISTEN] = { "listen", TYPE_LISTEN, FIELD(listen), 0, 0 },
+	[KEY_LISTEN_BACKLOG] = { "listen_backlog", TYPE_COUNT,
+	    FIELD(listen_backlog), 1, 65535 },
+	[KEY_MAX_CONNECTIONS] = { "max_connections", TYPE_COUNT,
+	    FIELD(max_connections), 1, CONNECTIONS_MAX },
+	[KEY_BACKLOG_HIGH] = { "backlog_high", TYPE_SIZE, FIELD(backlog_high),
+	    1, SIZE_MAX_VALUE },
+	[KEY_BACKLOG_LOW] = { "backlog_low", TYPE_SIZE, FIELD(backlog_low), 0,
+	    SIZE_MAX_VALUE },
+	[KEY_IDLE_TIMEOUT] = { "idle_timeout", TYPE_DURATION,
+	    FIELD(idle_timeout), 0, TIMEOUT_MAX_MS },
+	[KEY_DRAIN_TIMEOUT] = { "drain_timeout", TYPE_DURATION,
+	    FIELD(drain_timeout), 0, TIMEOUT_MAX_MS },
+	[KEY_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", TYPE_DURATION,
+	    FIELD(shutdown_timeout), 0, TIMEOUT_MAX_MS },
+	[KEY_DAEMONIZE] = { "daemonize", TYPE_BOOL, FIELD(daemonize), 0, 0 },
+	[KEY_PIDFILE] = { "pidfile", TYPE_PATH, FIELD(pidfile), 0, 0 },
+	[KEY_USER] = { "user", TYPE_USER, FIELD(user), 0, 0 },
+	[KEY_GROUP] = { "group", TYPE_GROUP, FIELD(group), 0, 0 },
+	[KEY_LOG_LEVEL] = { "log_level", TYPE_LOG_LEVEL, FIELD(log_level), 0,
+	    0 },
+	[KEY_LOG_FILE] = { "log_file", TYPE_LOG_FILE, FIELD(log_file), 0, 0 },
 };
 
 void
@@ -73,17 +115,26 @@ check_directory_of(const char *path, char *err, size_t errlen)
 	if (dir[0] == '\0')
 		return 0;		/* in / */
 	if (stat(dir, &st) == -1) {
-		snprintf(err, errlen, "directory %s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "directory %.400s: %s", dir,
+		    strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a directory", dir);
+		snprintf(err, errlen, "%.400s is not a directory", dir);
 		return -1;
 	}
 	return 0;
 }
 
-/* Setters: check one value, store it, or say why not. */
+static int
+check_absolute(const char *text, const char *path, char *err, size_t errlen)
+{
+	if (path[0] != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path", text);
+		return -1;
+	}
+	return check_directory_of(path, err, errlen);
+}
 
 static int
 set_listen(struct config *c, const char *value, char *err, size_t errlen)
@@ -92,17 +143,9 @@ set_listen(struct config *c, const char *value, char *err, size_t errlen)
 
 	if (addr_parse(value, &a, err, errlen) == -1)
 		return -1;
-	if (a.ss.ss_family == AF_UNIX) {
-		const char *path = ((struct sockaddr_un *)&a.ss)->sun_path;
-
-		if (path[0] != '/') {
-			snprintf(err, errlen, "'%s' is not an absolute path",
-			    value);
-			return -1;
-		}
-		if (check_directory_of(path, err, errlen) == -1)
-			return -1;
-	}
+	if (a.ss.ss_family == AF_UNIX && check_absolute(value,
+	    ((struct sockaddr_un *)&a.ss)->sun_path, err, errlen) == -1)
+		return -1;
 	for (unsigned i = 0; i < c->nlisten; i++) {
 		if (addr_equal(&c->listen[i], &a)) {
 			snprintf(err, errlen, "%s is listed twice", value);
@@ -120,260 +163,125 @@ set_listen(struct config *c, const char *value, char *err, size_t errlen)
 	return 0;
 }
 
+/* Check value as k's type says, and store it. */
 static int
-set_uint(unsigned *field, uint64_t min, uint64_t max, const char *value,
+config_set(struct config *c, const struct key_info *k, const char *value,
     char *err, size_t errlen)
 {
+	void *field = (char *)c + k->offset;
+	char limit[32];
 	uint64_t v;
 
-	if (parse_uint(value, min, max, &v, err, errlen) == -1)
-		return -1;
-	*field = (unsigned)v;
-	return 0;
-}
-
-static int
-set_listen_backlog(struct config *c, const char *v, char *err, size_t n)
-{
-	return set_uint(&c->listen_backlog, 1, 65535, v, err, n);
-}
-
-static int
-set_max_connections(struct config *c, const char *v, char *err, size_t n)
-{
-	return set_uint(&c->max_connections, 1, CONNECTIONS_MAX, v, err, n);
-}
-
-static int
-set_backlog_high(struct config *c, const char *v, char *err, size_t n)
-{
-	if (parse_size(v, SIZE_MAX_VALUE, &c->backlog_high, err, n) == -1)
-		return -1;
-	if (c->backlog_high == 0) {
-		snprintf(err, n, "must be at least 1");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-set_backlog_low(struct config *c, const char *v, char *err, size_t n)
-{
-	return parse_size(v, SIZE_MAX_VALUE, &c->backlog_low, err, n);
-}
-
-static int
-set_timeout(uint64_t *field, const char *value, char *err, size_t errlen)
-{
-	uint64_t ms;
-
-	if (parse_duration(value, 0, &ms, err, errlen) == -1)
-		return -1;
-	if (ms > TIMEOUT_MAX_MS) {
-		snprintf(err, errlen, "%s is longer than the maximum 720h",
-		    value);
-		return -1;
-	}
-	*field = ms;
-	return 0;
-}
-
-static int
-set_idle_timeout(struct config *c, const char *v, char *err, size_t n)
-{
-	return set_timeout(&c->idle_timeout, v, err, n);
-}
-
-static int
-set_drain_timeout(struct config *c, const char *v, char *err, size_t n)
-{
-	return set_timeout(&c->drain_timeout, v, err, n);
-}
-
-static int
-set_shutdown_timeout(struct config *c, const char *v, char *err, size_t n)
-{
-	return set_timeout(&c->shutdown_timeout, v, err, n);
-}
-
-static int
-set_daemonize(struct config *c, const char *v, char *err, size_t n)
-{
-	return parse_bool(v, &c->daemonize, err, n);
-}
-
-static int
-set_path(char *field, size_t size, const char *value, char *err,
-    size_t errlen)
-{
-	if (value[0] != '/') {
-		snprintf(err, errlen, "'%s' is not an absolute path", value);
-		return -1;
-	}
-	if (strlen(value) >= size) {
-		snprintf(err, errlen, "path longer than %zu bytes", size - 1);
-		return -1;
-	}
-	if (check_directory_of(value, err, errlen) == -1)
-		return -1;
-	snprintf(field, size, "%s", value);
-	return 0;
-}
-
-static int
-set_pidfile(struct config *c, const char *v, char *err, size_t n)
-{
-	return set_path(c->pidfile, sizeof(c->pidfile), v, err, n);
-}
-
-static int
-set_user(struct config *c, const char *v, char *err, size_t n)
-{
-	errno = 0;
-	if (getpwnam(v) == NULL) {
-		snprintf(err, n, "no such user '%s'", v);
-		return -1;
-	}
-	if (strlen(v) >= sizeof(c->user)) {
-		snprintf(err, n, "name longer than %zu bytes",
-		    sizeof(c->user) - 1);
-		return -1;
-	}
-	snprintf(c->user, sizeof(c->user), "%s", v);
-	return 0;
-}
-
-static int
-set_group(struct config *c, const char *v, char *err, size_t n)
-{
-	if (getgrnam(v) == NULL) {
-		snprintf(err, n, "no such group '%s'", v);
-		return -1;
-	}
-	if (strlen(v) >= sizeof(c->group)) {
-		snprintf(err, n, "name longer than %zu bytes",
-		    sizeof(c->group) - 1);
-		return -1;
-	}
-	snprintf(c->group, sizeof(c->group), "%s", v);
-	return 0;
-}
-
-static int
-set_log_level(struct config *c, const char *v, char *err, size_t n)
-{
-	if (log_level_parse(v, &c->log_level) == -1) {
-		snprintf(err, n, "'%s' is not error, warn, info or debug", v);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-set_log_file(struct config *c, const char *v, char *err, size_t n)
-{
-	if (strcmp(v, "stderr") == 0 || strcmp(v, "syslog") == 0) {
-		snprintf(c->log_file, sizeof(c->log_file), "%s", v);
+	switch (k->type) {
+	case TYPE_LISTEN:
+		return set_listen(c, value, err, errlen);
+	case TYPE_COUNT:
+		if (parse_uint(value, k->min, k->max, &v, err, errlen) == -1)
+			return -1;
+		*(unsigned *)field = (unsigned)v;
 		return 0;
+	case TYPE_SIZE:
+		if (parse_size(value, k->max, &v, err, errlen) == -1)
+			return -1;
+		if (v < k->min) {
+			snprintf(err, errlen, "must be at least %s",
+			    format_size(k->min, limit, sizeof(limit)));
+			return -1;
+		}
+		*(uint64_t *)field = v;
+		return 0;
+	case TYPE_DURATION:
+		if (parse_duration(value, 0, &v, err, errlen) == -1)
+			return -1;
+		if (v > k->max) {
+			snprintf(err, errlen, "%s is longer than the maximum %s",
+			    value, format_duration(k->max, limit,
+			    sizeof(limit)));
+			return -1;
+		}
+		*(uint64_t *)field = v;
+		return 0;
+	case TYPE_BOOL:
+		return parse_bool(value, field, err, errlen);
+	case TYPE_LOG_LEVEL:
+		if (log_level_parse(value, field) == -1) {
+			snprintf(err, errlen, "'%s' is not error, warn, info "
+			    "or debug", value);
+			return -1;
+		}
+		return 0;
+	case TYPE_LOG_FILE:
+		if (strcmp(value, "stderr") == 0 ||
+		    strcmp(value, "syslog") == 0)
+			break;
+		/* FALLTHROUGH */
+	case TYPE_PATH:
+		if (check_absolute(value, value, err, errlen) == -1)
+			return -1;
+		break;
+	case TYPE_USER:
+		if (getpwnam(value) == NULL) {
+			snprintf(err, errlen, "no such user '%s'", value);
+			return -1;
+		}
+		break;
+	case TYPE_GROUP:
+		if (getgrnam(value) == NULL) {
+			snprintf(err, errlen, "no such group '%s'", value);
+			return -1;
+		}
+		break;
 	}
-	return set_path(c->log_file, sizeof(c->log_file), v, err, n);
+	/* The string types. */
+	if (strlen(value) >= k->size) {
+		snprintf(err, errlen, "longer than %zu bytes", k->size - 1);
+		return -1;
+	}
+	memcpy(field, value, strlen(value) + 1);
+	return 0;
 }
 
-/* Printers: one "key = value" line per value, as the file would say it. */
-
+/* Print k as the lines of a file that set it. */
 static void
-print_listen(const struct config *c, FILE *out, const char *name)
+config_print_key(const struct config *c, const struct key_info *k,
+    FILE *out)
 {
-	for (unsigned i = 0; i < c->nlisten; i++)
-		fprintf(out, "%s = %s\n", name, c->listen_text[i]);
+	const void *field = (const char *)c + k->offset;
+	char buf[32];
+
+	switch (k->type) {
+	case TYPE_LISTEN:
+		for (unsigned i = 0; i < c->nlisten; i++)
+			fprintf(out, "%s = %s\n", k->name, c->listen_text[i]);
+		return;
+	case TYPE_COUNT:
+		fprintf(out, "%s = %u\n", k->name, *(const unsigned *)field);
+		return;
+	case TYPE_SIZE:
+		fprintf(out, "%s = %s\n", k->name, format_size(
+		    *(const uint64_t *)field, buf, sizeof(buf)));
+		return;
+	case TYPE_DURATION:
+		fprintf(out, "%s = %s\n", k->name, format_duration(
+		    *(const uint64_t *)field, buf, sizeof(buf)));
+		return;
+	case TYPE_BOOL:
+		fprintf(out, "%s = %s\n", k->name, *(const bool *)field ?
+		    "yes" : "no");
+		return;
+	case TYPE_LOG_LEVEL:
+		fprintf(out, "%s = %s\n", k->name,
+		    log_level_name(*(const enum log_level *)field));
+		return;
+	default:
+		if (*(const char *)field == '\0')
+			fprintf(out, "# %s is not set\n", k->name);
+		else
+			fprintf(out, "%s = %s\n", k->name,
+			    (const char *)field);
+		return;
+	}
 }
-
-#define PRINT_UINT(fn, field)						\
-static void								\
-fn(const struct config *c, FILE *out, const char *name)		\
-{									\
-	fprintf(out, "%s = %u\n", name, c->field);			\
-}
-
-#define PRINT_SIZE(fn, field)						\
-static void								\
-fn(const struct config *c, FILE *out, const char *name)		\
-{									\
-	char buf[32];							\
-									\
-	fprintf(out, "%s = %s\n", name,					\
-	    format_size(c->field, buf, sizeof(buf)));			\
-}
-
-#define PRINT_DURATION(fn, field)					\
-static void								\
-fn(const struct config *c, FILE *out, const char *name)		\
-{									\
-	char buf[32];							\
-									\
-	fprintf(out, "%s = %s\n", name,					\
-	    format_duration(c->field, buf, sizeof(buf)));		\
-}
-
-#define PRINT_STRING(fn, field)						\
-static void								\
-fn(const struct config *c, FILE *out, const char *name)		\
-{									\
-	if (c->field[0] == '\0')					\
-		fprintf(out, "# %s is not set\n", name);		\
-	else								\
-		fprintf(out, "%s = %s\n", name, c->field);		\
-}
-
-PRINT_UINT(print_listen_backlog, listen_backlog)
-PRINT_UINT(print_max_connections, max_connections)
-PRINT_SIZE(print_backlog_high, backlog_high)
-PRINT_SIZE(print_backlog_low, backlog_low)
-PRINT_DURATION(print_idle_timeout, idle_timeout)
-PRINT_DURATION(print_drain_timeout, drain_timeout)
-PRINT_DURATION(print_shutdown_timeout, shutdown_timeout)
-PRINT_STRING(print_pidfile, pidfile)
-PRINT_STRING(print_user, user)
-PRINT_STRING(print_group, group)
-PRINT_STRING(print_log_file, log_file)
-
-static void
-print_daemonize(const struct config *c, FILE *out, const char *name)
-{
-	fprintf(out, "%s = %s\n", name, c->daemonize ? "yes" : "no");
-}
-
-static void
-print_log_level(const struct config *c, FILE *out, const char *name)
-{
-	fprintf(out, "%s = %s\n", name, log_level_name(c->log_level));
-}
-
-static const struct key_info keys[KEY_COUNT] = {
-	[KEY_LISTEN] = { "listen", set_listen, print_listen, true },
-	[KEY_LISTEN_BACKLOG] = { "listen_backlog", set_listen_backlog,
-	    print_listen_backlog, false },
-	[KEY_MAX_CONNECTIONS] = { "max_connections", set_max_connections,
-	    print_max_connections, false },
-	[KEY_BACKLOG_HIGH] = { "backlog_high", set_backlog_high,
-	    print_backlog_high, false },
-	[KEY_BACKLOG_LOW] = { "backlog_low", set_backlog_low,
-	    print_backlog_low, false },
-	[KEY_IDLE_TIMEOUT] = { "idle_timeout", set_idle_timeout,
-	    print_idle_timeout, false },
-	[KEY_DRAIN_TIMEOUT] = { "drain_timeout", set_drain_timeout,
-	    print_drain_timeout, false },
-	[KEY_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", set_shutdown_timeout,
-	    print_shutdown_timeout, false },
-	[KEY_DAEMONIZE] = { "daemonize", set_daemonize, print_daemonize,
-	    false },
-	[KEY_PIDFILE] = { "pidfile", set_pidfile, print_pidfile, false },
-	[KEY_USER] = { "user", set_user, print_user, false },
-	[KEY_GROUP] = { "group", set_group, print_group, false },
-	[KEY_LOG_LEVEL] = { "log_level", set_log_level, print_log_level,
-	    false },
-	[KEY_LOG_FILE] = { "log_file", set_log_file, print_log_file, false },
-};
 
 const char *
 config_key_name(enum config_key key)
@@ -468,14 +376,14 @@ config_assign(struct config *c, char *line, const struct config_origin *o,
 	struct config_origin *prev = &c->origin[i];
 	bool same_source = prev->file != NULL && prev->file == o->file;
 
-	if (same_source && !keys[i].repeatable && o->line != 0) {
+	if (same_source && keys[i].type != TYPE_LISTEN && o->line != 0) {
 		snprintf(err, errlen, "%s: set twice (first on line %u)", key,
 		    prev->line);
 		return -1;
 	}
-	if (keys[i].repeatable && !same_source)
+	if (keys[i].type == TYPE_LISTEN && !same_source)
 		c->nlisten = 0;	/* a new source's list replaces the old */
-	if (keys[i].set(c, value, reason, sizeof(reason)) == -1) {
+	if (config_set(c, &keys[i], value, reason, sizeof(reason)) == -1) {
 		snprintf(err, errlen, "%s: %s", key, reason);
 		return -1;
 	}
@@ -606,5 +514,5 @@ void
 config_print(const struct config *c, FILE *out)
 {
 	for (size_t i = 0; i < KEY_COUNT; i++)
-		keys[i].print(c, out, keys[i].name);
+		config_print_key(c, &keys[i], out);
 }

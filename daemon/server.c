@@ -239,23 +239,14 @@ server_reload(void)
 	struct listener *added = NULL, **lp;
 	char err[1024];
 
-	if (next == NULL) {
-		log_warnx("reload failed: out of memory; keeping the running "
-		    "configuration");
-		return;
-	}
 	log_info("SIGHUP: reloading the configuration");
-	if (reload_config(next, err, sizeof(err)) == -1 ||
+	if (next == NULL)
+		snprintf(err, sizeof(err), "out of memory");
+	if (next == NULL || reload_config(next, err, sizeof(err)) == -1 ||
 	    listeners_open_new(next, listeners, &added, err,
-	    sizeof(err)) == -1) {
-		log_warnx("reload failed: %s; keeping the running "
-		    "configuration", err);
-		listeners_close(&added);
-		free(next);
-		return;
-	}
-	if (strcmp(next->log_file, current.log_file) != 0 &&
-	    log_open(next->log_file, err, sizeof(err)) == -1) {
+	    sizeof(err)) == -1 ||
+	    (strcmp(next->log_file, current.log_file) != 0 &&
+	    log_open(next->log_file, err, sizeof(err)) == -1)) {
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
 		listeners_close(&added);

@@ -177,7 +177,7 @@ Test(config, oversized_line_or_file_is_refused)
 	snprintf(path, sizeof(path), "%s", daemon_file(&d, "big.conf"));
 	text = malloc(len + 1);
 	cr_assert_not_null(text);
-	for (size_t i = 0; i < len; i += 10)
+	for (size_t i = 0; i + 10 <= len; i += 10)
 		memcpy(text + i, "# comment\n", 10);
 	text[len - len % 10] = '\0';
 	write_file(path, text);
