@@ -54,9 +54,11 @@ BUILD    := build
 BIN      := bin
 endif
 
-COMMON_SRC := common/addr.c common/backlog.c common/parse.c common/upper.c
-DAEMON_SRC := daemon/config.c daemon/conn.c daemon/detach.c \
-              daemon/listener.c daemon/log.c daemon/loop.c daemon/notify.c \
+COMMON_SRC := common/addr.c common/backlog.c common/parse.c common/proxy.c \
+              common/upper.c
+DAEMON_SRC := daemon/access.c daemon/config.c daemon/conn.c daemon/detach.c \
+              daemon/http.c daemon/listener.c daemon/log.c daemon/loop.c \
+              daemon/metrics.c daemon/notify.c \
               daemon/pidfile.c daemon/privs.c daemon/server.c \
               daemon/signals.c daemon/timeout.c
 CLIENT_SRC := client/bench.c client/main.c client/net.c client/progress.c \
@@ -125,7 +127,8 @@ bench: all $(BENCH_PROGS)
 
 # ---- tests -----------------------------------------------------------------
 
-TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/proc.c
+TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/proc.c \
+            tests/scrape.c
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_JOBS ?= 2
 

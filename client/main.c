@@ -34,9 +34,9 @@
 
 static const char usage_text[] =
 "usage: upcase [-a HOST:PORT] [--naive] [--timeout SECONDS] [--progress] [-q]\n"
-"              [FILE...]\n"
+"              [--proxy-protocol v1|v2] [FILE...]\n"
 "       upcase [-a HOST:PORT] -n BYTES [--naive] [--timeout SECONDS]\n"
-"              [--progress] [-q]\n"
+"              [--progress] [-q] [--proxy-protocol v1|v2]\n"
 "       upcase bench [-a HOST:PORT] -c CONNS -n BYTES [--sources N]\n"
 "              [--timeout SECONDS] [--json]\n"
 "       upcase bench [-a HOST:PORT] -c CONNS --pingpong SIZE --duration SECONDS\n"
@@ -58,6 +58,9 @@ static const char usage_text[] =
 "                           (ms, s, m, h suffixes too); none by default\n"
 "      --progress           show progress on stderr even when it is not a\n"
 "                           terminal\n"
+"      --proxy-protocol v1|v2  open with a PROXY header (version 1 or 2)\n"
+"                           naming this connection's own addresses, for a\n"
+"                           listener that expects one\n"
 "  -q, --quiet              no progress, no summary\n"
 "  -h, --help               print this help and exit\n"
 "  -V, --version            print the version and exit\n"
@@ -239,13 +242,14 @@ close_inputs(int *inputs, int n)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_NAIVE = 256, OPT_TIMEOUT, OPT_PROGRESS };
+	enum { OPT_NAIVE = 256, OPT_TIMEOUT, OPT_PROGRESS, OPT_PROXY };
 	static const struct option longopts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "bytes", required_argument, NULL, 'n' },
 		{ "naive", no_argument, NULL, OPT_NAIVE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "proxy-protocol", required_argument, NULL, OPT_PROXY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -279,6 +283,13 @@ main(int argc, char **argv)
 			break;
 		case OPT_PROGRESS:
 			force_progress = true;
+			break;
+		case OPT_PROXY:
+			if (strcmp(optarg, "v1") != 0 &&
+			    strcmp(optarg, "v2") != 0)
+				usage_error("--proxy-protocol: '%s' is not v1 "
+				    "or v2", optarg);
+			o.proxy_version = optarg[1] - '0';
 			break;
 		case 'q':
 			quiet = true;

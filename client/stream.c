@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "proxy.h"
 
 #define STREAM_BUF	(256 * 1024)	/* each way; a multiple of 16 */
 #define STREAM_PIPE_SIZE (1024 * 1024)	/* asked of an output pipe */
@@ -306,6 +307,37 @@ stream_loop(struct stream *s)
 	return rc;
 }
 
+/*
+ * The PROXY header, with the connection's real addresses, before any byte
+ * of the stream. A fresh socket's buffer takes its few dozen bytes at
+ * once. Returns 0, or -1 with r->err set.
+ */
+static int
+stream_send_proxy_header(struct stream *s)
+{
+	struct sockaddr_storage local, remote;
+	socklen_t llen = sizeof(local), rlen = sizeof(remote);
+	unsigned char header[PROXY_V1_MAX + 1];
+	ssize_t len, n;
+
+	if (getsockname(s->sock, (struct sockaddr *)&local, &llen) == -1 ||
+	    getpeername(s->sock, (struct sockaddr *)&remote, &rlen) == -1 ||
+	    (len = proxy_build(s->o->proxy_version, (struct sockaddr *)&local,
+	    (struct sockaddr *)&remote, header)) == -1) {
+		stream_fail(s, STREAM_NETWORK, "PROXY header: %s",
+		    errno == EAFNOSUPPORT ? "needs an IPv4 or IPv6 address" :
+		    strerror(errno));
+		return -1;
+	}
+	n = send(s->sock, header, (size_t)len, MSG_NOSIGNAL);
+	if (n != len) {
+		stream_fail(s, STREAM_NETWORK, "send: %s", n == -1 ?
+		    strerror(errno) : "PROXY header cut short");
+		return -1;
+	}
+	return 0;
+}
+
 int
 stream_run(const struct stream_options *o, struct stream_result *r)
 {
@@ -342,6 +374,10 @@ stream_run(const struct stream_options *o, struct stream_result *r)
 	s.sock = net_connect(&o->addr, o->name, o->timeout_ms, r->err,
 	    sizeof(r->err));
 	if (s.sock == -1) {
+		rc = STREAM_NETWORK;
+		goto out;
+	}
+	if (o->proxy_version != 0 && stream_send_proxy_header(&s) == -1) {
 		rc = STREAM_NETWORK;
 		goto out;
 	}

@@ -34,6 +34,8 @@ struct stream_options {
 	uint64_t generate;		/* or: this many pattern bytes */
 	int output;			/* the echo goes here; -1: verify it */
 	bool naive;			/* the seed's order: all out, then read */
+	int proxy_version;		/* send a PROXY header first: 1 or 2;
+					 * 0: none */
 	uint64_t timeout_ms;		/* give up after this long without a
 					 * byte moving; 0: never */
 	struct progress *progress;

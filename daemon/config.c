@@ -36,6 +36,7 @@ enum key_type {
 	TYPE_BOOL,
 	TYPE_PATH,		/* an absolute path in an existing directory */
 	TYPE_LOG_FILE,		/* stderr, syslog, or a TYPE_PATH */
+	TYPE_ACCESS_LOG,	/* off, or a TYPE_LOG_FILE */
 	TYPE_USER,		/* the name of an existing user */
 	TYPE_GROUP,		/* the name of an existing group */
 	TYPE_LOG_LEVEL,
@@ -63,6 +64,8 @@ static const struct key_info keys[KEY_COUNT] = {
 	    1, SIZE_MAX_VALUE },
 	[KEY_BACKLOG_LOW] = { "backlog_low", TYPE_SIZE, FIELD(backlog_low), 0,
 	    SIZE_MAX_VALUE },
+	[KEY_HEADER_TIMEOUT] = { "header_timeout", TYPE_DURATION,
+	    FIELD(header_timeout), 1, TIMEOUT_MAX_MS },
 	[KEY_IDLE_TIMEOUT] = { "idle_timeout", TYPE_DURATION,
 	    FIELD(idle_timeout), 0, TIMEOUT_MAX_MS },
 	[KEY_DRAIN_TIMEOUT] = { "drain_timeout", TYPE_DURATION,
@@ -76,6 +79,8 @@ static const struct key_info keys[KEY_COUNT] = {
 	[KEY_LOG_LEVEL] = { "log_level", TYPE_LOG_LEVEL, FIELD(log_level), 0,
 	    0 },
 	[KEY_LOG_FILE] = { "log_file", TYPE_LOG_FILE, FIELD(log_file), 0, 0 },
+	[KEY_ACCESS_LOG] = { "access_log", TYPE_ACCESS_LOG, FIELD(access_log),
+	    0, 0 },
 };
 
 void
@@ -84,8 +89,9 @@ config_defaults(struct config *c)
 	char err[128];
 
 	memset(c, 0, sizeof(*c));
-	if (addr_parse("127.0.0.1:1060", &c->listen[0], err, sizeof(err)) == 0)
-		snprintf(c->listen_text[0], ADDR_TEXT_MAX, "127.0.0.1:1060");
+	if (addr_parse("127.0.0.1:1060", &c->listen[0].addr, err,
+	    sizeof(err)) == 0)
+		snprintf(c->listen[0].text, ADDR_TEXT_MAX, "127.0.0.1:1060");
 	c->nlisten = 1;
 	c->listen_backlog = 511;
 	c->max_connections = 10000;
@@ -94,9 +100,11 @@ config_defaults(struct config *c)
 	c->idle_timeout = 60 * 1000;
 	c->drain_timeout = 60 * 1000;
 	c->shutdown_timeout = 30 * 1000;
+	c->header_timeout = 5 * 1000;
 	c->daemonize = false;
 	c->log_level = LOG_LEVEL_INFO;
 	snprintf(c->log_file, sizeof(c->log_file), "stderr");
+	snprintf(c->access_log, sizeof(c->access_log), "off");
 }
 
 /*
@@ -136,31 +144,102 @@ check_absolute(const char *text, const char *path, char *err, size_t errlen)
 	return check_directory_of(path, err, errlen);
 }
 
+/* The options a listener takes, in the order -T prints them. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} listen_options[] = {
+	{ "proxy_protocol", LISTEN_PROXY_PROTOCOL },
+	{ "metrics", LISTEN_METRICS },
+};
+
+#define LISTEN_OPTIONS_EXPECTED "proxy_protocol or metrics"
+
+/* The words after the address: each a known option, once; some exclude
+ * others. */
+static int
+parse_listen_options(char *words, unsigned *options, char *err,
+    size_t errlen)
+{
+	char *save, *word;
+
+	*options = 0;
+	for (word = strtok_r(words, " \t", &save); word != NULL;
+	    word = strtok_r(NULL, " \t", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(listen_options) /
+		    sizeof(listen_options[0]); i++)
+			if (strcmp(word, listen_options[i].name) == 0)
+				break;
+		if (i == sizeof(listen_options) / sizeof(listen_options[0])) {
+			snprintf(err, errlen, "unknown option '%.64s' (expected "
+			    LISTEN_OPTIONS_EXPECTED ")", word);
+			return -1;
+		}
+		if (*options & listen_options[i].bit) {
+			snprintf(err, errlen, "option '%.64s' given twice",
+			    word);
+			return -1;
+		}
+		*options |= listen_options[i].bit;
+	}
+	/* A metrics listener speaks HTTP to whoever connects: a PROXY
+	 * header in front of that is not something to guess at. */
+	if ((*options & LISTEN_METRICS) && *options != LISTEN_METRICS) {
+		snprintf(err, errlen, "metrics cannot be combined with "
+		    "another option");
+		return -1;
+	}
+	return 0;
+}
+
+/* "ADDRESS [OPTION]...": the address has no white space. */
 static int
 set_listen(struct config *c, const char *value, char *err, size_t errlen)
 {
-	struct addr a;
+	struct config_listen *l = &c->listen[c->nlisten];
+	size_t len = strcspn(value, " \t");
+	char words[CONFIG_LINE_MAX];
 
-	if (addr_parse(value, &a, err, errlen) == -1)
-		return -1;
-	if (a.ss.ss_family == AF_UNIX && check_absolute(value,
-	    ((struct sockaddr_un *)&a.ss)->sun_path, err, errlen) == -1)
-		return -1;
-	for (unsigned i = 0; i < c->nlisten; i++) {
-		if (addr_equal(&c->listen[i], &a)) {
-			snprintf(err, errlen, "%s is listed twice", value);
-			return -1;
-		}
-	}
 	if (c->nlisten == CONFIG_LISTEN_MAX) {
 		snprintf(err, errlen, "more than %d addresses",
 		    CONFIG_LISTEN_MAX);
 		return -1;
 	}
-	c->listen[c->nlisten] = a;
-	snprintf(c->listen_text[c->nlisten], ADDR_TEXT_MAX, "%s", value);
+	if (len >= sizeof(l->text)) {
+		snprintf(err, errlen, "address longer than %zu bytes",
+		    sizeof(l->text) - 1);
+		return -1;
+	}
+	memcpy(l->text, value, len);
+	l->text[len] = '\0';
+	snprintf(words, sizeof(words), "%s", value + len);
+	if (addr_parse(l->text, &l->addr, err, errlen) == -1 ||
+	    parse_listen_options(words, &l->options, err, errlen) == -1)
+		return -1;
+	if (l->addr.ss.ss_family == AF_UNIX && check_absolute(l->text,
+	    ((struct sockaddr_un *)&l->addr.ss)->sun_path, err, errlen) == -1)
+		return -1;
+	for (unsigned i = 0; i < c->nlisten; i++) {
+		if (addr_equal(&c->listen[i].addr, &l->addr)) {
+			snprintf(err, errlen, "%s is listed twice", l->text);
+			return -1;
+		}
+	}
 	c->nlisten++;
 	return 0;
+}
+
+static void
+print_listen(const struct config_listen *l, const char *name, FILE *out)
+{
+	fprintf(out, "%s = %s", name, l->text);
+	for (size_t i = 0; i < sizeof(listen_options) /
+	    sizeof(listen_options[0]); i++)
+		if (l->options & listen_options[i].bit)
+			fprintf(out, " %s", listen_options[i].name);
+	fprintf(out, "\n");
 }
 
 /* Check value as k's type says, and store it. */
@@ -193,10 +272,12 @@ config_set(struct config *c, const struct key_info *k, const char *value,
 	case TYPE_DURATION:
 		if (parse_duration(value, 0, &v, err, errlen) == -1)
 			return -1;
-		if (v > k->max) {
-			snprintf(err, errlen, "%s is longer than the maximum %s",
-			    value, format_duration(k->max, limit,
-			    sizeof(limit)));
+		if (v > k->max || v < k->min) {
+			snprintf(err, errlen, "%s is %s than the %s %s", value,
+			    v > k->max ? "longer" : "shorter",
+			    v > k->max ? "maximum" : "minimum",
+			    format_duration(v > k->max ? k->max : k->min,
+			    limit, sizeof(limit)));
 			return -1;
 		}
 		*(uint64_t *)field = v;
@@ -210,6 +291,10 @@ config_set(struct config *c, const struct key_info *k, const char *value,
 			return -1;
 		}
 		return 0;
+	case TYPE_ACCESS_LOG:
+		if (strcmp(value, "off") == 0)
+			break;
+		/* FALLTHROUGH */
 	case TYPE_LOG_FILE:
 		if (strcmp(value, "stderr") == 0 ||
 		    strcmp(value, "syslog") == 0)
@@ -252,7 +337,7 @@ config_print_key(const struct config *c, const struct key_info *k,
 	switch (k->type) {
 	case TYPE_LISTEN:
 		for (unsigned i = 0; i < c->nlisten; i++)
-			fprintf(out, "%s = %s\n", k->name, c->listen_text[i]);
+			print_listen(&c->listen[i], k->name, out);
 		return;
 	case TYPE_COUNT:
 		fprintf(out, "%s = %u\n", k->name, *(const unsigned *)field);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "listener.h"
 #include "log.h"
 
 #define CONFIG_LISTEN_MAX	16
@@ -29,6 +30,7 @@ enum config_key {
 	KEY_MAX_CONNECTIONS,
 	KEY_BACKLOG_HIGH,
 	KEY_BACKLOG_LOW,
+	KEY_HEADER_TIMEOUT,
 	KEY_IDLE_TIMEOUT,
 	KEY_DRAIN_TIMEOUT,
 	KEY_SHUTDOWN_TIMEOUT,
@@ -38,6 +40,7 @@ enum config_key {
 	KEY_GROUP,
 	KEY_LOG_LEVEL,
 	KEY_LOG_FILE,
+	KEY_ACCESS_LOG,
 	KEY_COUNT
 };
 
@@ -48,13 +51,18 @@ struct config_origin {
 };
 
 struct config {
-	struct addr listen[CONFIG_LISTEN_MAX];
-	char listen_text[CONFIG_LISTEN_MAX][ADDR_TEXT_MAX];	/* as written */
+	struct config_listen {
+		struct addr addr;
+		unsigned options;		/* enum listen_option */
+		char text[ADDR_TEXT_MAX];	/* the address as written */
+	} listen[CONFIG_LISTEN_MAX];
 	unsigned nlisten;
 	unsigned listen_backlog;	/* listen(2) queue length */
 	unsigned max_connections;	/* open at once; more are refused */
 	uint64_t backlog_high;		/* bytes owed: stop reading */
 	uint64_t backlog_low;		/* bytes owed: resume reading */
+	uint64_t header_timeout;	/* ms, from accept to a whole PROXY
+					 * header or HTTP request */
 	uint64_t idle_timeout;		/* ms; 0: never */
 	uint64_t drain_timeout;		/* ms; 0: never */
 	uint64_t shutdown_timeout;	/* ms */
@@ -64,6 +72,7 @@ struct config {
 	char group[CONFIG_NAME_MAX];	/* "": the user's group */
 	enum log_level log_level;
 	char log_file[PATH_MAX];	/* "stderr", "syslog" or a path */
+	char access_log[PATH_MAX];	/* "off", "stderr", "syslog", a path */
 	struct config_origin origin[KEY_COUNT];
 };
 

@@ -7,29 +7,34 @@
  * not take is copied to the connection's backlog. Nothing is allocated for a
  * connection that keeps up.
  *
- *   OPEN --peer's FIN--> HALF_CLOSED --read EOF--> DRAINING --flushed--> CLOSED
- *     |                                               ^
- *     +-----------------read EOF----------------------+
- *     +--error, reset, timeout, shutdown (from any state)--------------> CLOSED
+ *   HEADER --PROXY header--> OPEN --peer's FIN--> HALF_CLOSED --read EOF-->
+ *   DRAINING --flushed--> CLOSED; OPEN --read EOF--> DRAINING; and from any
+ *   state: error, reset, timeout, shutdown --> CLOSED
  *
  * conn_set_state is the one place the state changes. It also moves the
- * connection to the timeout list of its new state (idle while OPEN, drain
- * from the peer's FIN on), and for CLOSED keeps the counters and the log.
+ * connection to the timeout list of its new state: the header's (counted
+ * from accept, never restarted), idle while OPEN, drain from the peer's FIN
+ * on. conn_close is the one way out: it counts how the connection ended
+ * and writes its access log line.
  */
 #include "conn.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "addr.h"
 #include "backlog.h"
 #include "log.h"
 #include "loop.h"
+#include "proxy.h"
 #include "timeout.h"
 #include "upper.h"
 
@@ -43,24 +48,51 @@
 
 enum conn_state {
 	CONN_CLOSED,		/* slot unused */
+	CONN_HEADER,		/* waiting for the PROXY header */
 	CONN_OPEN,		/* reading and echoing */
 	CONN_HALF_CLOSED,	/* peer's FIN seen: read on to EOF */
 	CONN_DRAINING,		/* read EOF: flush what is owed, close */
 };
 
+/* The timeout lists, one per timeout; a state says which applies. */
+enum { LIST_HEADER, LIST_IDLE, LIST_DRAIN, LISTS };
+
 /* Reasons to stop reading, one bit each: lifting one never lifts another. */
 #define PAUSE_BACKPRESSURE	0x1	/* backlog reached backlog_high */
+
+/* The client, compactly: an idle connection costs every byte here. */
+struct conn_peer {
+	uint16_t family;		/* AF_INET, AF_INET6, AF_UNIX, or 0 */
+	uint16_t port;			/* network order */
+	uint8_t addr[16];
+};
 
 struct conn {
 	struct backlog out;		/* owed, not yet taken by the socket */
 	struct timeout_link timeout;	/* on the list of its state */
-	uint64_t bytes_in;		/* read from the peer */
-	uint64_t bytes_out;		/* written to the peer */
+	uint64_t bytes_in;		/* read from the peer; all but what is
+					 * owed has been written */
+	uint64_t opened;		/* loop ms of the accept */
+	struct conn_peer peer;
 	int fd;
 	uint8_t state;			/* enum conn_state */
 	uint8_t read_paused;		/* PAUSE_* bits; 0: may read */
 	bool readable;			/* kernel may hold unread bytes */
 	bool writable;			/* socket may take more bytes */
+};
+
+const char *const conn_end_names[END_COUNT] = {
+	[END_DONE] = "done",
+	[END_RESET] = "reset",
+	[END_IDLE_TIMEOUT] = "idle_timeout",
+	[END_DRAIN_TIMEOUT] = "drain_timeout",
+	[END_BAD_HEADER] = "bad_header",
+	[END_SHUTDOWN] = "shutdown",
+	[END_ERROR] = "error",
+};
+
+const double conn_duration_bounds[CONN_DURATION_BUCKETS] = {
+	0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400,
 };
 
 static inline struct conn *
@@ -73,11 +105,11 @@ static struct loop *conn_loop;
 static struct conn *conns;		/* indexed by fd */
 static unsigned char *scratch;		/* CONN_READ_MAX, shared by all */
 static struct conn_config config;
-static struct timeout_list idle_list;	/* CONN_OPEN, oldest first */
-static struct timeout_list drain_list;	/* the other states, oldest 1st */
+static struct timeout_list lists[LISTS];	/* oldest first */
 static struct loop_timer timeout_timer;	/* at the earliest deadline */
 static struct conn_stats stats;
 static uint64_t last_refusal_line;	/* loop ms, for log_due */
+static uint64_t last_header_line;	/* the same, for bad headers */
 static void (*conn_on_close)(void);
 
 static void conn_on_event(struct loop *loop, int fd, uint32_t events,
@@ -88,8 +120,8 @@ int
 conn_init(struct loop *loop, const struct conn_config *cfg,
     void (*on_close)(void))
 {
-	timeout_init(&idle_list, 0);
-	timeout_init(&drain_list, 0);
+	for (int i = 0; i < LISTS; i++)
+		timeout_init(&lists[i], 0);
 	conn_loop = loop;
 	conn_on_close = on_close;
 	conns = calloc((size_t)loop_setsize(loop), sizeof(*conns));
@@ -127,17 +159,17 @@ conn_stats(void)
 	return &stats;
 }
 
-/* The timer follows the earliest deadline of the two lists. Touches only
- * move deadlines later, so it is re-armed when a deadline comes earlier
- * (a first entry, a shorter list) and otherwise fires early and re-arms. */
+/* The timer follows the earliest deadline of the lists. Touches only move
+ * deadlines later, so it is re-armed when a deadline comes earlier (a
+ * first entry, a shorter timeout) and otherwise fires early and re-arms. */
 static void
 conn_timer_update(void)
 {
-	uint64_t idle = timeout_next(&idle_list);
-	uint64_t drain = timeout_next(&drain_list);
-	uint64_t when = idle < drain ? idle : drain;
-	uint64_t now = loop_now(conn_loop);
+	uint64_t when = UINT64_MAX, now = loop_now(conn_loop);
 
+	for (int i = 0; i < LISTS; i++)
+		if (timeout_next(&lists[i]) < when)
+			when = timeout_next(&lists[i]);
 	if (when == UINT64_MAX) {
 		loop_timer_cancel(conn_loop, &timeout_timer);
 		return;
@@ -147,12 +179,13 @@ conn_timer_update(void)
 	loop_timer_set(conn_loop, &timeout_timer, when > now ? when - now : 0);
 }
 
-/* Record progress: the deadline of c's state starts again from now. */
+/* Record progress: the deadline of c's state starts again from now. (In
+ * HEADER nothing is progress: its deadline runs from the accept.) */
 static void
 conn_touch(struct conn *c)
 {
-	struct timeout_list *list = c->state == CONN_OPEN ? &idle_list :
-	    &drain_list;
+	struct timeout_list *list = &lists[c->state == CONN_HEADER ?
+	    LIST_HEADER : c->state == CONN_OPEN ? LIST_IDLE : LIST_DRAIN];
 	bool was_first = list->head.next == &list->head;
 
 	timeout_touch(list, &c->timeout, loop_now(conn_loop));
@@ -164,8 +197,9 @@ void
 conn_configure(const struct conn_config *cfg)
 {
 	config = *cfg;
-	idle_list.ms = cfg->idle_timeout;
-	drain_list.ms = cfg->drain_timeout;
+	lists[LIST_HEADER].ms = cfg->header_timeout;
+	lists[LIST_IDLE].ms = cfg->idle_timeout;
+	lists[LIST_DRAIN].ms = cfg->drain_timeout;
 	if (conn_loop != NULL) {
 		loop_timer_cancel(conn_loop, &timeout_timer);
 		conn_timer_update();
@@ -174,12 +208,15 @@ conn_configure(const struct conn_config *cfg)
 
 /*
  * The one place a connection changes state; it moves c to the timeout list
- * of the new one. CONN_CLOSED closes the socket and logs why (reason):
- * c is free when it returns, and callers return at once.
+ * of the new one. CONN_CLOSED closes the socket and frees the backlog: only
+ * conn_close asks for it, and c is free when it returns.
  */
 static void
-conn_set_state(struct conn *c, enum conn_state state, const char *reason)
+conn_set_state(struct conn *c, enum conn_state state)
 {
+	if (state == CONN_HALF_CLOSED ||
+	    (state == CONN_DRAINING && c->state == CONN_OPEN))
+		stats.half_closes++;
 	c->state = state;
 	timeout_remove(&c->timeout);
 	if (state != CONN_CLOSED) {
@@ -188,12 +225,86 @@ conn_set_state(struct conn *c, enum conn_state state, const char *reason)
 	}
 	loop_del(conn_loop, c->fd);
 	close(c->fd);
+	stats.owed -= backlog_len(&c->out);
 	backlog_free(&c->out);
+}
+
+static void
+conn_peer_set(struct conn_peer *p, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin = (const void *)sa;
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+	memset(p, 0, sizeof(*p));
+	p->family = sa->sa_family;
+	if (sa->sa_family == AF_INET) {
+		p->port = sin->sin_port;
+		memcpy(p->addr, &sin->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		p->port = sin6->sin6_port;
+		memcpy(p->addr, &sin6->sin6_addr, 16);
+	}
+}
+
+static const char *
+conn_peer_text(const struct conn_peer *p, char *buf, size_t len)
+{
+	struct sockaddr_storage ss = { .ss_family = p->family };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+	if (p->family == AF_INET) {
+		sin->sin_port = p->port;
+		memcpy(&sin->sin_addr, p->addr, 4);
+		return addr_format((struct sockaddr *)sin, sizeof(*sin), buf,
+		    len);
+	}
+	if (p->family == AF_INET6) {
+		sin6->sin6_port = p->port;
+		memcpy(&sin6->sin6_addr, p->addr, 16);
+		return addr_format((struct sockaddr *)sin6, sizeof(*sin6), buf,
+		    len);
+	}
+	snprintf(buf, len, p->family == AF_UNIX ? "unix" : "-");
+	return buf;
+}
+
+/*
+ * The one way out: count how c ended, log it (detail, if any, says more),
+ * write its access log line, close it. c is free when it returns; callers
+ * return at once.
+ */
+static void
+conn_close(struct conn *c, enum conn_end end, const char *detail)
+{
+	uint64_t ms = loop_now(conn_loop) - c->opened;
+	uint64_t out = c->bytes_in - backlog_len(&c->out);
+	size_t bucket = 0;
+	char client[ADDR_TEXT_MAX], listener[ADDR_TEXT_MAX] = "-";
+
+	while (bucket < CONN_DURATION_BUCKETS &&
+	    (double)ms / 1000 > conn_duration_bounds[bucket])
+		bucket++;
+	stats.duration[bucket]++;
+	stats.duration_ms += ms;
+	stats.ended[end]++;
 	stats.closed++;
-	/* Logged once done, so that the line is a fact for whoever reads it. */
-	log_debug("close fd %d: %s, %llu bytes in, %llu bytes out", c->fd,
-	    reason, (unsigned long long)c->bytes_in,
-	    (unsigned long long)c->bytes_out);
+	if (access_on() || log_level >= LOG_LEVEL_DEBUG)
+		conn_peer_text(&c->peer, client, sizeof(client));
+	if (access_on()) {
+		struct access_entry e = { client, listener, ms, c->bytes_in,
+		    out, conn_end_names[end] };
+
+		addr_local(c->fd, listener, sizeof(listener));
+		access_write(&e);
+	}
+	conn_set_state(c, CONN_CLOSED);
+	/* Logged once done, so that the line is a fact for whoever reads
+	 * it (c's fields outlive the close until the slot is reused). */
+	log_debug("close fd %d from %s: %s%s%s, %llu bytes in, %llu bytes "
+	    "out", c->fd, client, conn_end_names[end], detail ? ": " : "",
+	    detail ? detail : "", (unsigned long long)c->bytes_in,
+	    (unsigned long long)out);
 	if (conn_on_close != NULL)
 		conn_on_close();
 }
@@ -203,11 +314,11 @@ static void
 conn_fail(struct conn *c, const char *op)
 {
 	int err = errno;
+	bool reset = err == ECONNRESET || err == EPIPE || err == ETIMEDOUT;
 
-	stats.failed++;
-	if (err != ECONNRESET && err != EPIPE && err != ETIMEDOUT)
+	if (!reset)
 		log_warnx("fd %d: %s: %s", c->fd, op, strerror(err));
-	conn_set_state(c, CONN_CLOSED, strerror(err));
+	conn_close(c, reset ? END_RESET : END_ERROR, strerror(err));
 }
 
 void
@@ -241,13 +352,74 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 		return;
 	}
 	stats.accepted++;
-	conn_set_state(c, CONN_OPEN, NULL);
+	c->opened = loop_now(conn_loop);
+	conn_peer_set(&c->peer, peer);
+	conn_set_state(c, l->options & LISTEN_PROXY_PROTOCOL ? CONN_HEADER :
+	    CONN_OPEN);
 	if (log_level >= LOG_LEVEL_DEBUG) {
 		char name[ADDR_TEXT_MAX];
 
-		log_debug("accept fd %d from %s", fd,
-		    addr_format(peer, peerlen, name, sizeof(name)));
+		log_debug("accept fd %d from %s on %s", fd,
+		    addr_format(peer, peerlen, name, sizeof(name)), l->name);
 	}
+}
+
+/* A PROXY header that will never be right: the connection alone pays. */
+static void
+conn_bad_header(struct conn *c, const char *why)
+{
+	char client[ADDR_TEXT_MAX];
+
+	if (log_due(&last_header_line, loop_now(conn_loop)))
+		log_warnx("%s: bad PROXY header: %s (%llu so far)",
+		    conn_peer_text(&c->peer, client, sizeof(client)), why,
+		    (unsigned long long)stats.ended[END_BAD_HEADER] + 1);
+	conn_close(c, END_BAD_HEADER, why);
+}
+
+/*
+ * The PROXY header, before any echo. It is peeked at, not read, until it is
+ * whole, so that nothing is kept for a connection whose header is still on
+ * its way (every new segment raises an edge); then exactly the header is
+ * read, and whatever came with it waits in the socket for the echo. fin is
+ * true once the peer has half-closed: nothing more will come. Returns 0, or
+ * -1 if c was closed.
+ */
+static int
+conn_read_header(struct conn *c, bool fin)
+{
+	struct proxy_header h;
+	char why[160];
+	ssize_t n, len;
+
+	n = recv(c->fd, scratch, PROXY_HEADER_MAX, MSG_PEEK);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR) {
+			conn_fail(c, "read");
+			return -1;
+		}
+		c->readable = false;
+		return 0;
+	}
+	len = proxy_parse(scratch, (size_t)n, &h, why, sizeof(why));
+	if (len == 0 && (n == 0 || fin)) {
+		conn_bad_header(c, "closed before its PROXY header was whole");
+		return -1;
+	}
+	if (len == 0) {
+		c->readable = false;
+		return 0;
+	}
+	if (len < 0 || recv(c->fd, scratch, (size_t)len, 0) != len) {
+		conn_bad_header(c, len < 0 ? why : "header vanished");
+		return -1;
+	}
+	if (h.source.len != 0)
+		conn_peer_set(&c->peer, (struct sockaddr *)&h.source.ss);
+	log_debug("fd %d: PROXY v%d header, client %s", c->fd, h.version,
+	    conn_peer_text(&c->peer, why, sizeof(why)));
+	conn_set_state(c, CONN_OPEN);
+	return 0;
 }
 
 /*
@@ -274,7 +446,6 @@ conn_write(struct conn *c, const void *buf, size_t n)
 	 * drains. */
 	if ((size_t)k < n)
 		c->writable = false;
-	c->bytes_out += (size_t)k;
 	stats.bytes_out += (size_t)k;
 	return k;
 }
@@ -291,6 +462,7 @@ conn_flush(struct conn *c)
 	if (n <= 0)
 		return (int)n;
 	backlog_consume(&c->out, (size_t)n);
+	stats.owed -= (size_t)n;
 	conn_touch(c);
 	if ((c->read_paused & PAUSE_BACKPRESSURE) &&
 	    backlog_len(&c->out) <= config.backlog_low) {
@@ -318,17 +490,18 @@ conn_send(struct conn *c, const unsigned char *buf, size_t n)
 	}
 	if (n > 0 && backlog_append(&c->out, buf, n) == -1) {
 		log_warn("fd %d: cannot queue %zu bytes", c->fd, n);
-		stats.failed++;
-		conn_set_state(c, CONN_CLOSED, "out of memory");
+		conn_close(c, END_ERROR, "out of memory");
 		return -1;
 	}
+	stats.owed += n;
 	return 0;
 }
 
 static bool
 conn_may_read(const struct conn *c)
 {
-	return c->state != CONN_DRAINING && c->readable && c->read_paused == 0;
+	return (c->state == CONN_OPEN || c->state == CONN_HALF_CLOSED) &&
+	    c->readable && c->read_paused == 0;
 }
 
 /*
@@ -353,6 +526,7 @@ conn_read(struct conn *c)
 			log_debug("fd %d: %zu bytes owed, reading paused",
 			    c->fd, owed);
 			c->read_paused |= PAUSE_BACKPRESSURE;
+			stats.read_pauses++;
 			break;
 		}
 		if (budget == 0) {
@@ -381,7 +555,7 @@ conn_read(struct conn *c)
 			log_debug("eof fd %d after %llu bytes, %zu owed", c->fd,
 			    (unsigned long long)c->bytes_in,
 			    backlog_len(&c->out));
-			conn_set_state(c, CONN_DRAINING, NULL);
+			conn_set_state(c, CONN_DRAINING);
 		} else if (errno == EAGAIN) {
 			c->readable = false;
 		} else if (errno != EINTR) {
@@ -403,7 +577,7 @@ conn_run(struct conn *c)
 	if (conn_may_read(c) && conn_read(c) == -1)
 		return;
 	if (c->state == CONN_DRAINING && backlog_len(&c->out) == 0)
-		conn_set_state(c, CONN_CLOSED, "done");
+		conn_close(c, END_DONE, NULL);
 }
 
 static void
@@ -413,44 +587,52 @@ conn_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 
 	(void)loop;
 	(void)fd;
-	if ((events & EPOLLRDHUP) && c->state == CONN_OPEN)
-		conn_set_state(c, CONN_HALF_CLOSED, NULL);
 	if (events & (EPOLLIN | EPOLLRDHUP))
 		c->readable = true;
 	if (events & EPOLLOUT)
 		c->writable = true;
+	if (c->state == CONN_HEADER && (!c->readable ||
+	    conn_read_header(c, events & EPOLLRDHUP) == -1 ||
+	    c->state == CONN_HEADER))
+		return;
+	/* A FIN, not a reset (which says EPOLLRDHUP too): reading says
+	 * which. */
+	if ((events & EPOLLRDHUP) && !(events & (EPOLLERR | EPOLLHUP)) &&
+	    c->state == CONN_OPEN)
+		conn_set_state(c, CONN_HALF_CLOSED);
 	conn_run(c);
-}
-
-static void
-conn_expire(struct timeout_list *list, const char *reason)
-{
-	struct timeout_link *link;
-
-	while ((link = timeout_expired(list, loop_now(conn_loop))) != NULL) {
-		stats.timed_out++;
-		conn_set_state(conn_of(link), CONN_CLOSED, reason);
-	}
 }
 
 static void
 conn_on_timeout(struct loop *loop, struct loop_timer *timer)
 {
-	(void)loop;
+	static const enum conn_end ends[LISTS] = {
+		[LIST_HEADER] = END_BAD_HEADER,
+		[LIST_IDLE] = END_IDLE_TIMEOUT,
+		[LIST_DRAIN] = END_DRAIN_TIMEOUT,
+	};
+	struct timeout_link *link;
+
 	(void)timer;
-	conn_expire(&idle_list, "idle timeout");
-	conn_expire(&drain_list, "drain timeout");
+	for (int i = 0; i < LISTS; i++) {
+		while ((link = timeout_expired(&lists[i],
+		    loop_now(loop))) != NULL) {
+			if (i == LIST_HEADER)
+				conn_bad_header(conn_of(link), "no PROXY "
+				    "header within header_timeout");
+			else
+				conn_close(conn_of(link), ends[i], NULL);
+		}
+	}
 	conn_timer_update();
 }
 
 void
-conn_close_all(const char *reason)
+conn_close_all(void)
 {
-	struct timeout_list *lists[] = { &idle_list, &drain_list };
-
 	/* Every connection is on the list of its state, timeout or not. */
-	for (size_t i = 0; i < 2; i++)
-		while (lists[i]->head.next != &lists[i]->head)
-			conn_set_state(conn_of(lists[i]->head.next),
-			    CONN_CLOSED, reason);
+	for (int i = 0; i < LISTS; i++)
+		while (lists[i].head.next != &lists[i].head)
+			conn_close(conn_of(lists[i].head.next), END_SHUTDOWN,
+			    NULL);
 }

@@ -1,9 +1,10 @@
 /*
  * conn.h — client connections: whether to take an accepted socket at all
- * (max_connections), the uppercase echo with its write backlog and
- * watermarks, the read budget that keeps one client from starving the rest,
- * half-close, and the idle and drain timeouts. This module owns a
- * connection from conn_accept to its close.
+ * (max_connections), the PROXY header of a listener that expects one, the
+ * uppercase echo with its write backlog and watermarks, the read budget
+ * that keeps one client from starving the rest, half-close, the header,
+ * idle and drain timeouts, and the record of each close (counters, access
+ * log). This module owns a connection from conn_accept to its close.
  */
 #ifndef CONN_H
 #define CONN_H
@@ -21,21 +22,46 @@ struct conn_config {
 	size_t backlog_high;	/* bytes owed at which reading stops; a
 				 * connection never owes more */
 	size_t backlog_low;	/* bytes owed at which reading resumes */
+	uint64_t header_timeout;	/* ms from accept for the PROXY
+				 * header to be whole */
 	uint64_t idle_timeout;	/* ms without traffic before an open
 				 * connection is closed; 0: never */
 	uint64_t drain_timeout;	/* ms without write progress before a
 				 * half-closed one is; 0: never */
 };
 
+/* How a connection ended: the counters' label, the access log's end=. */
+enum conn_end {
+	END_DONE,		/* everything echoed after the client's EOF */
+	END_RESET,		/* the client reset or left while owed */
+	END_IDLE_TIMEOUT,
+	END_DRAIN_TIMEOUT,
+	END_BAD_HEADER,		/* no, a malformed, or a too slow PROXY
+				 * header */
+	END_SHUTDOWN,		/* closed by the daemon's stop */
+	END_ERROR,		/* any other failure, out of memory too */
+	END_COUNT
+};
+
+extern const char *const conn_end_names[END_COUNT];
+
+/* Upper bounds of the connection-duration histogram's buckets, seconds. */
+#define CONN_DURATION_BUCKETS	9
+extern const double conn_duration_bounds[CONN_DURATION_BUCKETS];
+
 struct conn_stats {
 	uint64_t accepted;	/* connections taken */
 	uint64_t closed;	/* ... and closed since */
+	uint64_t ended[END_COUNT];	/* closed, by how */
 	uint64_t refused;	/* closed at once: max_connections reached */
-	uint64_t timed_out;	/* closed by idle or drain timeout */
-	uint64_t failed;	/* closed by a socket error, a reset or
-				 * lack of memory */
 	uint64_t bytes_in;	/* bytes read from clients */
 	uint64_t bytes_out;	/* bytes written to clients */
+	uint64_t owed;		/* bytes in backlogs now */
+	uint64_t read_pauses;	/* times a backlog reached backlog_high */
+	uint64_t half_closes;	/* clients' FINs seen */
+	uint64_t duration[CONN_DURATION_BUCKETS + 1];	/* closed, by
+				 * duration bucket; the last is +Inf */
+	uint64_t duration_ms;	/* the durations' sum */
 };
 
 /*
@@ -58,7 +84,7 @@ void conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 unsigned conn_count(void);
 
 /* Close every connection at once, unread or unsent bytes lost. */
-void conn_close_all(const char *reason);
+void conn_close_all(void);
 
 const struct conn_stats *conn_stats(void);
 

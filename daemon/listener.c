@@ -75,14 +75,15 @@ listener_unix_stale(const struct addr *addr)
 }
 
 int
-listener_open(struct listener *l, const struct addr *addr, int backlog,
-    char *err, size_t errlen)
+listener_open(struct listener *l, const struct addr *addr, unsigned options,
+    int backlog, char *err, size_t errlen)
 {
 	char text[ADDR_TEXT_MAX];
 	int rc;
 
 	memset(l, 0, sizeof(*l));
 	l->addr = *addr;
+	l->options = options;
 	l->fd = listener_socket(addr);
 	addr_format((const struct sockaddr *)&addr->ss, addr->len, text,
 	    sizeof(text));
@@ -103,9 +104,19 @@ listener_open(struct listener *l, const struct addr *addr, int backlog,
 		l->fd = -1;
 		return -1;
 	}
-	if (addr_local(l->fd, l->name, sizeof(l->name)) == -1)
-		snprintf(l->name, sizeof(l->name), "%s", text);
+	l->bound.len = sizeof(l->bound.ss);
+	if (getsockname(l->fd, (struct sockaddr *)&l->bound.ss,
+	    &l->bound.len) == -1)
+		l->bound = *addr;
+	addr_format((struct sockaddr *)&l->bound.ss, l->bound.len, l->name,
+	    sizeof(l->name));
 	return 0;
+}
+
+bool
+listener_is(const struct listener *l, const struct addr *addr)
+{
+	return addr_equal(&l->addr, addr) || addr_equal(&l->bound, addr);
 }
 
 int
@@ -204,6 +215,7 @@ listener_accept(struct listener *l)
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd != -1) {
+			l->accepted++;
 			l->on_accept(l, fd, (struct sockaddr *)&ss, len);
 			continue;
 		}

@@ -7,6 +7,7 @@
 #ifndef LISTENER_H
 #define LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -16,6 +17,15 @@
 
 struct listener;
 
+/*
+ * What a listener's connections are, from `listen = ADDRESS [OPTION]...`.
+ * The listener only carries them; whoever takes its sockets acts on them.
+ */
+enum listen_option {
+	LISTEN_PROXY_PROTOCOL = 1 << 0,	/* a PROXY header precedes the echo */
+	LISTEN_METRICS = 1 << 1,	/* HTTP GET /metrics, no echo */
+};
+
 /* Takes over fd, an accepted non-blocking socket from peer. */
 typedef void listener_accept_fn(struct listener *l, int fd,
     const struct sockaddr *peer, socklen_t peerlen);
@@ -23,7 +33,10 @@ typedef void listener_accept_fn(struct listener *l, int fd,
 struct listener {
 	int fd;
 	struct addr addr;		/* as configured */
-	char name[ADDR_TEXT_MAX];	/* as bound: port 0 resolved */
+	struct addr bound;		/* as bound: port 0 resolved */
+	char name[ADDR_TEXT_MAX];	/* bound, formatted */
+	unsigned options;		/* enum listen_option bits */
+	uint64_t accepted;		/* sockets handed to on_accept */
 	listener_accept_fn *on_accept;	/* given to listener_start */
 	struct loop_timer retry;	/* armed while accepting is paused */
 	struct loop *loop;		/* NULL until listener_start */
@@ -40,8 +53,12 @@ struct listener_stats {
  * socket file (nobody accepting) is replaced. Returns 0, or -1 with a line
  * naming the address and the reason in err.
  */
-int listener_open(struct listener *l, const struct addr *addr, int backlog,
-    char *err, size_t errlen);
+int listener_open(struct listener *l, const struct addr *addr,
+    unsigned options, int backlog, char *err, size_t errlen);
+
+/* Is addr this listener's, as configured or as bound? (A reload that
+ * names the port that port 0 got keeps the listener.) */
+bool listener_is(const struct listener *l, const struct addr *addr);
 
 /* Register with loop and hand every accepted socket to on_accept from now
  * on. Returns 0 or -1 with errno. */

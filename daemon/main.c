@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "config.h"
 #include "detach.h"
 #include "log.h"
@@ -171,6 +172,12 @@ start(const struct config *c, bool foreground)
 	log_echo_errors(true);
 	if (log_open(c->log_file, err, sizeof(err)) == -1)
 		return startup_fail(err);
+	/* Detached, stderr is /dev/null: the access log goes to syslog, as
+	 * the error log does. */
+	if (access_open(c->daemonize && !foreground &&
+	    strcmp(c->access_log, "stderr") == 0 ? "syslog" : c->access_log,
+	    err, sizeof(err)) == -1)
+		return startup_fail(err);
 	if (c->pidfile[0] != '\0' &&
 	    pidfile_lock(c->pidfile, err, sizeof(err)) == -1)
 		return startup_fail(err);
@@ -274,6 +281,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = start(c, foreground);
+	access_close();
 	log_close();
 	return rc;
 }

@@ -16,10 +16,13 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "access.h"
 #include "conn.h"
+#include "http.h"
 #include "listener.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "notify.h"
 #include "parse.h"
 #include "signals.h"
@@ -34,6 +37,7 @@ static struct listener *listeners;
 static struct loop *loop;
 static server_reload_fn *reload_config;
 static bool stopping;
+static uint64_t reloads_ok, reloads_failed;
 static struct loop_timer shutdown_timer;
 
 static struct conn_config
@@ -43,6 +47,7 @@ conn_config_of(const struct config *c)
 		.max_connections = c->max_connections,
 		.backlog_high = c->backlog_high,
 		.backlog_low = c->backlog_low,
+		.header_timeout = c->header_timeout,
 		.idle_timeout = c->idle_timeout,
 		.drain_timeout = c->drain_timeout,
 	};
@@ -71,10 +76,10 @@ listeners_open_new(const struct config *c, struct listener *list,
 	while (*added != NULL)
 		added = &(*added)->next;
 	for (unsigned i = 0; i < c->nlisten; i++) {
-		const struct addr *a = &c->listen[i];
+		const struct addr *a = &c->listen[i].addr;
 		struct listener *l;
 
-		for (l = list; l != NULL && !addr_equal(&l->addr, a);
+		for (l = list; l != NULL && !listener_is(l, a);
 		    l = l->next)
 			;
 		if (l != NULL)
@@ -84,8 +89,8 @@ listeners_open_new(const struct config *c, struct listener *list,
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		if (listener_open(l, a, (int)c->listen_backlog, err,
-		    errlen) == -1) {
+		if (listener_open(l, a, c->listen[i].options,
+		    (int)c->listen_backlog, err, errlen) == -1) {
 			free(l);
 			return -1;
 		}
@@ -145,6 +150,21 @@ server_setsize(unsigned max_connections)
 	    SERVER_SETSIZE_MAX;
 }
 
+/* Who takes a listener's sockets, as its options say. */
+static listener_accept_fn *
+server_acceptor(unsigned options)
+{
+	return options & LISTEN_METRICS ? http_accept : conn_accept;
+}
+
+static void
+server_render_metrics(FILE *out)
+{
+	struct metrics_server ms = { listeners, reloads_ok, reloads_failed };
+
+	metrics_write(out, &ms);
+}
+
 /* Shutting down, the last connection to close ends the loop. */
 static void
 server_on_conn_close(void)
@@ -165,7 +185,7 @@ server_on_shutdown_timeout(struct loop *lp, struct loop_timer *timer)
 	(void)timer;
 	log_info("shutdown timeout: closing %u connection%s", conn_count(),
 	    plural(conn_count()));
-	conn_close_all("shutdown timeout");
+	conn_close_all();
 	loop_stop(lp);
 }
 
@@ -187,7 +207,7 @@ server_stop(int signo)
 	if (stopping) {
 		log_info("%s again: closing %u connection%s now", name,
 		    conn_count(), plural(conn_count()));
-		conn_close_all("shutdown");
+		conn_close_all();
 		loop_stop(loop);
 		return;
 	}
@@ -232,6 +252,28 @@ server_keep_static(struct config *next)
 	    sizeof(next->group));
 }
 
+/*
+ * Switch to next's log targets where they differ: both, or neither (the
+ * access log goes back to the running target if the error log fails).
+ */
+static int
+server_reopen_logs(const struct config *next, char *err, size_t errlen)
+{
+	char undo[256];
+	bool access = strcmp(next->access_log, current.access_log) != 0;
+
+	if (access && access_open(next->access_log, err, errlen) == -1)
+		return -1;
+	if (strcmp(next->log_file, current.log_file) != 0 &&
+	    log_open(next->log_file, err, errlen) == -1) {
+		if (access && access_open(current.access_log, undo,
+		    sizeof(undo)) == -1)
+			log_warnx("%s", undo);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 server_reload(void)
 {
@@ -244,11 +286,11 @@ server_reload(void)
 		snprintf(err, sizeof(err), "out of memory");
 	if (next == NULL || reload_config(next, err, sizeof(err)) == -1 ||
 	    listeners_open_new(next, listeners, &added, err,
-	    sizeof(err)) == -1 ||
-	    (strcmp(next->log_file, current.log_file) != 0 &&
-	    log_open(next->log_file, err, sizeof(err)) == -1)) {
+	    sizeof(err)) == -1 || server_reopen_logs(next, err,
+	    sizeof(err)) == -1) {
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
+		reloads_failed++;
 		listeners_close(&added);
 		free(next);
 		return;
@@ -258,11 +300,15 @@ server_reload(void)
 	/* Committed: nothing below can fail. */
 	for (lp = &listeners; *lp != NULL;) {
 		struct listener *l = *lp;
-		bool kept = false;
+		unsigned i;
 
-		for (unsigned i = 0; i < next->nlisten && !kept; i++)
-			kept = addr_equal(&l->addr, &next->listen[i]);
-		if (kept) {
+		for (i = 0; i < next->nlisten; i++)
+			if (listener_is(l, &next->listen[i].addr))
+				break;
+		if (i < next->nlisten) {
+			/* Kept: its next clients get its new options. */
+			l->options = next->listen[i].options;
+			l->on_accept = server_acceptor(l->options);
 			lp = &l->next;
 			continue;
 		}
@@ -276,7 +322,7 @@ server_reload(void)
 
 		added = l->next;
 		l->next = NULL;
-		if (listener_start(l, loop, conn_accept) == -1) {
+		if (listener_start(l, loop, server_acceptor(l->options)) == -1) {
 			log_warn("cannot watch %s", l->name);
 			listener_close(l);
 			free(l);
@@ -289,8 +335,10 @@ server_reload(void)
 	log_level = next->log_level;
 	struct conn_config cc = conn_config_of(next);
 	conn_configure(&cc);
+	http_configure(next->header_timeout);
 	current = *next;
 	free(next);
+	reloads_ok++;
 	log_info("configuration reloaded");
 }
 
@@ -312,12 +360,34 @@ server_on_signal(int signo)
 		notify_ready();
 		break;
 	case SIGUSR1:
-		if (log_reopen(err, sizeof(err)) == -1)
+		if (log_reopen(err, sizeof(err)) == -1 ||
+		    access_reopen(err, sizeof(err)) == -1)
 			log_warnx("%s", err);
 		else
-			log_info("log reopened");
+			log_info("logs reopened");
 		break;
 	}
+}
+
+/* The last line: what the daemon did, counted. */
+static void
+server_log_summary(void)
+{
+	const struct conn_stats *cs = conn_stats();
+	char ended[256] = "";
+	size_t n = 0;
+
+	for (int i = 0; i < END_COUNT && n < sizeof(ended); i++)
+		if (cs->ended[i] != 0)
+			n += (size_t)snprintf(ended + n, sizeof(ended) - n,
+			    "%s%s %llu", n > 0 ? ", " : "", conn_end_names[i],
+			    (unsigned long long)cs->ended[i]);
+	log_info("exiting: connections served %llu (%s), refused %llu; bytes "
+	    "in %llu, out %llu", (unsigned long long)cs->accepted,
+	    n > 0 ? ended : "none closed",
+	    (unsigned long long)(cs->refused + listener_stats()->refused),
+	    (unsigned long long)cs->bytes_in,
+	    (unsigned long long)cs->bytes_out);
 }
 
 int
@@ -325,7 +395,6 @@ server_run(const struct config *c, server_reload_fn *reload,
     server_ready_fn *ready)
 {
 	struct conn_config cc = conn_config_of(c);
-	const struct conn_stats *cs;
 	int status = 0;
 
 	current = *c;
@@ -336,6 +405,9 @@ server_run(const struct config *c, server_reload_fn *reload,
 		server_unlisten();
 		return 1;
 	}
+	metrics_init();
+	http_init(loop, server_render_metrics);
+	http_configure(c->header_timeout);
 	if (conn_init(loop, &cc, server_on_conn_close) == -1 ||
 	    signals_start(loop, server_on_signal) == -1) {
 		log_error("cannot start: %s", strerror(errno));
@@ -343,7 +415,7 @@ server_run(const struct config *c, server_reload_fn *reload,
 		goto out;
 	}
 	for (struct listener *l = listeners; l != NULL; l = l->next) {
-		if (listener_start(l, loop, conn_accept) == -1) {
+		if (listener_start(l, loop, server_acceptor(l->options)) == -1) {
 			log_error("cannot watch %s: %s", l->name,
 			    strerror(errno));
 			status = 1;
@@ -358,15 +430,9 @@ server_run(const struct config *c, server_reload_fn *reload,
 		status = 1;
 	}
 out:
-	conn_close_all("exit");
-	cs = conn_stats();
-	log_info("exiting: connections served %llu, refused %llu, timed out "
-	    "%llu, failed %llu; bytes in %llu, out %llu",
-	    (unsigned long long)cs->accepted,
-	    (unsigned long long)(cs->refused + listener_stats()->refused),
-	    (unsigned long long)cs->timed_out, (unsigned long long)cs->failed,
-	    (unsigned long long)cs->bytes_in,
-	    (unsigned long long)cs->bytes_out);
+	conn_close_all();
+	http_close_all();
+	server_log_summary();
 	server_unlisten();
 	signals_stop(loop);
 	loop_timer_cancel(loop, &shutdown_timer);

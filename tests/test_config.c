@@ -66,6 +66,17 @@ static const struct bad_file bad_files[] = {
 	    "1: log_file: /etc/passwd is not a directory" },
 	{ "listen = unix:/nonexistent/u.sock\n",
 	    "1: listen: directory /nonexistent: No such file or directory" },
+	{ "listen = 127.0.0.1:0 proxy\n",
+	    "1: listen: unknown option 'proxy' (expected proxy_protocol or "
+	    "metrics)" },
+	{ "listen = 127.0.0.1:0 metrics metrics\n",
+	    "1: listen: option 'metrics' given twice" },
+	{ "listen = 127.0.0.1:0\nlisten = 127.0.0.2:0 proxy_protocol metrics\n",
+	    "2: listen: metrics cannot be combined with another option" },
+	{ "header_timeout = 0\n",
+	    "1: header_timeout: 0 is shorter than the minimum 1ms" },
+	{ "access_log = access.log\n",
+	    "1: access_log: 'access.log' is not an absolute path" },
 };
 
 Test(config, each_mistake_names_file_line_and_key)
@@ -200,14 +211,19 @@ Test(config, print_shows_file_overridden_by_options)
 	write_file(path, "listen = 127.0.0.1:7000\nlisten = [::1]:7000\n"
 	    "idle_timeout = 90s\nbacklog_high = 1m\nlog_level = warn\n");
 	const char *args[] = { "-T", "-c", path, "-o", "idle_timeout=2m",
-	    "-o", "listen=unix:/run/u.sock", NULL };
+	    "-o", "listen=unix:/run/u.sock", "-o",
+	    "listen=127.0.0.1:9106\tmetrics", "-o",
+	    "listen=0.0.0.0:1061   proxy_protocol", NULL };
 	cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out,
 	    "listen = unix:/run/u.sock\n"
+	    "listen = 127.0.0.1:9106 metrics\n"
+	    "listen = 0.0.0.0:1061 proxy_protocol\n"
 	    "listen_backlog = 511\n"
 	    "max_connections = 10000\n"
 	    "backlog_high = 1m\n"
 	    "backlog_low = 64k\n"
+	    "header_timeout = 5s\n"
 	    "idle_timeout = 2m\n"
 	    "drain_timeout = 1m\n"
 	    "shutdown_timeout = 30s\n"
@@ -216,7 +232,8 @@ Test(config, print_shows_file_overridden_by_options)
 	    "# user is not set\n"
 	    "# group is not set\n"
 	    "log_level = warn\n"
-	    "log_file = stderr\n");
+	    "log_file = stderr\n"
+	    "access_log = off\n");
 	daemon_kill(&d);
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "scrape.h"
 
 TestSuite(reload, .timeout = 120);
 
@@ -86,7 +87,7 @@ Test(reload, applies_timeouts_and_listeners_keeping_connections)
 	/* The connection from before still works, then times out under the
 	 * new idle_timeout. */
 	round_trip(a, "after", "AFTER");
-	cr_assert_not_null(daemon_wait_log(&d, "idle timeout", DEADLINE_MS),
+	cr_assert_not_null(daemon_wait_log(&d, "idle_timeout", DEADLINE_MS),
 	    "%s", daemon_log(&d));
 	cr_assert_eq(read_all(a, buf, sizeof(buf), DEADLINE_MS), 0,
 	    "expected EOF after the idle timeout");
@@ -155,7 +156,42 @@ Test(reload, sigusr1_reopens_the_log_file)
 	d.log_seen = 0;		/* read the new file from its start */
 	kill(d.pid, SIGUSR1);
 	/* The new file appears under the old name with the next line. */
-	cr_assert_not_null(daemon_wait_log(&d, "log reopened", DEADLINE_MS),
+	cr_assert_not_null(daemon_wait_log(&d, "logs reopened", DEADLINE_MS),
 	    "no line in the reopened log");
+	daemon_stop(&d);
+}
+
+/* A kept address takes its new options: the socket stays, the next
+ * clients get the listener it has become. */
+Test(reload, listener_options_change_in_place)
+{
+	static char answer[1 << 16];
+	struct daemon d = { 0 };
+	char text[256];
+	int fd;
+
+	start_with(&d, "listen = 127.0.0.1:0\n");
+	snprintf(text, sizeof(text), "listen = %s metrics\n", d.addr);
+	write_file(daemon_file(&d, "u.conf"), text);
+	kill(d.pid, SIGHUP);
+	cr_assert_not_null(daemon_wait_log(&d, "configuration reloaded",
+	    DEADLINE_MS), "%s", daemon_log(&d));
+	cr_assert_eq(daemon_count_log(&d, "listening on"), 1, "rebound:\n%s",
+	    daemon_log(&d));
+	http_request(&d.ss, d.sslen, "GET /metrics HTTP/1.0\r\n\r\n", answer,
+	    sizeof(answer));
+	cr_assert_eq(strncmp(answer, "HTTP/1.1 200 OK\r\n", 17), 0, "%s",
+	    answer);
+
+	snprintf(text, sizeof(text), "listen = %s proxy_protocol\n", d.addr);
+	write_file(daemon_file(&d, "u.conf"), text);
+	kill(d.pid, SIGHUP);
+	cr_assert_not_null(daemon_wait_log(&d, "configuration reloaded",
+	    DEADLINE_MS), "%s", daemon_log(&d));
+	fd = daemon_connect(&d);
+	cr_assert_eq(exchange(fd, "PROXY UNKNOWN\r\nok", 17, answer,
+	    sizeof(answer), 17, DEADLINE_MS), 2);
+	cr_assert_eq(memcmp(answer, "OK", 2), 0);
+	close(fd);
 	daemon_stop(&d);
 }

@@ -25,7 +25,7 @@ Test(timeouts, idle_connection_is_closed)
 	idle = daemon_connect(&d);
 	cr_assert_eq(read_all(idle, buf, sizeof(buf), DEADLINE_MS), 0,
 	    "expected EOF from the daemon: %s", strerror(errno));
-	cr_assert_not_null(daemon_wait_log(&d, "idle timeout", DEADLINE_MS));
+	cr_assert_not_null(daemon_wait_log(&d, "idle_timeout", DEADLINE_MS));
 	close(idle);
 
 	/* A normal exchange is not cut short. */
@@ -60,7 +60,7 @@ Test(timeouts, drain_stops_waiting_for_a_client_that_takes_nothing)
 	    daemon_log(&d));
 	cr_assert_eq(daemon_count_log(&d, ", 0 owed"), 0, "nothing owed at "
 	    "EOF: the kernel took it all:\n%s", daemon_log(&d));
-	cr_assert_not_null(daemon_wait_log(&d, "drain timeout", DEADLINE_MS),
+	cr_assert_not_null(daemon_wait_log(&d, "drain_timeout", DEADLINE_MS),
 	    "%s", daemon_log(&d));
 	cr_assert_eq(fd_count(d.pid), baseline);
 	close(fd);
