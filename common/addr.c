@@ -201,3 +201,43 @@ addr_local(int fd, char *buf, size_t buflen)
 	addr_format((struct sockaddr *)&ss, len, buf, buflen);
 	return 0;
 }
+
+void
+addr_pack(struct addr_packed *p, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin = (const void *)sa;
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+	memset(p, 0, sizeof(*p));
+	p->family = sa->sa_family;
+	if (sa->sa_family == AF_INET) {
+		p->port = sin->sin_port;
+		memcpy(p->addr, &sin->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		p->port = sin6->sin6_port;
+		memcpy(p->addr, &sin6->sin6_addr, 16);
+	}
+}
+
+char *
+addr_packed_format(const struct addr_packed *p, char *buf, size_t buflen)
+{
+	struct sockaddr_storage ss = { .ss_family = p->family };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+	if (p->family == AF_INET) {
+		sin->sin_port = p->port;
+		memcpy(&sin->sin_addr, p->addr, 4);
+		return addr_format((struct sockaddr *)sin, sizeof(*sin), buf,
+		    buflen);
+	}
+	if (p->family == AF_INET6) {
+		sin6->sin6_port = p->port;
+		memcpy(&sin6->sin6_addr, p->addr, 16);
+		return addr_format((struct sockaddr *)sin6, sizeof(*sin6), buf,
+		    buflen);
+	}
+	snprintf(buf, buflen, p->family == AF_UNIX ? "unix" : "-");
+	return buf;
+}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -17,6 +18,20 @@ struct addr {
 	struct sockaddr_storage ss;	/* AF_INET, AF_INET6 or AF_UNIX */
 	socklen_t len;			/* bytes of ss in use */
 };
+
+/* An IPv4 or IPv6 address and port in 20 bytes, for a table with one per
+ * connection; another family keeps only its number. */
+struct addr_packed {
+	uint16_t family;	/* AF_INET, AF_INET6, another, or 0 */
+	uint16_t port;		/* network order */
+	uint8_t addr[16];
+};
+
+void addr_pack(struct addr_packed *p, const struct sockaddr *sa);
+
+/* Format p as addr_format does; "unix" for a Unix peer, "-" for none. */
+char *addr_packed_format(const struct addr_packed *p, char *buf,
+    size_t buflen);
 
 /* The same address: what a listener is known by across reloads. */
 static inline bool

@@ -23,10 +23,6 @@
 #define SIZE_MAX_VALUE		(1ull << 30)		/* 1g */
 #define TIMEOUT_MAX_MS		(720ull * 3600 * 1000)	/* 720h */
 #define CONNECTIONS_MAX		1048576
-/* No sane configuration comes near these; a file that does (a device, a
- * blob put in its place) is refused before it can cost much memory. */
-#define CONFIG_LINE_MAX		4096			/* bytes */
-#define CONFIG_FILE_MAX		(1 << 20)		/* bytes, 1m */
 
 enum key_type {
 	TYPE_LISTEN,		/* an address, added to the list */
@@ -144,79 +140,17 @@ check_absolute(const char *text, const char *path, char *err, size_t errlen)
 	return check_directory_of(path, err, errlen);
 }
 
-/* The options a listener takes, in the order -T prints them. */
-static const struct {
-	const char *name;
-	unsigned bit;
-} listen_options[] = {
-	{ "proxy_protocol", LISTEN_PROXY_PROTOCOL },
-	{ "metrics", LISTEN_METRICS },
-};
-
-#define LISTEN_OPTIONS_EXPECTED "proxy_protocol or metrics"
-
-/* The words after the address: each a known option, once; some exclude
- * others. */
-static int
-parse_listen_options(char *words, unsigned *options, char *err,
-    size_t errlen)
-{
-	char *save, *word;
-
-	*options = 0;
-	for (word = strtok_r(words, " \t", &save); word != NULL;
-	    word = strtok_r(NULL, " \t", &save)) {
-		size_t i;
-
-		for (i = 0; i < sizeof(listen_options) /
-		    sizeof(listen_options[0]); i++)
-			if (strcmp(word, listen_options[i].name) == 0)
-				break;
-		if (i == sizeof(listen_options) / sizeof(listen_options[0])) {
-			snprintf(err, errlen, "unknown option '%.64s' (expected "
-			    LISTEN_OPTIONS_EXPECTED ")", word);
-			return -1;
-		}
-		if (*options & listen_options[i].bit) {
-			snprintf(err, errlen, "option '%.64s' given twice",
-			    word);
-			return -1;
-		}
-		*options |= listen_options[i].bit;
-	}
-	/* A metrics listener speaks HTTP to whoever connects: a PROXY
-	 * header in front of that is not something to guess at. */
-	if ((*options & LISTEN_METRICS) && *options != LISTEN_METRICS) {
-		snprintf(err, errlen, "metrics cannot be combined with "
-		    "another option");
-		return -1;
-	}
-	return 0;
-}
-
-/* "ADDRESS [OPTION]...": the address has no white space. */
 static int
 set_listen(struct config *c, const char *value, char *err, size_t errlen)
 {
-	struct config_listen *l = &c->listen[c->nlisten];
-	size_t len = strcspn(value, " \t");
-	char words[CONFIG_LINE_MAX];
+	struct listen_spec *l = &c->listen[c->nlisten];
 
 	if (c->nlisten == CONFIG_LISTEN_MAX) {
 		snprintf(err, errlen, "more than %d addresses",
 		    CONFIG_LISTEN_MAX);
 		return -1;
 	}
-	if (len >= sizeof(l->text)) {
-		snprintf(err, errlen, "address longer than %zu bytes",
-		    sizeof(l->text) - 1);
-		return -1;
-	}
-	memcpy(l->text, value, len);
-	l->text[len] = '\0';
-	snprintf(words, sizeof(words), "%s", value + len);
-	if (addr_parse(l->text, &l->addr, err, errlen) == -1 ||
-	    parse_listen_options(words, &l->options, err, errlen) == -1)
+	if (listen_spec_parse(value, l, err, errlen) == -1)
 		return -1;
 	if (l->addr.ss.ss_family == AF_UNIX && check_absolute(l->text,
 	    ((struct sockaddr_un *)&l->addr.ss)->sun_path, err, errlen) == -1)
@@ -229,17 +163,6 @@ set_listen(struct config *c, const char *value, char *err, size_t errlen)
 	}
 	c->nlisten++;
 	return 0;
-}
-
-static void
-print_listen(const struct config_listen *l, const char *name, FILE *out)
-{
-	fprintf(out, "%s = %s", name, l->text);
-	for (size_t i = 0; i < sizeof(listen_options) /
-	    sizeof(listen_options[0]); i++)
-		if (l->options & listen_options[i].bit)
-			fprintf(out, " %s", listen_options[i].name);
-	fprintf(out, "\n");
 }
 
 /* Check value as k's type says, and store it. */
@@ -336,8 +259,10 @@ config_print_key(const struct config *c, const struct key_info *k,
 
 	switch (k->type) {
 	case TYPE_LISTEN:
-		for (unsigned i = 0; i < c->nlisten; i++)
-			print_listen(&c->listen[i], k->name, out);
+		for (unsigned i = 0; i < c->nlisten; i++) {
+			fprintf(out, "%s = ", k->name);
+			listen_spec_print(&c->listen[i], out);
+		}
 		return;
 	case TYPE_COUNT:
 		fprintf(out, "%s = %u\n", k->name, *(const unsigned *)field);
@@ -411,13 +336,8 @@ trim(char *s)
 	return s;
 }
 
-/*
- * Apply "key = value" from origin. A blank or comment-only line is accepted
- * and ignored. On error err holds "key: reason" (or just the reason when no
- * key could be read).
- */
-static int
-config_assign(struct config *c, char *line, const struct config_origin *o,
+int
+config_line(struct config *c, char *line, const struct config_origin *o,
     char *err, size_t errlen)
 {
 	char *eq, *key, *value, *hash;
@@ -473,92 +393,6 @@ config_assign(struct config *c, char *line, const struct config_origin *o,
 		return -1;
 	}
 	*prev = *o;
-	return 0;
-}
-
-/*
- * The file is read whole, up to CONFIG_FILE_MAX + 1 bytes: enough to tell
- * that it is too large without reading the rest of it.
- */
-int
-config_load(struct config *c, const char *path, bool optional, char *err,
-    size_t errlen)
-{
-	struct config_origin o = { .file = path };
-	char *text, *line, *end, reason[768];
-	size_t len;
-	FILE *f;
-	int rc = 0;
-
-	f = fopen(path, "re");
-	if (f == NULL) {
-		if (optional && errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	text = malloc(CONFIG_FILE_MAX + 1);
-	if (text == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		fclose(f);
-		return -1;
-	}
-	len = fread(text, 1, CONFIG_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	for (line = text; rc == 0 && line < text + len; line = end + 1) {
-		o.line++;
-		end = memchr(line, '\n', (size_t)(text + len - line));
-		if (end == NULL)
-			end = text + len;	/* the last line, unended */
-		if (end - line >= CONFIG_LINE_MAX)
-			snprintf(reason, sizeof(reason), "line longer than %d "
-			    "bytes", CONFIG_LINE_MAX - 1);
-		else if (end - text > CONFIG_FILE_MAX)
-			snprintf(reason, sizeof(reason), "file larger than "
-			    "%d bytes", CONFIG_FILE_MAX);
-		else if (memchr(line, '\0', (size_t)(end - line)) != NULL)
-			snprintf(reason, sizeof(reason), "line holds a NUL "
-			    "byte");
-		else
-			reason[0] = '\0';
-		if (reason[0] == '\0') {
-			*end = '\0';
-			if (config_assign(c, line, &o, reason,
-			    sizeof(reason)) == 0)
-				continue;
-		}
-		snprintf(err, errlen, "%s:%u: %s", path, o.line, reason);
-		rc = -1;
-	}
-	free(text);
-	fclose(f);
-	return rc;
-}
-
-int
-config_option(struct config *c, const char *arg, char *err, size_t errlen)
-{
-	static const char command_line[] = "-o";
-	struct config_origin o = { .file = command_line, .line = 0 };
-	char line[1024], reason[768];
-
-	if (strlen(arg) >= sizeof(line)) {
-		snprintf(err, errlen, "-o: argument longer than %zu bytes",
-		    sizeof(line) - 1);
-		return -1;
-	}
-	snprintf(line, sizeof(line), "%s", arg);
-	if (strchr(line, '=') == NULL) {
-		snprintf(err, errlen, "-o '%s': expected KEY=VALUE", arg);
-		return -1;
-	}
-	if (config_assign(c, line, &o, reason, sizeof(reason)) == -1) {
-		snprintf(err, errlen, "-o '%s': %s", arg, reason);
-		return -1;
-	}
 	return 0;
 }
 

@@ -51,11 +51,7 @@ struct config_origin {
 };
 
 struct config {
-	struct config_listen {
-		struct addr addr;
-		unsigned options;		/* enum listen_option */
-		char text[ADDR_TEXT_MAX];	/* the address as written */
-	} listen[CONFIG_LISTEN_MAX];
+	struct listen_spec listen[CONFIG_LISTEN_MAX];
 	unsigned nlisten;
 	unsigned listen_backlog;	/* listen(2) queue length */
 	unsigned max_connections;	/* open at once; more are refused */
@@ -84,6 +80,15 @@ void config_defaults(struct config *c);
  */
 int config_load(struct config *c, const char *path, bool optional, char *err,
     size_t errlen);
+
+/*
+ * Apply one line, "key = value", from origin (config_load and
+ * config_option call it; line is changed in place). A blank or
+ * comment-only line is accepted and ignored. Returns 0, or -1 with "key:
+ * reason" (or only the reason when no key could be read) in err.
+ */
+int config_line(struct config *c, char *line, const struct config_origin *o,
+    char *err, size_t errlen);
 
 /* Apply one -o argument, "key=value" or "key = value". Returns 0, or -1 with
  * "-o 'ARG': key: reason" in err. */

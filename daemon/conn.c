@@ -29,12 +29,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "access.h"
 #include "addr.h"
 #include "backlog.h"
 #include "log.h"
 #include "loop.h"
-#include "proxy.h"
+#include "preamble.h"
+#include "record.h"
 #include "timeout.h"
 #include "upper.h"
 
@@ -60,39 +60,19 @@ enum { LIST_HEADER, LIST_IDLE, LIST_DRAIN, LISTS };
 /* Reasons to stop reading, one bit each: lifting one never lifts another. */
 #define PAUSE_BACKPRESSURE	0x1	/* backlog reached backlog_high */
 
-/* The client, compactly: an idle connection costs every byte here. */
-struct conn_peer {
-	uint16_t family;		/* AF_INET, AF_INET6, AF_UNIX, or 0 */
-	uint16_t port;			/* network order */
-	uint8_t addr[16];
-};
-
 struct conn {
 	struct backlog out;		/* owed, not yet taken by the socket */
 	struct timeout_link timeout;	/* on the list of its state */
 	uint64_t bytes_in;		/* read from the peer; all but what is
 					 * owed has been written */
 	uint64_t opened;		/* loop ms of the accept */
-	struct conn_peer peer;
+	struct addr_packed peer;	/* the client (compact: an idle
+					 * connection costs every byte) */
 	int fd;
 	uint8_t state;			/* enum conn_state */
 	uint8_t read_paused;		/* PAUSE_* bits; 0: may read */
 	bool readable;			/* kernel may hold unread bytes */
 	bool writable;			/* socket may take more bytes */
-};
-
-const char *const conn_end_names[END_COUNT] = {
-	[END_DONE] = "done",
-	[END_RESET] = "reset",
-	[END_IDLE_TIMEOUT] = "idle_timeout",
-	[END_DRAIN_TIMEOUT] = "drain_timeout",
-	[END_BAD_HEADER] = "bad_header",
-	[END_SHUTDOWN] = "shutdown",
-	[END_ERROR] = "error",
-};
-
-const double conn_duration_bounds[CONN_DURATION_BUCKETS] = {
-	0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400,
 };
 
 static inline struct conn *
@@ -105,8 +85,7 @@ static struct loop *conn_loop;
 static struct conn *conns;		/* indexed by fd */
 static unsigned char *scratch;		/* CONN_READ_MAX, shared by all */
 static struct conn_config config;
-static struct timeout_list lists[LISTS];	/* oldest first */
-static struct loop_timer timeout_timer;	/* at the earliest deadline */
+static struct timeout_set timeouts;	/* lists[LIST_*], oldest first */
 static struct conn_stats stats;
 static uint64_t last_refusal_line;	/* loop ms, for log_due */
 static uint64_t last_header_line;	/* the same, for bad headers */
@@ -120,8 +99,7 @@ int
 conn_init(struct loop *loop, const struct conn_config *cfg,
     void (*on_close)(void))
 {
-	for (int i = 0; i < LISTS; i++)
-		timeout_init(&lists[i], 0);
+	timeout_set_init(&timeouts, loop, conn_on_timeout);
 	conn_loop = loop;
 	conn_on_close = on_close;
 	conns = calloc((size_t)loop_setsize(loop), sizeof(*conns));
@@ -130,7 +108,6 @@ conn_init(struct loop *loop, const struct conn_config *cfg,
 		conn_fini();
 		return -1;
 	}
-	timeout_timer.fn = conn_on_timeout;
 	conn_configure(cfg);
 	return 0;
 }
@@ -139,7 +116,7 @@ void
 conn_fini(void)
 {
 	if (conn_loop != NULL)
-		loop_timer_cancel(conn_loop, &timeout_timer);
+		loop_timer_cancel(conn_loop, &timeouts.timer);
 	free(conns);
 	free(scratch);
 	conns = NULL;
@@ -159,51 +136,24 @@ conn_stats(void)
 	return &stats;
 }
 
-/* The timer follows the earliest deadline of the lists. Touches only move
- * deadlines later, so it is re-armed when a deadline comes earlier (a
- * first entry, a shorter timeout) and otherwise fires early and re-arms. */
-static void
-conn_timer_update(void)
-{
-	uint64_t when = UINT64_MAX, now = loop_now(conn_loop);
-
-	for (int i = 0; i < LISTS; i++)
-		if (timeout_next(&lists[i]) < when)
-			when = timeout_next(&lists[i]);
-	if (when == UINT64_MAX) {
-		loop_timer_cancel(conn_loop, &timeout_timer);
-		return;
-	}
-	if (timeout_timer.armed && timeout_timer.when <= when)
-		return;
-	loop_timer_set(conn_loop, &timeout_timer, when > now ? when - now : 0);
-}
-
 /* Record progress: the deadline of c's state starts again from now. (In
  * HEADER nothing is progress: its deadline runs from the accept.) */
 static void
 conn_touch(struct conn *c)
 {
-	struct timeout_list *list = &lists[c->state == CONN_HEADER ?
-	    LIST_HEADER : c->state == CONN_OPEN ? LIST_IDLE : LIST_DRAIN];
-	bool was_first = list->head.next == &list->head;
-
-	timeout_touch(list, &c->timeout, loop_now(conn_loop));
-	if (was_first)
-		conn_timer_update();
+	timeout_set_touch(&timeouts, c->state == CONN_HEADER ? LIST_HEADER :
+	    c->state == CONN_OPEN ? LIST_IDLE : LIST_DRAIN, &c->timeout);
 }
 
 void
 conn_configure(const struct conn_config *cfg)
 {
 	config = *cfg;
-	lists[LIST_HEADER].ms = cfg->header_timeout;
-	lists[LIST_IDLE].ms = cfg->idle_timeout;
-	lists[LIST_DRAIN].ms = cfg->drain_timeout;
-	if (conn_loop != NULL) {
-		loop_timer_cancel(conn_loop, &timeout_timer);
-		conn_timer_update();
-	}
+	timeouts.lists[LIST_HEADER].ms = cfg->header_timeout;
+	timeouts.lists[LIST_IDLE].ms = cfg->idle_timeout;
+	timeouts.lists[LIST_DRAIN].ms = cfg->drain_timeout;
+	if (conn_loop != NULL)
+		timeout_set_rearm(&timeouts);
 }
 
 /*
@@ -229,82 +179,27 @@ conn_set_state(struct conn *c, enum conn_state state)
 	backlog_free(&c->out);
 }
 
-static void
-conn_peer_set(struct conn_peer *p, const struct sockaddr *sa)
-{
-	const struct sockaddr_in *sin = (const void *)sa;
-	const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-	memset(p, 0, sizeof(*p));
-	p->family = sa->sa_family;
-	if (sa->sa_family == AF_INET) {
-		p->port = sin->sin_port;
-		memcpy(p->addr, &sin->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		p->port = sin6->sin6_port;
-		memcpy(p->addr, &sin6->sin6_addr, 16);
-	}
-}
-
-static const char *
-conn_peer_text(const struct conn_peer *p, char *buf, size_t len)
-{
-	struct sockaddr_storage ss = { .ss_family = p->family };
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-	if (p->family == AF_INET) {
-		sin->sin_port = p->port;
-		memcpy(&sin->sin_addr, p->addr, 4);
-		return addr_format((struct sockaddr *)sin, sizeof(*sin), buf,
-		    len);
-	}
-	if (p->family == AF_INET6) {
-		sin6->sin6_port = p->port;
-		memcpy(&sin6->sin6_addr, p->addr, 16);
-		return addr_format((struct sockaddr *)sin6, sizeof(*sin6), buf,
-		    len);
-	}
-	snprintf(buf, len, p->family == AF_UNIX ? "unix" : "-");
-	return buf;
-}
-
 /*
- * The one way out: count how c ended, log it (detail, if any, says more),
- * write its access log line, close it. c is free when it returns; callers
+ * The one way out: hand over c's record (counters, access log), close it,
+ * log it (detail, if any, says more). c is free when it returns; callers
  * return at once.
  */
 static void
 conn_close(struct conn *c, enum conn_end end, const char *detail)
 {
-	uint64_t ms = loop_now(conn_loop) - c->opened;
-	uint64_t out = c->bytes_in - backlog_len(&c->out);
-	size_t bucket = 0;
-	char client[ADDR_TEXT_MAX], listener[ADDR_TEXT_MAX] = "-";
+	struct record r = { end, loop_now(conn_loop) - c->opened,
+	    c->bytes_in, c->bytes_in - backlog_len(&c->out), &c->peer, c->fd };
+	char client[ADDR_TEXT_MAX];
 
-	while (bucket < CONN_DURATION_BUCKETS &&
-	    (double)ms / 1000 > conn_duration_bounds[bucket])
-		bucket++;
-	stats.duration[bucket]++;
-	stats.duration_ms += ms;
-	stats.ended[end]++;
+	record_close(&r);
 	stats.closed++;
-	if (access_on() || log_level >= LOG_LEVEL_DEBUG)
-		conn_peer_text(&c->peer, client, sizeof(client));
-	if (access_on()) {
-		struct access_entry e = { client, listener, ms, c->bytes_in,
-		    out, conn_end_names[end] };
-
-		addr_local(c->fd, listener, sizeof(listener));
-		access_write(&e);
-	}
 	conn_set_state(c, CONN_CLOSED);
 	/* Logged once done, so that the line is a fact for whoever reads
 	 * it (c's fields outlive the close until the slot is reused). */
 	log_debug("close fd %d from %s: %s%s%s, %llu bytes in, %llu bytes "
-	    "out", c->fd, client, conn_end_names[end], detail ? ": " : "",
-	    detail ? detail : "", (unsigned long long)c->bytes_in,
-	    (unsigned long long)out);
+	    "out", c->fd, addr_packed_format(&c->peer, client, sizeof(client)),
+	    record_end_names[end], detail ? ": " : "", detail ? detail : "",
+	    (unsigned long long)r.bytes_in, (unsigned long long)r.bytes_out);
 	if (conn_on_close != NULL)
 		conn_on_close();
 }
@@ -353,7 +248,7 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	}
 	stats.accepted++;
 	c->opened = loop_now(conn_loop);
-	conn_peer_set(&c->peer, peer);
+	addr_pack(&c->peer, peer);
 	conn_set_state(c, l->options & LISTEN_PROXY_PROTOCOL ? CONN_HEADER :
 	    CONN_OPEN);
 	if (log_level >= LOG_LEVEL_DEBUG) {
@@ -372,52 +267,37 @@ conn_bad_header(struct conn *c, const char *why)
 
 	if (log_due(&last_header_line, loop_now(conn_loop)))
 		log_warnx("%s: bad PROXY header: %s (%llu so far)",
-		    conn_peer_text(&c->peer, client, sizeof(client)), why,
-		    (unsigned long long)stats.ended[END_BAD_HEADER] + 1);
+		    addr_packed_format(&c->peer, client, sizeof(client)), why,
+		    (unsigned long long)record_stats()->ended[END_BAD_HEADER] +
+		    1);
 	conn_close(c, END_BAD_HEADER, why);
 }
 
-/*
- * The PROXY header, before any echo. It is peeked at, not read, until it is
- * whole, so that nothing is kept for a connection whose header is still on
- * its way (every new segment raises an edge); then exactly the header is
- * read, and whatever came with it waits in the socket for the echo. fin is
- * true once the peer has half-closed: nothing more will come. Returns 0, or
- * -1 if c was closed.
- */
+/* The PROXY header, before any echo (fin: the peer has half-closed).
+ * Returns 0, or -1 if c was closed. */
 static int
 conn_read_header(struct conn *c, bool fin)
 {
 	struct proxy_header h;
 	char why[160];
-	ssize_t n, len;
 
-	n = recv(c->fd, scratch, PROXY_HEADER_MAX, MSG_PEEK);
-	if (n == -1) {
-		if (errno != EAGAIN && errno != EINTR) {
-			conn_fail(c, "read");
-			return -1;
-		}
+	switch (preamble_read(c->fd, fin, scratch, &h, why, sizeof(why))) {
+	case PREAMBLE_MORE:
 		c->readable = false;
 		return 0;
-	}
-	len = proxy_parse(scratch, (size_t)n, &h, why, sizeof(why));
-	if (len == 0 && (n == 0 || fin)) {
-		conn_bad_header(c, "closed before its PROXY header was whole");
+	case PREAMBLE_BAD:
+		conn_bad_header(c, why);
 		return -1;
-	}
-	if (len == 0) {
-		c->readable = false;
-		return 0;
-	}
-	if (len < 0 || recv(c->fd, scratch, (size_t)len, 0) != len) {
-		conn_bad_header(c, len < 0 ? why : "header vanished");
+	case PREAMBLE_ERROR:
+		conn_fail(c, "read");
 		return -1;
+	case PREAMBLE_DONE:
+		break;
 	}
 	if (h.source.len != 0)
-		conn_peer_set(&c->peer, (struct sockaddr *)&h.source.ss);
+		addr_pack(&c->peer, (struct sockaddr *)&h.source.ss);
 	log_debug("fd %d: PROXY v%d header, client %s", c->fd, h.version,
-	    conn_peer_text(&c->peer, why, sizeof(why)));
+	    addr_packed_format(&c->peer, why, sizeof(why)));
 	conn_set_state(c, CONN_OPEN);
 	return 0;
 }
@@ -615,7 +495,7 @@ conn_on_timeout(struct loop *loop, struct loop_timer *timer)
 
 	(void)timer;
 	for (int i = 0; i < LISTS; i++) {
-		while ((link = timeout_expired(&lists[i],
+		while ((link = timeout_expired(&timeouts.lists[i],
 		    loop_now(loop))) != NULL) {
 			if (i == LIST_HEADER)
 				conn_bad_header(conn_of(link), "no PROXY "
@@ -624,7 +504,7 @@ conn_on_timeout(struct loop *loop, struct loop_timer *timer)
 				conn_close(conn_of(link), ends[i], NULL);
 		}
 	}
-	conn_timer_update();
+	timeout_set_rearm(&timeouts);
 }
 
 void
@@ -632,7 +512,7 @@ conn_close_all(void)
 {
 	/* Every connection is on the list of its state, timeout or not. */
 	for (int i = 0; i < LISTS; i++)
-		while (lists[i].head.next != &lists[i].head)
-			conn_close(conn_of(lists[i].head.next), END_SHUTDOWN,
-			    NULL);
+		while (timeouts.lists[i].head.next != &timeouts.lists[i].head)
+			conn_close(conn_of(timeouts.lists[i].head.next),
+			    END_SHUTDOWN, NULL);
 }

@@ -2,9 +2,9 @@
  * conn.h — client connections: whether to take an accepted socket at all
  * (max_connections), the PROXY header of a listener that expects one, the
  * uppercase echo with its write backlog and watermarks, the read budget
- * that keeps one client from starving the rest, half-close, the header,
- * idle and drain timeouts, and the record of each close (counters, access
- * log). This module owns a connection from conn_accept to its close.
+ * that keeps one client from starving the rest, half-close, and the header,
+ * idle and drain timeouts. This module owns a connection from conn_accept
+ * to its close, when it hands its record over (record.h).
  */
 #ifndef CONN_H
 #define CONN_H
@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "listener.h"
+#include "record.h"
 
 struct loop;
 
@@ -30,38 +31,15 @@ struct conn_config {
 				 * half-closed one is; 0: never */
 };
 
-/* How a connection ended: the counters' label, the access log's end=. */
-enum conn_end {
-	END_DONE,		/* everything echoed after the client's EOF */
-	END_RESET,		/* the client reset or left while owed */
-	END_IDLE_TIMEOUT,
-	END_DRAIN_TIMEOUT,
-	END_BAD_HEADER,		/* no, a malformed, or a too slow PROXY
-				 * header */
-	END_SHUTDOWN,		/* closed by the daemon's stop */
-	END_ERROR,		/* any other failure, out of memory too */
-	END_COUNT
-};
-
-extern const char *const conn_end_names[END_COUNT];
-
-/* Upper bounds of the connection-duration histogram's buckets, seconds. */
-#define CONN_DURATION_BUCKETS	9
-extern const double conn_duration_bounds[CONN_DURATION_BUCKETS];
-
 struct conn_stats {
 	uint64_t accepted;	/* connections taken */
-	uint64_t closed;	/* ... and closed since */
-	uint64_t ended[END_COUNT];	/* closed, by how */
+	uint64_t closed;	/* ... and closed since (by how: record.h) */
 	uint64_t refused;	/* closed at once: max_connections reached */
 	uint64_t bytes_in;	/* bytes read from clients */
 	uint64_t bytes_out;	/* bytes written to clients */
 	uint64_t owed;		/* bytes in backlogs now */
 	uint64_t read_pauses;	/* times a backlog reached backlog_high */
 	uint64_t half_closes;	/* clients' FINs seen */
-	uint64_t duration[CONN_DURATION_BUCKETS + 1];	/* closed, by
-				 * duration bucket; the last is +Inf */
-	uint64_t duration_ms;	/* the durations' sum */
 };
 
 /*

@@ -38,6 +38,70 @@ static void listener_on_event(struct loop *loop, int fd, uint32_t events,
     void *data);
 static void listener_on_retry(struct loop *loop, struct loop_timer *timer);
 
+/* The options a listener takes, in the order they are printed. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} option_names[] = {
+	{ "proxy_protocol", LISTEN_PROXY_PROTOCOL },
+	{ "metrics", LISTEN_METRICS },
+};
+
+#define NOPTIONS	(sizeof(option_names) / sizeof(option_names[0]))
+
+int
+listen_spec_parse(const char *value, struct listen_spec *out, char *err,
+    size_t errlen)
+{
+	size_t len = strcspn(value, " \t"), i;
+	const char *word = value + len;
+
+	if (len >= sizeof(out->text)) {
+		snprintf(err, errlen, "address longer than %zu bytes",
+		    sizeof(out->text) - 1);
+		return -1;
+	}
+	memcpy(out->text, value, len);
+	out->text[len] = '\0';
+	if (addr_parse(out->text, &out->addr, err, errlen) == -1)
+		return -1;
+	for (out->options = 0; *(word += strspn(word, " \t")) != '\0';
+	    word += len) {
+		len = strcspn(word, " \t");
+		for (i = 0; i < NOPTIONS; i++)
+			if (strlen(option_names[i].name) == len &&
+			    strncmp(word, option_names[i].name, len) == 0)
+				break;
+		if (i == NOPTIONS || (out->options & option_names[i].bit)) {
+			snprintf(err, errlen, i == NOPTIONS ? "unknown option "
+			    "'%.*s' (expected proxy_protocol or metrics)" :
+			    "option '%.*s' given twice", (int)(len < 64 ? len :
+			    64), word);
+			return -1;
+		}
+		out->options |= option_names[i].bit;
+	}
+	/* A metrics listener speaks HTTP to whoever connects: a PROXY
+	 * header in front of that is not something to guess at. */
+	if ((out->options & LISTEN_METRICS) &&
+	    out->options != LISTEN_METRICS) {
+		snprintf(err, errlen, "metrics cannot be combined with "
+		    "another option");
+		return -1;
+	}
+	return 0;
+}
+
+void
+listen_spec_print(const struct listen_spec *s, FILE *out)
+{
+	fputs(s->text, out);
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (s->options & option_names[i].bit)
+			fprintf(out, " %s", option_names[i].name);
+	fputc('\n', out);
+}
+
 static int
 listener_socket(const struct addr *addr)
 {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "addr.h"
@@ -25,6 +26,23 @@ enum listen_option {
 	LISTEN_PROXY_PROTOCOL = 1 << 0,	/* a PROXY header precedes the echo */
 	LISTEN_METRICS = 1 << 1,	/* HTTP GET /metrics, no echo */
 };
+
+/* The value of `listen = ADDRESS [OPTION]...`, parsed. */
+struct listen_spec {
+	struct addr addr;
+	unsigned options;		/* enum listen_option bits */
+	char text[ADDR_TEXT_MAX];	/* the address as written */
+};
+
+/*
+ * Parse "ADDRESS [OPTION]..." (the address has no white space; each option
+ * once; metrics alone). Returns 0, or -1 with a reason in err.
+ */
+int listen_spec_parse(const char *value, struct listen_spec *out, char *err,
+    size_t errlen);
+
+/* Write s back as listen_spec_parse reads it, with a newline. */
+void listen_spec_print(const struct listen_spec *s, FILE *out);
 
 /* Takes over fd, an accepted non-blocking socket from peer. */
 typedef void listener_accept_fn(struct listener *l, int fd,

@@ -70,6 +70,7 @@ static void
 write_connections(FILE *out, const struct metrics_server *server)
 {
 	const struct conn_stats *cs = conn_stats();
+	const struct record_stats *rs = record_stats();
 	const struct listener_stats *ls = listener_stats();
 	uint64_t below = 0;
 
@@ -87,8 +88,8 @@ write_connections(FILE *out, const struct metrics_server *server)
 	    "Connections closed, by how they ended.");
 	for (int i = 0; i < END_COUNT; i++)
 		fprintf(out, "upcased_connections_closed_total{reason=\"%s\"} "
-		    "%llu\n", conn_end_names[i],
-		    (unsigned long long)cs->ended[i]);
+		    "%llu\n", record_end_names[i],
+		    (unsigned long long)rs->ended[i]);
 	head(out, "upcased_connections_refused_total", "counter",
 	    "Connections closed as soon as accepted, by reason.");
 	fprintf(out, "upcased_connections_refused_total{reason="
@@ -102,12 +103,12 @@ write_connections(FILE *out, const struct metrics_server *server)
 	    "half-closes by the peer.", cs->half_closes);
 	head(out, "upcased_connection_duration_seconds", "histogram",
 	    "Connection lifetimes, from accept to close.");
-	for (int i = 0; i <= CONN_DURATION_BUCKETS; i++) {
-		below += cs->duration[i];
-		if (i < CONN_DURATION_BUCKETS)
+	for (int i = 0; i <= RECORD_BUCKETS; i++) {
+		below += rs->lifetimes[i];
+		if (i < RECORD_BUCKETS)
 			fprintf(out, "upcased_connection_duration_seconds_"
 			    "bucket{le=\"%g\"} %llu\n",
-			    conn_duration_bounds[i], (unsigned long long)below);
+			    record_bucket_bounds[i], (unsigned long long)below);
 		else
 			fprintf(out, "upcased_connection_duration_seconds_"
 			    "bucket{le=\"+Inf\"} %llu\n",
@@ -115,7 +116,7 @@ write_connections(FILE *out, const struct metrics_server *server)
 	}
 	fprintf(out, "upcased_connection_duration_seconds_sum %.3f\n"
 	    "upcased_connection_duration_seconds_count %llu\n",
-	    (double)cs->duration_ms / 1000, (unsigned long long)below);
+	    (double)rs->lifetime_ms / 1000, (unsigned long long)below);
 }
 
 static void

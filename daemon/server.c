@@ -374,14 +374,15 @@ static void
 server_log_summary(void)
 {
 	const struct conn_stats *cs = conn_stats();
+	const struct record_stats *rs = record_stats();
 	char ended[256] = "";
 	size_t n = 0;
 
 	for (int i = 0; i < END_COUNT && n < sizeof(ended); i++)
-		if (cs->ended[i] != 0)
+		if (rs->ended[i] != 0)
 			n += (size_t)snprintf(ended + n, sizeof(ended) - n,
-			    "%s%s %llu", n > 0 ? ", " : "", conn_end_names[i],
-			    (unsigned long long)cs->ended[i]);
+			    "%s%s %llu", n > 0 ? ", " : "", record_end_names[i],
+			    (unsigned long long)rs->ended[i]);
 	log_info("exiting: connections served %llu (%s), refused %llu; bytes "
 	    "in %llu, out %llu", (unsigned long long)cs->accepted,
 	    n > 0 ? ended : "none closed",

@@ -1,10 +1,12 @@
 /*
  * timeout.c — the activity-ordered list behind timeout.h. Because every link
  * on a list shares one timeout, ordering by last activity is ordering by
- * deadline, and a touch is an unlink plus an append.
+ * deadline, and a touch is an unlink plus an append. A set of lists shares
+ * one loop timer.
  */
 #include "timeout.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 void
@@ -54,4 +56,42 @@ timeout_next(const struct timeout_list *list)
 	if (list->ms == 0 || list->head.next == &list->head)
 		return UINT64_MAX;
 	return list->head.next->last + list->ms;
+}
+
+void
+timeout_set_init(struct timeout_set *s, struct loop *loop, loop_timer_fn *fn)
+{
+	for (unsigned i = 0; i < TIMEOUT_SET_MAX; i++)
+		timeout_init(&s->lists[i], 0);
+	s->loop = loop;
+	s->timer.fn = fn;
+	s->timer.data = s;
+}
+
+void
+timeout_set_rearm(struct timeout_set *s)
+{
+	uint64_t when = UINT64_MAX, now = loop_now(s->loop);
+
+	for (unsigned i = 0; i < TIMEOUT_SET_MAX; i++)
+		if (timeout_next(&s->lists[i]) < when)
+			when = timeout_next(&s->lists[i]);
+	if (when == UINT64_MAX) {
+		loop_timer_cancel(s->loop, &s->timer);
+		return;
+	}
+	if (s->timer.armed && s->timer.when <= when)
+		return;
+	loop_timer_set(s->loop, &s->timer, when > now ? when - now : 0);
+}
+
+void
+timeout_set_touch(struct timeout_set *s, unsigned i, struct timeout_link *link)
+{
+	struct timeout_list *list = &s->lists[i];
+	bool was_empty = list->head.next == &list->head;
+
+	timeout_touch(list, link, loop_now(s->loop));
+	if (was_empty)
+		timeout_set_rearm(s);
 }

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "loop.h"
+
 struct timeout_link {
 	struct timeout_link *prev, *next;	/* NULL when on no list */
 	uint64_t last;				/* loop ms of last activity */
@@ -37,5 +39,31 @@ struct timeout_link *timeout_expired(const struct timeout_list *list,
 
 /* Loop ms at which the oldest link expires; UINT64_MAX if none or disabled. */
 uint64_t timeout_next(const struct timeout_list *list);
+
+/*
+ * Several lists, each with its own timeout, behind one loop timer set for
+ * the earliest of their deadlines. Touches only move deadlines later, so
+ * the timer is re-armed when a deadline comes earlier (a first entry, a
+ * shorter timeout) and otherwise fires early and re-arms.
+ */
+#define TIMEOUT_SET_MAX	4
+
+struct timeout_set {
+	struct timeout_list lists[TIMEOUT_SET_MAX];	/* set .ms, then rearm */
+	struct loop_timer timer;	/* fires fn at the earliest deadline */
+	struct loop *loop;
+};
+
+/* Every list empty and disabled; fn is called at deadlines. */
+void timeout_set_init(struct timeout_set *s, struct loop *loop,
+    loop_timer_fn *fn);
+
+/* timeout_touch on list i, at the loop's time. */
+void timeout_set_touch(struct timeout_set *s, unsigned i,
+    struct timeout_link *link);
+
+/* Follow the earliest deadline again: after the timeouts changed, or from
+ * fn once it has handled what expired. */
+void timeout_set_rearm(struct timeout_set *s);
 
 #endif
