@@ -2,7 +2,7 @@
 #
 #   make            bin/upcased and bin/upcase
 #   make run        build and run the daemon in the foreground on 127.0.0.1:1060
-#   make test       install Criterion if missing, build, run every test
+#   make test       install what the tests need if missing, build, run them
 #   make bench      build and run the benchmark suite
 #   make coverage   run the suite on a gcov build; line and branch coverage
 #                   per file of daemon/ and common/ (installs gcovr if missing)
@@ -136,22 +136,31 @@ TEST_JOBS ?= 2
 
 $(BUILD)/tests/%.o: CPPFLAGS += -Idaemon -Itests
 
-# Criterion is the one test dependency: install it when missing (as root),
-# or say exactly what to run.
+# What the tests need beyond the compiler, installed when missing (as
+# root), or named: Criterion; the real load balancers some tests start
+# (HAProxy, nginx with its stream module); the official Prometheus parser;
+# mandoc, which checks the manual pages.
 deps:
-	@if ! echo '#include <criterion/criterion.h>' | \
-	    $(CC) -E -x c - >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "  APT     libcriterion-dev"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get install -y -q libcriterion-dev >/dev/null || \
-	    { apt-get update -q >/dev/null && \
-	      apt-get install -y -q libcriterion-dev >/dev/null; } || exit 1; \
-	  else \
-	    echo "Criterion is missing; run: sudo apt-get install libcriterion-dev"; \
-	    exit 1; \
-	  fi; \
-	fi
+	@missing=; \
+	echo '#include <criterion/criterion.h>' | $(CC) -E -x c - \
+	    >/dev/null 2>&1 || missing="$$missing libcriterion-dev"; \
+	[ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || \
+	    missing="$$missing libnginx-mod-stream"; \
+	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || \
+	    missing="$$missing python3-prometheus-client"; \
+	command -v mandoc >/dev/null || missing="$$missing mandoc"; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "Missing:$$missing; run: sudo apt-get install$$missing"; \
+	  exit 1; \
+	fi; \
+	echo "  APT    $$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	{ apt-get update -q >/dev/null && \
+	  apt-get install -y -q $$missing >/dev/null; }
 
 $(BUILD)/tests/run: $(TEST_OBJ) $(DAEMON_OBJ) $(COMMON_OBJ)
 	@echo "  LD      $@"

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -268,7 +269,8 @@ listener_refuse_queued(struct listener *l, int err)
 	return fd != -1 || accept_err != EAGAIN;
 }
 
-static void
+/* Accept a batch. Returns true if it was spent: more may be queued. */
+static bool
 listener_accept(struct listener *l)
 {
 	for (int i = 0; i < LISTENER_BATCH; i++) {
@@ -285,7 +287,7 @@ listener_accept(struct listener *l)
 		}
 		switch (errno) {
 		case EAGAIN:
-			return;		/* drained: the next client raises a
+			return false;	/* drained: the next client raises a
 					 * new edge */
 		case EINTR:
 		case ECONNABORTED:	/* gone before we got to it */
@@ -296,16 +298,16 @@ listener_accept(struct listener *l)
 		case ENFILE:
 			if (spare_fd != -1) {
 				if (!listener_refuse_queued(l, errno))
-					return;
+					return false;
 				continue;
 			}
 			/* FALLTHROUGH */
 		default:	/* ENOMEM, ENOBUFS: only time helps */
 			listener_pause(l, errno);
-			return;
+			return false;
 		}
 	}
-	loop_post(l->loop, l->fd);	/* batch spent: more may be queued */
+	return true;
 }
 
 static void
@@ -316,8 +318,10 @@ listener_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 	(void)loop;
 	(void)fd;
 	(void)events;
-	if (!l->retry.armed)
-		listener_accept(l);
+	/* A spent batch goes on next turn: edge-triggered, a queue left
+	 * non-empty raises no new event. */
+	if (!l->retry.armed && listener_accept(l))
+		loop_post(loop, fd);
 }
 
 static void
@@ -328,5 +332,21 @@ listener_on_retry(struct loop *loop, struct loop_timer *timer)
 	(void)loop;
 	if (spare_fd == -1)
 		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	listener_accept(l);
+	if (listener_accept(l))
+		loop_post(l->loop, l->fd);
+}
+
+void
+listener_drain(struct listener *l)
+{
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { .len = 1, .filter = &drop };
+
+	if (l->addr.ss.ss_family != AF_UNIX &&
+	    setsockopt(l->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog)) == -1)
+		log_warn("%s: cannot stop new handshakes", l->name);
+	while (!l->retry.armed && listener_accept(l))
+		;
+	listener_close(l);
 }

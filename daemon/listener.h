@@ -83,6 +83,15 @@ bool listener_is(const struct listener *l, const struct addr *addr);
 int listener_start(struct listener *l, struct loop *loop,
     listener_accept_fn *on_accept);
 
+/*
+ * Stop taking clients gracefully: no handshake completes from now on (a
+ * filter drops every packet; a client retries and finds the port closed),
+ * every client already queued goes to on_accept, then listener_close.
+ * Closing alone would reset the queued ones, who believe they are
+ * connected.
+ */
+void listener_drain(struct listener *l);
+
 /* Stop accepting and close (once); removes a Unix socket's file. */
 void listener_close(struct listener *l);
 

@@ -55,14 +55,19 @@ conn_config_of(const struct config *c)
 	return cc;
 }
 
+/* Close every listener of *list; drain: take their queued clients first
+ * (a running daemon that stops listening). */
 static void
-listeners_close(struct listener **list)
+listeners_close(struct listener **list, bool drain)
 {
 	while (*list != NULL) {
 		struct listener *l = *list;
 
 		*list = l->next;
-		listener_close(l);
+		if (drain)
+			listener_drain(l);
+		else
+			listener_close(l);
 		free(l);
 	}
 }
@@ -107,7 +112,7 @@ server_listen(const struct config *c, char *err, size_t errlen)
 	struct listener *added = NULL;
 
 	if (listeners_open_new(c, NULL, &added, err, errlen) == -1) {
-		listeners_close(&added);
+		listeners_close(&added, false);
 		return -1;
 	}
 	listeners = added;
@@ -117,7 +122,7 @@ server_listen(const struct config *c, char *err, size_t errlen)
 void
 server_unlisten(void)
 {
-	listeners_close(&listeners);
+	listeners_close(&listeners, false);
 	listener_fini();
 }
 
@@ -213,7 +218,7 @@ server_stop(int signo)
 	}
 	stopping = true;
 	notify_stopping();
-	listeners_close(&listeners);
+	listeners_close(&listeners, true);
 	if (conn_count() == 0) {
 		log_info("%s: shutting down", name);
 		loop_stop(loop);
@@ -291,7 +296,7 @@ server_reload(void)
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
 		reloads_failed++;
-		listeners_close(&added);
+		listeners_close(&added, false);
 		free(next);
 		return;
 	}
@@ -314,7 +319,7 @@ server_reload(void)
 		}
 		log_info("no longer listening on %s", l->name);
 		*lp = l->next;
-		listener_close(l);
+		listener_drain(l);
 		free(l);
 	}
 	while (added != NULL) {		/* lp is the list's end */

@@ -5,6 +5,8 @@
  */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -55,5 +57,38 @@ Test(shutdown, second_signal_closes_at_once)
 	    "connection now", DEADLINE_MS), "%s", daemon_log(&d));
 	expect_clean_exit(&d);
 	close(fd);
+	daemon_kill(&d);
+}
+
+/*
+ * Clients whose handshake the kernel completed before the stop are served,
+ * not reset: closing a listening socket resets its queue, so the daemon
+ * takes the queue first. Stopped (SIGSTOP), the daemon gets SIGTERM, then
+ * five clients queue up; when it resumes, the signal is the first event
+ * it sees.
+ */
+Test(shutdown, clients_queued_at_the_stop_are_served)
+{
+	enum { QUEUED = 5 };
+	struct daemon d = { 0 };
+	int fds[QUEUED], status;
+	char msg[32];
+
+	daemon_start(&d, NULL);
+	kill(d.pid, SIGSTOP);
+	cr_assert_eq(waitpid(d.pid, &status, WUNTRACED), d.pid);
+	cr_assert(WIFSTOPPED(status));
+	kill(d.pid, SIGTERM);
+	for (int i = 0; i < QUEUED; i++)
+		fds[i] = daemon_connect(&d);
+	kill(d.pid, SIGCONT);
+	for (int i = 0; i < QUEUED; i++) {
+		snprintf(msg, sizeof(msg), "queued client %d", i);
+		expect_echo(fds[i], msg);
+	}
+	cr_assert_not_null(daemon_wait_log(&d, "SIGTERM: shutting down, "
+	    "waiting up to 30s for 5 connections", DEADLINE_MS), "%s",
+	    daemon_log(&d));
+	expect_clean_exit(&d);
 	daemon_kill(&d);
 }
