@@ -6,7 +6,7 @@
 #   make bench      build and run the benchmark suite
 #   make coverage   run the suite on a gcov build; line and branch coverage
 #                   per file of daemon/ and common/ (installs gcovr if missing)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (MANDIR=$(PREFIX)/share/man)
 #   make V=1        show the commands
 
 VERSION  := 0.1.0
@@ -14,6 +14,7 @@ PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 SYSCONFDIR ?= $(PREFIX)/etc
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
+MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 
 CC       ?= cc
@@ -96,7 +97,12 @@ run: bin/upcased
 # The configuration is installed only where none exists: never over an
 # operator's edits.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 644 man/upcase.1 $(DESTDIR)$(MANDIR)/man1/upcase.1
+	install -m 644 man/upcased.conf.5 $(DESTDIR)$(MANDIR)/man5/upcased.conf.5
+	install -m 644 man/upcased.8 $(DESTDIR)$(MANDIR)/man8/upcased.8
 	install -m 755 $(BIN)/upcased $(DESTDIR)$(BINDIR)/upcased
 	install -m 755 $(BIN)/upcase $(DESTDIR)$(BINDIR)/upcase
 	[ -e $(DESTDIR)$(SYSCONFDIR)/upcased.conf ] || \
