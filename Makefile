@@ -6,6 +6,7 @@
 #   make bench      build and run the benchmark suite
 #   make coverage   run the suite on a gcov build; line and branch coverage
 #                   per file of daemon/ and common/ (installs gcovr if missing)
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (installs clang)
 #   make install    PREFIX=/usr/local DESTDIR= (MANDIR=$(PREFIX)/share/man)
 #   make V=1        show the commands
 
@@ -71,7 +72,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all run test check bench coverage install clean deps
+.PHONY: all run test check bench coverage fuzz fuzz-deps install clean deps
 all: $(BIN)/upcased $(BIN)/upcase
 
 $(BIN)/upcased: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
@@ -211,3 +212,52 @@ coverage: deps
 	@echo "branches:"
 	@gcovr --root . --object-directory build/cov --filter 'daemon/' \
 	    --filter 'common/' --branches | sed -n '/^File/,$$p'
+
+# ---- fuzzing ---------------------------------------------------------------
+
+# make fuzz FUZZ_SECONDS=N: each libFuzzer target under ASan+UBSan for N
+# seconds, from the seeds in tests/fuzz/corpus/ (what it finds to keep
+# goes to build/fuzz/corpus/). A crash stops it and leaves the input in
+# build/fuzz/. Installs clang and libFuzzer when missing.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := proxy config addr parse
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -D_GNU_SOURCE \
+                -DVERSION='"$(VERSION)"' -Icommon -Idaemon -Itests/fuzz
+
+build/fuzz/fuzz_proxy: common/proxy.c common/addr.c
+build/fuzz/fuzz_addr: common/addr.c
+build/fuzz/fuzz_parse: common/parse.c
+build/fuzz/fuzz_config: $(DAEMON_SRC) $(COMMON_SRC)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/nonet.c tests/fuzz/fuzz.h
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)clang $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
+
+fuzz-deps:
+	@echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \
+	    > /tmp/upcased-fuzz-probe.c; \
+	if ! clang -fsanitize=fuzzer -o /tmp/upcased-fuzz-probe \
+	    /tmp/upcased-fuzz-probe.c >/dev/null 2>&1; then \
+	  echo "  APT     clang libfuzzer-14-dev"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q clang libfuzzer-14-dev >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && \
+	    apt-get install -y -q clang libfuzzer-14-dev >/dev/null; }; \
+	fi; rm -f /tmp/upcased-fuzz-probe /tmp/upcased-fuzz-probe.c
+
+fuzz: fuzz-deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  ./build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	      -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- \
+	      build/fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+	      > build/fuzz/$$t.log 2>&1 || \
+	      { tail -40 build/fuzz/$$t.log; exit 1; }; \
+	  printf '%-8s %12s executions in %4s s, corpus %s inputs\n' $$t \
+	      "$$(sed -n 's/^stat::number_of_executed_units: *//p' \
+	          build/fuzz/$$t.log)" \
+	      "$$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' \
+	          build/fuzz/$$t.log)" \
+	      "$$(ls build/fuzz/corpus/$$t | wc -l)"; \
+	done

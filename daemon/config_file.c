@@ -14,9 +14,38 @@
 #define CONFIG_FILE_MAX		(1 << 20)	/* bytes, 1m */
 
 /*
- * The file is read whole, up to CONFIG_FILE_MAX + 1 bytes: enough to tell
- * that it is too large without reading the rest of it.
+ * Read f whole, up to CONFIG_FILE_MAX + 1 bytes: enough to tell that it is
+ * too large without reading the rest. The buffer grows from 4 KiB, so a
+ * usual file costs a page. Returns it (*len bytes, the caller frees), or
+ * NULL with errno.
  */
+static char *
+read_bounded(FILE *f, size_t *len)
+{
+	size_t cap = 4096, n;
+	char *text = malloc(cap), *more;
+
+	*len = 0;
+	while (text != NULL && *len <= CONFIG_FILE_MAX) {
+		if (*len == cap) {
+			cap = cap * 2 > CONFIG_FILE_MAX + 1 ?
+			    CONFIG_FILE_MAX + 1 : cap * 2;
+			if ((more = realloc(text, cap)) == NULL)
+				break;
+			text = more;
+		}
+		n = fread(text + *len, 1, cap - *len, f);
+		*len += n;
+		if (n == 0)
+			return ferror(f) ? NULL : text;
+	}
+	if (text != NULL && *len <= CONFIG_FILE_MAX) {	/* realloc failed */
+		free(text);
+		text = NULL;
+	}
+	return text;
+}
+
 int
 config_load(struct config *c, const char *path, bool optional, char *err,
     size_t errlen)
@@ -34,16 +63,11 @@ config_load(struct config *c, const char *path, bool optional, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	text = malloc(CONFIG_FILE_MAX + 1);
+	text = read_bounded(f, &len);
 	if (text == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		fclose(f);
 		return -1;
-	}
-	len = fread(text, 1, CONFIG_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = -1;
 	}
 	for (line = text; rc == 0 && line < text + len; line = end + 1) {
 		o.line++;

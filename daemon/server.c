@@ -1,7 +1,8 @@
 /*
  * server.c — the daemon between start-up and exit.
  *
- * Stop (SIGTERM, SIGINT): close the listeners, let every connection finish
+ * Stop (SIGTERM, SIGINT): drain and close the listeners (the clients the
+ * kernel had queued are taken, not reset), let every connection finish
  * (draining ones flush all they owe), close what is left when
  * shutdown_timeout expires; a second stop signal closes everything at once.
  * Reload (SIGHUP): read the configuration again and apply it whole, or log
@@ -28,7 +29,7 @@
 #include "signals.h"
 
 /* Descriptors that are not connections: listeners, epoll, signalfd, the
- * log, the pidfile, the spare. */
+ * logs, the pidfile, the spare, HTTP_CONNS_MAX metrics requests. */
 #define SERVER_FDS_RESERVED	(CONFIG_LISTEN_MAX + 48)
 #define SERVER_SETSIZE_MAX	(1048576 + SERVER_FDS_RESERVED)
 

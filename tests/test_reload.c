@@ -182,6 +182,8 @@ Test(reload, listener_options_change_in_place)
 	    sizeof(answer));
 	cr_assert_eq(strncmp(answer, "HTTP/1.1 200 OK\r\n", 17), 0, "%s",
 	    answer);
+	cr_assert_not_null(strstr(answer, "\nupcased_reloads_total{result="
+	    "\"ok\"} 1\n"), "%s", answer);
 
 	snprintf(text, sizeof(text), "listen = %s proxy_protocol\n", d.addr);
 	write_file(daemon_file(&d, "u.conf"), text);
