@@ -137,7 +137,7 @@ bench: all $(BENCH_PROGS)
 # ---- tests -----------------------------------------------------------------
 
 TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/proc.c \
-            tests/scrape.c
+            tests/process.c tests/scrape.c tests/sock.c
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_JOBS ?= 2
 

@@ -1,7 +1,7 @@
 /*
- * harness.h — what the integration tests share: start the real bin/upcased,
- * wait for lines in its log, connect, exchange bytes with deadlines, and
- * read the daemon's fd count and memory from /proc. Every wait is for an
+ * harness.h — what the integration tests share: start the real
+ * bin/upcased, wait for lines in its log, stop it; with process.h (other
+ * processes), sock.h (clients) and proc.h (/proc). Every wait is for an
  * event (a log line, a readable socket, a process exit) with a generous
  * deadline, never a fixed sleep.
  */
@@ -15,8 +15,8 @@
 #include <sys/types.h>
 
 #include "proc.h"
-
-#define DEADLINE_MS 60000	/* generous: a loaded 2-core machine */
+#include "process.h"
+#include "sock.h"
 
 /* Declare zeroed ({ 0 }): daemon_init tells a fresh one by its empty dir. */
 struct daemon {
@@ -40,10 +40,6 @@ const char *daemon_file(const struct daemon *d, const char *name);
 /* Write len bytes, or text, to path, replacing it. */
 void write_bytes(const char *path, const void *buf, size_t len);
 void write_file(const char *path, const char *text);
-
-/* Path of the binary under test: $UPCASED, or bin/upcased. */
-const char *upcased_path(void);
-const char *upcase_path(void);
 
 /*
  * Start upcased -f -c /dev/null -o listen=127.0.0.1:0 followed by the NULL
@@ -85,30 +81,12 @@ int daemon_signal_wait(struct daemon *d, int sig, int timeout_ms);
 /* SIGTERM, wait, check a clean exit; remove the directory. */
 void daemon_stop(struct daemon *d);
 
-/* Is the process still there? */
-bool process_alive(pid_t pid);
-
-/* Blocking TCP connection to the daemon. */
+/* A blocking TCP connection to the daemon. */
 int daemon_connect(const struct daemon *d);
-int connect_to(const struct sockaddr_storage *ss, socklen_t len);
 
 /* Parse "HOST:PORT" from a "listening on" line into ss. */
 void parse_listen_line(const char *line, char *addr, size_t addrlen,
     struct sockaddr_storage *ss, socklen_t *sslen);
-
-/*
- * Send out (len bytes, at most chunk per send) and read everything back at
- * the same time, half-closing after the last byte, until EOF. Returns the
- * bytes received into in (up to cap), or -1 with errno (ETIMEDOUT at the
- * deadline, ENOBUFS past cap).
- */
-ssize_t exchange(int fd, const void *out, size_t len, void *in, size_t cap,
-    size_t chunk, int timeout_ms);
-
-/* On connected fd: send msg, half-close, and assert that exactly its
- * transform comes back before EOF. Closes fd. The way a test checks that
- * the daemon still serves. */
-void expect_echo(int fd, const char *msg);
 
 /*
  * On non-blocking fd, send the bytes of pattern over and over (len of them,
@@ -119,65 +97,5 @@ void expect_echo(int fd, const char *msg);
  */
 size_t pump_until_log(struct daemon *d, int fd, const unsigned char *pattern,
     size_t len, size_t sent, const char *needle);
-
-/* Read until EOF into in (up to cap). -1 with errno on error or deadline. */
-ssize_t read_all(int fd, void *in, size_t cap, int timeout_ms);
-
-/* Write all of buf, waiting for room. -1 with errno on error or deadline. */
-int write_all(int fd, const void *buf, size_t len, int timeout_ms);
-
-/* The protocol's transform, written independently of common/upper.c. */
-void reference_upper(unsigned char *buf, size_t len);
-
-/* Deterministic bytes covering every value. */
-void fill_pattern(unsigned char *buf, size_t len, unsigned seed);
-
-/* Raise this process's open-file limit to at least n (or fail the test). */
-void raise_fd_limit(unsigned n);
-
-/*
- * Open n connections at once to ss, each sending size bytes of its own
- * pattern (at most chunk per send) and half-closing, while reading the echo
- * and checking every byte. Returns how many connections failed; details of
- * the first failure go to stderr.
- */
-unsigned load_run(const struct sockaddr_storage *ss, socklen_t sslen,
-    unsigned n, size_t size, int timeout_ms);
-
-/*
- * Start argv[0] with stdin, stdout and stderr on in, out and err (-1:
- * /dev/null). It dies with the test process. Returns its pid.
- */
-pid_t spawn(const char *const *argv, int in, int out, int err);
-
-/*
- * Wait up to timeout_ms for pid to exit, and reap it. Returns its wait
- * status (its rusage into *ru, unless NULL), or -1 at the deadline, when it
- * has been killed.
- */
-int wait_exit(pid_t pid, struct rusage *ru, int timeout_ms);
-
-/* Assert that status (from wait_exit) is an exit with code; context is
- * shown on failure. */
-void expect_exit(int status, int code, const char *context);
-
-/*
- * Run path with args (NULL-terminated), stdin from /dev/null, stdout and
- * stderr captured together in out (NUL-terminated, truncated to cap - 1).
- * Returns the exit code; fails the test if it was killed or did not finish
- * by the deadline.
- */
-int run(const char *path, const char *const *args, char *out, size_t cap);
-
-/*
- * A server that is not upcased: it echoes bytes unchanged, all of them, or
- * only the first `limit` (limit 0: all), and closes after the client's EOF. Returns its pid;
- * its address goes into ss. It dies with the test.
- */
-pid_t plain_echo_server(size_t limit, struct sockaddr_storage *ss,
-    socklen_t *sslen, char *addr, size_t addrlen);
-
-/* Monotonic milliseconds. */
-long long now_ms(void);
 
 #endif
