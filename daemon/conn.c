@@ -68,7 +68,6 @@ struct conn {
 	uint64_t opened;		/* loop ms of the accept */
 	struct addr_packed peer;	/* the client (compact: an idle
 					 * connection costs every byte) */
-	int fd;
 	uint8_t state;			/* enum conn_state */
 	uint8_t read_paused;		/* PAUSE_* bits; 0: may read */
 	bool readable;			/* kernel may hold unread bytes */
@@ -81,8 +80,16 @@ conn_of(struct timeout_link *link)
 	return (struct conn *)((char *)link - offsetof(struct conn, timeout));
 }
 
-static struct loop *conn_loop;
 static struct conn *conns;		/* indexed by fd */
+
+/* The table is indexed by fd: a connection's is its index, not stored. */
+static inline int
+conn_fd(const struct conn *c)
+{
+	return (int)(c - conns);
+}
+
+static struct loop *conn_loop;
 static unsigned char *scratch;		/* CONN_READ_MAX, shared by all */
 static struct conn_config config;
 static struct timeout_set timeouts;	/* lists[LIST_*], oldest first */
@@ -173,8 +180,8 @@ conn_set_state(struct conn *c, enum conn_state state)
 		conn_touch(c);
 		return;
 	}
-	loop_del(conn_loop, c->fd);
-	close(c->fd);
+	loop_del(conn_loop, conn_fd(c));
+	close(conn_fd(c));
 	stats.owed -= backlog_len(&c->out);
 	backlog_free(&c->out);
 }
@@ -188,7 +195,8 @@ static void
 conn_close(struct conn *c, enum conn_end end, const char *detail)
 {
 	struct record r = { end, loop_now(conn_loop) - c->opened,
-	    c->bytes_in, c->bytes_in - backlog_len(&c->out), &c->peer, c->fd };
+	    c->bytes_in, c->bytes_in - backlog_len(&c->out), &c->peer,
+	    conn_fd(c) };
 	char client[ADDR_TEXT_MAX];
 
 	record_close(&r);
@@ -197,9 +205,10 @@ conn_close(struct conn *c, enum conn_end end, const char *detail)
 	/* Logged once done, so that the line is a fact for whoever reads
 	 * it (c's fields outlive the close until the slot is reused). */
 	log_debug("close fd %d from %s: %s%s%s, %llu bytes in, %llu bytes "
-	    "out", c->fd, addr_packed_format(&c->peer, client, sizeof(client)),
-	    record_end_names[end], detail ? ": " : "", detail ? detail : "",
-	    (unsigned long long)r.bytes_in, (unsigned long long)r.bytes_out);
+	    "out", conn_fd(c), addr_packed_format(&c->peer, client,
+	    sizeof(client)), record_end_names[end], detail ? ": " : "",
+	    detail ? detail : "", (unsigned long long)r.bytes_in,
+	    (unsigned long long)r.bytes_out);
 	if (conn_on_close != NULL)
 		conn_on_close();
 }
@@ -212,7 +221,7 @@ conn_fail(struct conn *c, const char *op)
 	bool reset = err == ECONNRESET || err == EPIPE || err == ETIMEDOUT;
 
 	if (!reset)
-		log_warnx("fd %d: %s: %s", c->fd, op, strerror(err));
+		log_warnx("fd %d: %s: %s", conn_fd(c), op, strerror(err));
 	conn_close(c, reset ? END_RESET : END_ERROR, strerror(err));
 }
 
@@ -238,7 +247,6 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	}
 	c = &conns[fd];
 	memset(c, 0, sizeof(*c));
-	c->fd = fd;
 	c->writable = true;	/* a new socket's send buffer is empty */
 	if (loop_add(conn_loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP,
 	    conn_on_event, c) == -1) {
@@ -281,7 +289,7 @@ conn_read_header(struct conn *c, bool fin)
 	struct proxy_header h;
 	char why[160];
 
-	switch (preamble_read(c->fd, fin, scratch, &h, why, sizeof(why))) {
+	switch (preamble_read(conn_fd(c), fin, scratch, &h, why, sizeof(why))) {
 	case PREAMBLE_MORE:
 		c->readable = false;
 		return 0;
@@ -296,7 +304,7 @@ conn_read_header(struct conn *c, bool fin)
 	}
 	if (h.source.len != 0)
 		addr_pack(&c->peer, (struct sockaddr *)&h.source.ss);
-	log_debug("fd %d: PROXY v%d header, client %s", c->fd, h.version,
+	log_debug("fd %d: PROXY v%d header, client %s", conn_fd(c), h.version,
 	    addr_packed_format(&c->peer, why, sizeof(why)));
 	conn_set_state(c, CONN_OPEN);
 	return 0;
@@ -313,7 +321,7 @@ conn_write(struct conn *c, const void *buf, size_t n)
 	ssize_t k;
 
 	do
-		k = send(c->fd, buf, n, MSG_NOSIGNAL);
+		k = send(conn_fd(c), buf, n, MSG_NOSIGNAL);
 	while (k == -1 && errno == EINTR);
 	if (k == -1) {
 		if (errno != EAGAIN) {
@@ -346,7 +354,7 @@ conn_flush(struct conn *c)
 	conn_touch(c);
 	if ((c->read_paused & PAUSE_BACKPRESSURE) &&
 	    backlog_len(&c->out) <= config.backlog_low) {
-		log_debug("fd %d: %zu bytes owed, reading resumed", c->fd,
+		log_debug("fd %d: %zu bytes owed, reading resumed", conn_fd(c),
 		    backlog_len(&c->out));
 		c->read_paused &= (uint8_t)~PAUSE_BACKPRESSURE;
 	}
@@ -369,7 +377,7 @@ conn_send(struct conn *c, const unsigned char *buf, size_t n)
 		n -= (size_t)k;
 	}
 	if (n > 0 && backlog_append(&c->out, buf, n) == -1) {
-		log_warn("fd %d: cannot queue %zu bytes", c->fd, n);
+		log_warn("fd %d: cannot queue %zu bytes", conn_fd(c), n);
 		conn_close(c, END_ERROR, "out of memory");
 		return -1;
 	}
@@ -404,14 +412,15 @@ conn_read(struct conn *c)
 		/* (A reload may have lowered the mark below what is owed.) */
 		if (owed >= config.backlog_high) {
 			log_debug("fd %d: %zu bytes owed, reading paused",
-			    c->fd, owed);
+			    conn_fd(c), owed);
 			c->read_paused |= PAUSE_BACKPRESSURE;
 			stats.read_pauses++;
 			break;
 		}
 		if (budget == 0) {
-			log_debug("fd %d: read budget spent, yielding", c->fd);
-			loop_post(conn_loop, c->fd);
+			log_debug("fd %d: read budget spent, yielding",
+			    conn_fd(c));
+			loop_post(conn_loop, conn_fd(c));
 			break;
 		}
 		if (want > budget)
@@ -419,7 +428,7 @@ conn_read(struct conn *c)
 		if (want > config.backlog_high - owed)
 			want = config.backlog_high - owed;
 
-		n = recv(c->fd, scratch, want, 0);
+		n = recv(conn_fd(c), scratch, want, 0);
 		if (n > 0) {
 			/* A short read emptied the socket; a new edge comes
 			 * with the next byte. After the FIN, read on to 0. */
@@ -432,8 +441,8 @@ conn_read(struct conn *c)
 			if (conn_send(c, scratch, (size_t)n) == -1)
 				return -1;
 		} else if (n == 0) {
-			log_debug("eof fd %d after %llu bytes, %zu owed", c->fd,
-			    (unsigned long long)c->bytes_in,
+			log_debug("eof fd %d after %llu bytes, %zu owed",
+			    conn_fd(c), (unsigned long long)c->bytes_in,
 			    backlog_len(&c->out));
 			conn_set_state(c, CONN_DRAINING);
 		} else if (errno == EAGAIN) {
