@@ -33,7 +33,9 @@
 #include "backlog.h"
 #include "log.h"
 #include "loop.h"
+#include "parse.h"
 #include "preamble.h"
+#include "probe.h"
 #include "record.h"
 #include "timeout.h"
 #include "upper.h"
@@ -49,6 +51,7 @@
 enum conn_state {
 	CONN_CLOSED,		/* slot unused */
 	CONN_HEADER,		/* waiting for the PROXY header */
+	CONN_SCENARIO,		/* waiting for a probe's scenario line */
 	CONN_OPEN,		/* reading and echoing */
 	CONN_HALF_CLOSED,	/* peer's FIN seen: read on to EOF */
 	CONN_DRAINING,		/* read EOF: flush what is owed, close */
@@ -70,8 +73,10 @@ struct conn {
 					 * connection costs every byte) */
 	uint8_t state;			/* enum conn_state */
 	uint8_t read_paused;		/* PAUSE_* bits; 0: may read */
-	bool readable;			/* kernel may hold unread bytes */
-	bool writable;			/* socket may take more bytes */
+	uint8_t readable : 1;		/* kernel may hold unread bytes */
+	uint8_t writable : 1;		/* socket may take more bytes */
+	uint8_t probe : 1;		/* on a probe listener: probe.h says
+					 * what it may do */
 };
 
 static inline struct conn *
@@ -111,7 +116,7 @@ conn_init(struct loop *loop, const struct conn_config *cfg,
 	conn_on_close = on_close;
 	conns = calloc((size_t)loop_setsize(loop), sizeof(*conns));
 	scratch = malloc(CONN_READ_MAX);
-	if (conns == NULL || scratch == NULL) {
+	if (conns == NULL || scratch == NULL || probe_init(loop) == -1) {
 		conn_fini();
 		return -1;
 	}
@@ -124,6 +129,7 @@ conn_fini(void)
 {
 	if (conn_loop != NULL)
 		loop_timer_cancel(conn_loop, &timeouts.timer);
+	probe_fini();
 	free(conns);
 	free(scratch);
 	conns = NULL;
@@ -148,8 +154,9 @@ conn_stats(void)
 static void
 conn_touch(struct conn *c)
 {
-	timeout_set_touch(&timeouts, c->state == CONN_HEADER ? LIST_HEADER :
-	    c->state == CONN_OPEN ? LIST_IDLE : LIST_DRAIN, &c->timeout);
+	timeout_set_touch(&timeouts, c->state == CONN_HEADER ||
+	    c->state == CONN_SCENARIO ? LIST_HEADER : c->state == CONN_OPEN ?
+	    LIST_IDLE : LIST_DRAIN, &c->timeout);
 }
 
 void
@@ -171,10 +178,15 @@ conn_configure(const struct conn_config *cfg)
 static void
 conn_set_state(struct conn *c, enum conn_state state)
 {
+	bool header_goes_on = c->state == CONN_HEADER &&
+	    state == CONN_SCENARIO;
+
 	if (state == CONN_HALF_CLOSED ||
 	    (state == CONN_DRAINING && c->state == CONN_OPEN))
 		stats.half_closes++;
 	c->state = state;
+	if (header_goes_on)
+		return;		/* one header_timeout, from the accept */
 	timeout_remove(&c->timeout);
 	if (state != CONN_CLOSED) {
 		conn_touch(c);
@@ -195,10 +207,12 @@ static void
 conn_close(struct conn *c, enum conn_end end, const char *detail)
 {
 	struct record r = { end, loop_now(conn_loop) - c->opened,
-	    c->bytes_in, c->bytes_in - backlog_len(&c->out), &c->peer,
-	    conn_fd(c) };
+	    c->bytes_in, c->probe ? probe_sent(conn_fd(c)) :
+	    c->bytes_in - backlog_len(&c->out), &c->peer, conn_fd(c) };
 	char client[ADDR_TEXT_MAX];
 
+	if (c->probe)
+		probe_end(conn_fd(c), end == END_DONE);
 	record_close(&r);
 	stats.closed++;
 	conn_set_state(c, CONN_CLOSED);
@@ -257,8 +271,9 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	stats.accepted++;
 	c->opened = loop_now(conn_loop);
 	addr_pack(&c->peer, peer);
+	c->probe = (l->options & LISTEN_PROBE) != 0;
 	conn_set_state(c, l->options & LISTEN_PROXY_PROTOCOL ? CONN_HEADER :
-	    CONN_OPEN);
+	    c->probe ? CONN_SCENARIO : CONN_OPEN);
 	if (log_level >= LOG_LEVEL_DEBUG) {
 		char name[ADDR_TEXT_MAX];
 
@@ -267,46 +282,88 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	}
 }
 
-/* A PROXY header that will never be right: the connection alone pays. */
+/* A preamble that will never be right: the connection alone pays. */
 static void
 conn_bad_header(struct conn *c, const char *why)
 {
 	char client[ADDR_TEXT_MAX];
 
 	if (log_due(&last_header_line, loop_now(conn_loop)))
-		log_warnx("%s: bad PROXY header: %s (%llu so far)",
-		    addr_packed_format(&c->peer, client, sizeof(client)), why,
+		log_warnx("%s: bad %s: %s (%llu so far)",
+		    addr_packed_format(&c->peer, client, sizeof(client)),
+		    c->state == CONN_HEADER ? "PROXY header" : "probe line", why,
 		    (unsigned long long)record_stats()->ended[END_BAD_HEADER] +
 		    1);
 	conn_close(c, END_BAD_HEADER, why);
 }
 
-/* The PROXY header, before any echo (fin: the peer has half-closed).
- * Returns 0, or -1 if c was closed. */
+/* The scenario line, which a delay must fit under drain_timeout. */
 static int
-conn_read_header(struct conn *c, bool fin)
+conn_start_probe(struct conn *c, const struct scenario *sc, char *why,
+    size_t whylen)
+{
+	char delay[32], drain[32];
+
+	if (sc->hold && config.drain_timeout != 0 &&
+	    sc->delay_ms >= config.drain_timeout) {
+		snprintf(why, whylen, "delay %s is not below drain_timeout "
+		    "%s", format_duration(sc->delay_ms, delay, sizeof(delay)),
+		    format_duration(config.drain_timeout, drain,
+		    sizeof(drain)));
+		return -1;
+	}
+	probe_start(conn_fd(c), sc);
+	log_debug("fd %d: probe line: %s", conn_fd(c), why);
+	return 0;
+}
+
+/*
+ * The preamble before any echo: the PROXY header, then a probe's scenario
+ * line, as the listener asked (fin: the peer has half-closed). Returns 0,
+ * or -1 if c was closed.
+ */
+static int
+conn_read_preamble(struct conn *c, bool fin)
 {
 	struct proxy_header h;
+	struct scenario sc;
+	enum preamble_status st;
 	char why[160];
 
-	switch (preamble_read(conn_fd(c), fin, scratch, &h, why, sizeof(why))) {
-	case PREAMBLE_MORE:
-		c->readable = false;
-		return 0;
-	case PREAMBLE_BAD:
+	while (c->state == CONN_HEADER || c->state == CONN_SCENARIO) {
+		st = c->state == CONN_HEADER ? preamble_proxy(conn_fd(c), fin,
+		    scratch, &h, why, sizeof(why)) :
+		    preamble_scenario(conn_fd(c), fin, scratch, &sc, why,
+		    sizeof(why));
+		if (st == PREAMBLE_MORE) {
+			c->readable = false;
+			return 0;
+		}
+		if (st == PREAMBLE_ERROR) {
+			conn_fail(c, "read");
+			return -1;
+		}
+		if (st == PREAMBLE_DONE && c->state == CONN_HEADER) {
+			if (h.source.len != 0)
+				addr_pack(&c->peer,
+				    (struct sockaddr *)&h.source.ss);
+			log_debug("fd %d: PROXY v%d header, client %s",
+			    conn_fd(c), h.version, addr_packed_format(&c->peer,
+			    why, sizeof(why)));
+			conn_set_state(c, c->probe ? CONN_SCENARIO : CONN_OPEN);
+			continue;
+		}
+		if (st == PREAMBLE_DONE) {
+			scenario_format(&sc, why);
+			why[strcspn(why, "\n")] = '\0';
+			if (conn_start_probe(c, &sc, why, sizeof(why)) == 0) {
+				conn_set_state(c, CONN_OPEN);
+				continue;
+			}
+		}
 		conn_bad_header(c, why);
 		return -1;
-	case PREAMBLE_ERROR:
-		conn_fail(c, "read");
-		return -1;
-	case PREAMBLE_DONE:
-		break;
 	}
-	if (h.source.len != 0)
-		addr_pack(&c->peer, (struct sockaddr *)&h.source.ss);
-	log_debug("fd %d: PROXY v%d header, client %s", conn_fd(c), h.version,
-	    addr_packed_format(&c->peer, why, sizeof(why)));
-	conn_set_state(c, CONN_OPEN);
 	return 0;
 }
 
@@ -320,6 +377,10 @@ conn_write(struct conn *c, const void *buf, size_t n)
 {
 	ssize_t k;
 
+	/* A probe's echo may have to wait (held, paced): not for the
+	 * socket, which stays writable. */
+	if (c->probe && (n = probe_allow(conn_fd(c), n)) == 0)
+		return 0;
 	do
 		k = send(conn_fd(c), buf, n, MSG_NOSIGNAL);
 	while (k == -1 && errno == EINTR);
@@ -335,6 +396,8 @@ conn_write(struct conn *c, const void *buf, size_t n)
 	if ((size_t)k < n)
 		c->writable = false;
 	stats.bytes_out += (size_t)k;
+	if (c->probe)
+		probe_wrote(conn_fd(c), (size_t)k);
 	return k;
 }
 
@@ -438,13 +501,16 @@ conn_read(struct conn *c)
 			stats.bytes_in += (size_t)n;
 			budget -= (size_t)n;
 			upper_inplace(scratch, (size_t)n);
-			if (conn_send(c, scratch, (size_t)n) == -1)
+			if (conn_send(c, scratch, c->probe ?
+			    probe_take(conn_fd(c), (size_t)n) : (size_t)n) == -1)
 				return -1;
 		} else if (n == 0) {
 			log_debug("eof fd %d after %llu bytes, %zu owed",
 			    conn_fd(c), (unsigned long long)c->bytes_in,
 			    backlog_len(&c->out));
 			conn_set_state(c, CONN_DRAINING);
+			if (c->probe)
+				probe_eof(conn_fd(c));
 		} else if (errno == EAGAIN) {
 			c->readable = false;
 		} else if (errno != EINTR) {
@@ -465,7 +531,11 @@ conn_run(struct conn *c)
 		return;
 	if (conn_may_read(c) && conn_read(c) == -1)
 		return;
-	if (c->state == CONN_DRAINING && backlog_len(&c->out) == 0)
+	if (c->probe && backlog_len(&c->out) == 0 &&
+	    probe_fin_due(conn_fd(c)))
+		shutdown(conn_fd(c), SHUT_WR);	/* fin_after: ours first */
+	if (c->state == CONN_DRAINING && backlog_len(&c->out) == 0 &&
+	    (!c->probe || probe_may_close(conn_fd(c))))
 		conn_close(c, END_DONE, NULL);
 }
 
@@ -480,9 +550,9 @@ conn_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 		c->readable = true;
 	if (events & EPOLLOUT)
 		c->writable = true;
-	if (c->state == CONN_HEADER && (!c->readable ||
-	    conn_read_header(c, events & EPOLLRDHUP) == -1 ||
-	    c->state == CONN_HEADER))
+	if ((c->state == CONN_HEADER || c->state == CONN_SCENARIO) &&
+	    (!c->readable || conn_read_preamble(c, events & EPOLLRDHUP) ==
+	    -1 || c->state != CONN_OPEN))
 		return;
 	/* A FIN, not a reset (which says EPOLLRDHUP too): reading says
 	 * which. */
@@ -507,8 +577,8 @@ conn_on_timeout(struct loop *loop, struct loop_timer *timer)
 		while ((link = timeout_expired(&timeouts.lists[i],
 		    loop_now(loop))) != NULL) {
 			if (i == LIST_HEADER)
-				conn_bad_header(conn_of(link), "no PROXY "
-				    "header within header_timeout");
+				conn_bad_header(conn_of(link), "not whole "
+				    "within header_timeout");
 			else
 				conn_close(conn_of(link), ends[i], NULL);
 		}

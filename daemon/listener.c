@@ -46,6 +46,7 @@ static const struct {
 } option_names[] = {
 	{ "proxy_protocol", LISTEN_PROXY_PROTOCOL },
 	{ "metrics", LISTEN_METRICS },
+	{ "probe", LISTEN_PROBE },
 };
 
 #define NOPTIONS	(sizeof(option_names) / sizeof(option_names[0]))
@@ -75,9 +76,9 @@ listen_spec_parse(const char *value, struct listen_spec *out, char *err,
 				break;
 		if (i == NOPTIONS || (out->options & option_names[i].bit)) {
 			snprintf(err, errlen, i == NOPTIONS ? "unknown option "
-			    "'%.*s' (expected proxy_protocol or metrics)" :
-			    "option '%.*s' given twice", (int)(len < 64 ? len :
-			    64), word);
+			    "'%.*s' (expected proxy_protocol, metrics or "
+			    "probe)" : "option '%.*s' given twice",
+			    (int)(len < 64 ? len : 64), word);
 			return -1;
 		}
 		out->options |= option_names[i].bit;

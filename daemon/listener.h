@@ -25,6 +25,7 @@ struct listener;
 enum listen_option {
 	LISTEN_PROXY_PROTOCOL = 1 << 0,	/* a PROXY header precedes the echo */
 	LISTEN_METRICS = 1 << 1,	/* HTTP GET /metrics, no echo */
+	LISTEN_PROBE = 1 << 2,		/* a scenario line precedes the echo */
 };
 
 /* The value of `listen = ADDRESS [OPTION]...`, parsed. */

@@ -67,8 +67,8 @@ static const struct bad_file bad_files[] = {
 	{ "listen = unix:/nonexistent/u.sock\n",
 	    "1: listen: directory /nonexistent: No such file or directory" },
 	{ "listen = 127.0.0.1:0 proxy\n",
-	    "1: listen: unknown option 'proxy' (expected proxy_protocol or "
-	    "metrics)" },
+	    "1: listen: unknown option 'proxy' (expected proxy_protocol, "
+	    "metrics or probe)" },
 	{ "listen = 127.0.0.1:0 metrics metrics\n",
 	    "1: listen: option 'metrics' given twice" },
 	{ "listen = 127.0.0.1:0\nlisten = 127.0.0.2:0 proxy_protocol metrics\n",
