@@ -67,8 +67,8 @@ DAEMON_SRC := daemon/access.c daemon/config.c daemon/config_file.c \
               daemon/pidfile.c daemon/privs.c daemon/record.c \
               daemon/server.c \
               daemon/signals.c daemon/timeout.c
-CLIENT_SRC := client/bench.c client/main.c client/net.c client/progress.c \
-              client/stream.c
+CLIENT_SRC := client/args.c client/bench.c client/main.c client/net.c \
+              client/probe.c client/progress.c client/stream.c client/trial.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
@@ -138,16 +138,16 @@ bench: all $(BENCH_PROGS)
 
 # ---- tests -----------------------------------------------------------------
 
-TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/proc.c \
-            tests/process.c tests/scrape.c tests/sock.c
+TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/peers.c \
+            tests/proc.c tests/process.c tests/scrape.c tests/sock.c
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_JOBS ?= 2
 
 $(BUILD)/tests/%.o: CPPFLAGS += -Idaemon -Itests
 
 # What the tests need beyond the compiler, installed when missing (as
-# root), or named: Criterion; the real load balancers some tests start
-# (HAProxy, nginx with its stream module); the official Prometheus parser;
+# root), or named: Criterion; the real proxies some tests start (HAProxy,
+# nginx with its stream module, socat); the official Prometheus parser;
 # mandoc, which checks the manual pages.
 deps:
 	@missing=; \
@@ -160,6 +160,7 @@ deps:
 	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || \
 	    missing="$$missing python3-prometheus-client"; \
 	command -v mandoc >/dev/null || missing="$$missing mandoc"; \
+	[ -x /usr/bin/socat ] || missing="$$missing socat"; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" != 0 ]; then \
 	  echo "Missing:$$missing; run: sudo apt-get install$$missing"; \

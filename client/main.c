@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "args.h"
 #include "bench.h"
+#include "probe.h"
 #include "parse.h"
 #include "progress.h"
 #include "stream.h"
@@ -27,9 +29,7 @@
 #endif
 
 #define EXIT_WRONG	1
-#define EXIT_USAGE	2
 #define EXIT_NETWORK	3
-#define DEFAULT_ADDRESS	"127.0.0.1:1060"
 #define BENCH_TIMEOUT	"60s"	/* bench gives up after this, unless told */
 
 static const char usage_text[] =
@@ -41,6 +41,8 @@ static const char usage_text[] =
 "              [--timeout SECONDS] [--json]\n"
 "       upcase bench [-a HOST:PORT] -c CONNS --pingpong SIZE --duration SECONDS\n"
 "              [--sources N] [--timeout SECONDS] [--json]\n"
+"       upcase probe [-a HOST:PORT] [--json] [--repeat N] [--max-wait DURATION]\n"
+"              [--idle DURATION] [--timeout DURATION]\n"
 "\n"
 "The client of upcased. It sends stdin, or the FILEs in order ('-' is\n"
 "stdin), to the daemon, half-closes, and writes everything that comes back\n"
@@ -75,66 +77,19 @@ static const char usage_text[] =
 "      --timeout SECONDS    give up when nothing moves (default " BENCH_TIMEOUT ")\n"
 "      --json               a JSON object after the summary line\n"
 "\n"
-"Exit status: 0 ok, 1 echo wrong or short, 2 usage error or unreadable\n"
-"input, 3 network error or timeout.\n";
-
-static void usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
-
-static void
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "upcase: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'upcase --help'.\n");
-	exit(EXIT_USAGE);
-}
-
-/* The daemon's address: -a, else $UPCASE_ADDRESS, else the default. */
-static const char *
-address_of(const char *given, struct addr *out)
-{
-	const char *text = given, *from = "-a";
-	char err[256];
-
-	if (text == NULL && (text = getenv("UPCASE_ADDRESS")) != NULL &&
-	    *text != '\0')
-		from = "UPCASE_ADDRESS";
-	else if (text == NULL || *text == '\0')
-		text = DEFAULT_ADDRESS;
-	if (addr_parse(text, out, err, sizeof(err)) == -1)
-		usage_error("%s: %s", from, err);
-	return text;
-}
-
-static uint64_t
-size_arg(const char *opt, const char *arg, uint64_t min, uint64_t max)
-{
-	char err[128];
-	uint64_t v;
-
-	if (parse_size(arg, max, &v, err, sizeof(err)) == -1)
-		usage_error("%s: %s", opt, err);
-	if (v < min)
-		usage_error("%s: must be at least %llu", opt,
-		    (unsigned long long)min);
-	return v;
-}
-
-static uint64_t
-seconds_arg(const char *opt, const char *arg)
-{
-	char err[128];
-	uint64_t ms;
-
-	if (parse_duration(arg, 1000, &ms, err, sizeof(err)) == -1)
-		usage_error("%s: %s", opt, err);
-	return ms;
-}
+"probe checks that the path to a probe listener (listen = ADDRESS probe),\n"
+"directly or through a proxy, keeps TCP half-close; each check is run N\n"
+"times (--repeat, default 3) and said only when the runs agree:\n"
+"      --max-wait DURATION  the longest reply delay after the EOF to try\n"
+"                           (default 10s; below the listener's drain_timeout)\n"
+"      --idle DURATION      also check that an idle connection lives this long\n"
+"      --timeout DURATION   wait this long to connect, and for a reply once it\n"
+"                           is due (default 5s)\n"
+"      --json               the results as a JSON object\n"
+"\n"
+"Exit status: 0 ok, 1 echo wrong or short (probe: a check did not pass), 2\n"
+"usage error or unreadable input, 3 network error or timeout (probe: the\n"
+"address cannot be reached).\n";
 
 static int
 bench_main(int argc, char **argv)
@@ -265,6 +220,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "bench") == 0)
 		return bench_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "probe") == 0)
+		return probe_main(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "a:n:qhV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {

@@ -181,9 +181,8 @@ conn_set_state(struct conn *c, enum conn_state state)
 	bool header_goes_on = c->state == CONN_HEADER &&
 	    state == CONN_SCENARIO;
 
-	if (state == CONN_HALF_CLOSED ||
-	    (state == CONN_DRAINING && c->state == CONN_OPEN))
-		stats.half_closes++;
+	if (state == CONN_DRAINING)
+		stats.half_closes++;	/* the client's EOF read */
 	c->state = state;
 	if (header_goes_on)
 		return;		/* one header_timeout, from the accept */
@@ -554,10 +553,9 @@ conn_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 	    (!c->readable || conn_read_preamble(c, events & EPOLLRDHUP) ==
 	    -1 || c->state != CONN_OPEN))
 		return;
-	/* A FIN, not a reset (which says EPOLLRDHUP too): reading says
-	 * which. */
-	if ((events & EPOLLRDHUP) && !(events & (EPOLLERR | EPOLLHUP)) &&
-	    c->state == CONN_OPEN)
+	/* The peer's FIN (or a reset, which says so too: reading tells
+	 * which): from now on read on to the end, as no new edge comes. */
+	if ((events & EPOLLRDHUP) && c->state == CONN_OPEN)
 		conn_set_state(c, CONN_HALF_CLOSED);
 	conn_run(c);
 }

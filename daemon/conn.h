@@ -39,7 +39,7 @@ struct conn_stats {
 	uint64_t bytes_out;	/* bytes written to clients */
 	uint64_t owed;		/* bytes in backlogs now */
 	uint64_t read_pauses;	/* times a backlog reached backlog_high */
-	uint64_t half_closes;	/* clients' FINs seen */
+	uint64_t half_closes;	/* clients' EOFs read */
 };
 
 /*

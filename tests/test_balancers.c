@@ -22,60 +22,11 @@
 #include <unistd.h>
 
 #include "harness.h"
-
-#define HAPROXY	"/usr/sbin/haproxy"
-#define NGINX	"/usr/sbin/nginx"
+#include "peers.h"
 
 TestSuite(balancers, .timeout = 180);
 
 static struct daemon d[3];
-
-/* A listening socket on 127.0.0.1 that a child inherits. */
-static int
-inheritable_listener(struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(ss, 0, sizeof(*ss));
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	*len = sizeof(*sin);
-	cr_assert_eq(bind(fd, (struct sockaddr *)ss, *len), 0);
-	cr_assert_eq(listen(fd, 1024), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)ss, len), 0);
-	return fd;
-}
-
-/* The shipped file at path, each pairs[2i] replaced by pairs[2i + 1]
- * (every one must be there), written to d[0]'s directory as name. */
-static const char *
-shipped(const char *path, const char *name, const char *const *pairs)
-{
-	static char out[PATH_MAX];
-	char *text = malloc(1 << 16), *at;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	cr_assert(fd >= 0 && text != NULL, "%s: %s", path, strerror(errno));
-	n = read(fd, text, (1 << 16) - 1);
-	close(fd);
-	cr_assert_gt(n, 0);
-	text[n] = '\0';
-	for (; pairs[0] != NULL; pairs += 2) {
-		size_t from = strlen(pairs[0]), to = strlen(pairs[1]);
-
-		at = strstr(text, pairs[0]);
-		cr_assert_not_null(at, "%s no longer says '%s'", path,
-		    pairs[0]);
-		memmove(at + to, at + from, strlen(at + from) + 1);
-		memcpy(at, pairs[1], to);
-	}
-	snprintf(out, sizeof(out), "%s", daemon_file(&d[0], name));
-	write_file(out, text);
-	free(text);
-	return out;
-}
 
 /* Start d[i] behind a balancer: a proxy_protocol listener, an access log. */
 static void
@@ -90,51 +41,6 @@ start_backend(int i, const char *extra)
 	snprintf(access, sizeof(access), "access_log=%s",
 	    daemon_file(&d[i], "access.log"));
 	daemon_start_args(&d[i], args);
-}
-
-static pid_t
-start_haproxy(const char *config)
-{
-	const char *argv[] = { HAPROXY, "-f", config, "-db", NULL };
-	int err = open(daemon_file(&d[0], "haproxy.err"), O_WRONLY | O_CREAT |
-	    O_TRUNC | O_CLOEXEC, 0644);
-	pid_t pid;
-
-	cr_assert_eq(access(HAPROXY, X_OK), 0, HAPROXY " is missing: make "
-	    "test installs Debian's haproxy");
-	pid = spawn(argv, -1, err, err);
-	close(err);
-	return pid;
-}
-
-static pid_t
-start_nginx(const char *stream_conf, int front)
-{
-	char conf[PATH_MAX], text[2 * PATH_MAX], env[32];
-	int err = open(daemon_file(&d[0], "nginx.err"), O_WRONLY | O_CREAT |
-	    O_TRUNC | O_CLOEXEC, 0644);
-	pid_t pid;
-
-	cr_assert_eq(access(NGINX, X_OK), 0, NGINX " is missing: make test "
-	    "installs Debian's nginx-light and libnginx-mod-stream");
-	snprintf(text, sizeof(text), "load_module "
-	    "/usr/lib/nginx/modules/ngx_stream_module.so;\n"
-	    "daemon off;\nworker_processes 1;\nuser root root;\n"
-	    "pid %s/nginx.pid;\n"
-	    "error_log %s/nginx.err notice;\nevents {}\ninclude %s;\n",
-	    d[0].dir, d[0].dir, stream_conf);
-	snprintf(conf, sizeof(conf), "%s", daemon_file(&d[0], "nginx.conf"));
-	write_file(conf, text);
-	const char *argv[] = { NGINX, "-e", daemon_file(&d[0], "nginx.err"),
-	    "-p", d[0].dir, "-c", conf, NULL };
-	/* The listening socket, as nginx hands it to its new binary (which
-	 * takes a master process: with master_process off it crashes). */
-	snprintf(env, sizeof(env), "%d;", front);
-	setenv("NGINX", env, 1);
-	pid = spawn(argv, -1, err, err);
-	unsetenv("NGINX");
-	close(err);
-	return pid;
 }
 
 /* 256 KiB through the balancer at front; the access log of d[0] names
@@ -183,14 +89,6 @@ echo_through(const struct sockaddr_storage *front, socklen_t len,
 	    "bytes_out=262144 end=done\n"), "%s", text);
 }
 
-static void
-stop_balancer(pid_t pid, const char *name)
-{
-	kill(pid, SIGTERM);
-	cr_assert_neq(wait_exit(pid, NULL, DEADLINE_MS), -1, "%s did not "
-	    "stop", name);
-}
-
 Test(balancers, haproxy_send_proxy_v2)
 {
 	struct sockaddr_storage front;
@@ -207,10 +105,11 @@ Test(balancers, haproxy_send_proxy_v2)
 	    "server upcased1 127.0.0.1:1061\n", server,
 	    "    server upcased2 127.0.0.1:1062\n", "",
 	    "    server upcased3 127.0.0.1:1063\n", "", NULL };
-	pid = start_haproxy(shipped("conf/haproxy.cfg", "haproxy.cfg", pairs));
+	pid = start_haproxy(d[0].dir, edited_copy("conf/haproxy.cfg",
+	    daemon_file(&d[0], "haproxy.cfg"), pairs));
 	close(fd);
 	echo_through(&front, len, "v2");
-	stop_balancer(pid, "haproxy");
+	stop_peer(pid, "haproxy");
 	daemon_stop(&d[0]);
 }
 
@@ -231,11 +130,11 @@ Test(balancers, nginx_stream_proxy_protocol_v1)
 	    "server 127.0.0.1:1061;\n", server,
 	    "        server 127.0.0.1:1062;\n", "",
 	    "        server 127.0.0.1:1063;\n", "", NULL };
-	pid = start_nginx(shipped("conf/nginx-stream.conf", "stream.conf",
-	    pairs), fd);
+	pid = start_nginx(d[0].dir, edited_copy("conf/nginx-stream.conf",
+	    daemon_file(&d[0], "stream.conf"), pairs), fd);
 	close(fd);
 	echo_through(&front, len, "v1");
-	stop_balancer(pid, "nginx");
+	stop_peer(pid, "nginx");
 	daemon_stop(&d[0]);
 }
 
@@ -301,7 +200,8 @@ Test(balancers, haproxy_three_instances_one_stops_mid_churn)
 	    "server upcased1 127.0.0.1:1061\n", server[0],
 	    "server upcased2 127.0.0.1:1062\n", server[1],
 	    "server upcased3 127.0.0.1:1063\n", server[2], NULL };
-	pid = start_haproxy(shipped("conf/haproxy.cfg", "haproxy.cfg", pairs));
+	pid = start_haproxy(d[0].dir, edited_copy("conf/haproxy.cfg",
+	    daemon_file(&d[0], "haproxy.cfg"), pairs));
 	close(fd);
 
 	/* A long transfer on each instance (leastconn spreads them), a
@@ -345,7 +245,7 @@ Test(balancers, haproxy_three_instances_one_stops_mid_churn)
 	d[1].pid = -1;
 	expect_exit(wait_exit(client, NULL, DEADLINE_MS), 0, "the churn "
 	    "(its status counts failed exchanges)");
-	stop_balancer(pid, "haproxy");
+	stop_peer(pid, "haproxy");
 	daemon_stop(&d[0]);
 	daemon_stop(&d[2]);
 	daemon_kill(&d[1]);

@@ -1,0 +1,221 @@
+/*
+ * trial.c — one probe connection, driven by poll against one deadline; see
+ * trial.h. The bytes sent are the seed's pattern, so that every byte back
+ * is checked against its uppercase.
+ */
+#include "trial.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "stream.h"
+
+#define TRIAL_CHUNK	65536
+
+const char *
+trial_end_text(enum trial_end end)
+{
+	static const char *const text[] = { "EOF", "a reset",
+	    "nothing (timed out)", "no connection" };
+
+	return text[end];
+}
+
+/* Milliseconds left before limit, for poll; 0 once it has passed. */
+static int
+left_ms(double limit)
+{
+	double left = limit - net_now();
+
+	return left <= 0 ? 0 : (int)(left * 1000) + 1;
+}
+
+/* The pattern from offset off on, TRIAL_CHUNK bytes of it at least. */
+static const char *
+pattern_at(size_t off)
+{
+	static char pattern[TRIAL_CHUNK + STREAM_PATTERN_LEN];
+
+	if (pattern[0] == '\0')
+		for (size_t i = 0; i < sizeof(pattern); i++)
+			pattern[i] = STREAM_PATTERN[i % STREAM_PATTERN_LEN];
+	return pattern + off % STREAM_PATTERN_LEN;
+}
+
+/* Send what the socket takes now of len pattern bytes from off. */
+static ssize_t
+send_some(int fd, size_t off, size_t len)
+{
+	return send(fd, pattern_at(off), len < TRIAL_CHUNK ? len : TRIAL_CHUNK,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Send len pattern bytes from off, waiting for room until limit. Returns
+ * 0, or -1 with errno (ETIMEDOUT at the limit). */
+static int
+send_pattern(int fd, size_t off, size_t len, double limit)
+{
+	while (len > 0) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		ssize_t k;
+
+		if (poll(&p, 1, left_ms(limit)) == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		k = send_some(fd, off, len);
+		if (k == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (k > 0) {
+			off += (size_t)k;
+			len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+/* Check n bytes back at offset t->received against the uppercase. */
+static void
+take_echo(struct trial *t, const unsigned char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t at = t->received + i;
+
+		if (at < sizeof(t->first) - 1)
+			t->first[at] = buf[i] >= 0x20 && buf[i] < 0x7f ?
+			    (char)buf[i] : '.';
+		if (t->wrong_at == SIZE_MAX &&
+		    buf[i] != STREAM_PATTERN_UPPER[at % STREAM_PATTERN_LEN])
+			t->wrong_at = at;
+	}
+	t->received += n;
+}
+
+/* After both sides' FINs: did the connection end without a reset? Waits
+ * for our FIN's acknowledgement (the state CLOSE) until limit. */
+static bool
+closed_clean(int fd, double limit)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int err = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = 0 };
+
+		len = sizeof(ti);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+			return false;
+		if (ti.tcpi_state == TCP_CLOSE || net_now() >= limit)
+			break;
+		poll(&p, 1, 20);	/* wakes at once on an error */
+	}
+	len = sizeof(err);
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	return ti.tcpi_state == TCP_CLOSE && err == 0;
+}
+
+/* The daemon's EOF came first: send more, half-close, see how it ends. */
+static void
+after_eof(int fd, struct trial *t, double start, double limit)
+{
+	t->after_eof_ok = send_pattern(fd, t->sent, t->after_eof, limit) == 0;
+	if (t->after_eof_ok) {
+		t->sent += t->after_eof;
+		shutdown(fd, SHUT_WR);
+		t->t_shut = net_now() - start;
+		t->closed_clean = closed_clean(fd, limit);
+	}
+}
+
+static void
+exchange(int fd, struct trial *t, double start, double limit)
+{
+	unsigned char buf[TRIAL_CHUNK];
+	bool shut = false;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (!shut && t->sent == t->send && (t->shut ||
+		    (t->shut_echoed && t->received >= t->sent))) {
+			shutdown(fd, SHUT_WR);
+			shut = true;
+			t->t_shut = net_now() - start;
+		}
+		if (t->sent < t->send)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, left_ms(limit)) == 0) {
+			t->end = TRIAL_TIMEOUT;
+			return;
+		}
+		if (p.revents & POLLOUT) {
+			ssize_t k = send_some(fd, t->sent, t->send - t->sent);
+
+			if (k > 0)
+				t->sent += (size_t)k;
+		}
+		if (!(p.revents & (POLLIN | POLLERR | POLLHUP)))
+			continue;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0) {
+			take_echo(t, buf, (size_t)n);
+			t->t_last = net_now() - start;
+		} else if (n == 0) {
+			t->end = TRIAL_EOF;
+			if (t->after_eof > 0)
+				after_eof(fd, t, start, limit);
+			return;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			t->end = errno == ECONNRESET ? TRIAL_RESET :
+			    TRIAL_TIMEOUT;
+			return;
+		}
+	}
+}
+
+void
+trial_run(const struct addr *a, const char *name, struct trial *t)
+{
+	char line[SCENARIO_LINE_MAX];
+	double start = net_now(), limit = start + t->deadline;
+	int fd;
+
+	t->sent = t->received = 0;
+	t->wrong_at = SIZE_MAX;
+	memset(t->first, 0, sizeof(t->first));
+	t->after_eof_ok = t->closed_clean = false;
+	t->t_end = t->t_shut = t->t_last = 0;
+	t->err[0] = '\0';
+	fd = net_connect(a, name, (uint64_t)(t->deadline * 1000), t->err,
+	    sizeof(t->err));
+	if (fd == -1) {
+		t->end = TRIAL_REFUSED;
+		return;
+	}
+	start = net_now();
+	if (send(fd, line, scenario_format(&t->scenario, line),
+	    MSG_NOSIGNAL) == -1) {
+		t->end = errno == ECONNRESET ? TRIAL_RESET : TRIAL_TIMEOUT;
+	} else if (t->idle_ms > 0) {
+		/* Idle: the only thing that may happen is an end. */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, (int)t->idle_ms) == 0)
+			exchange(fd, t, start, limit);
+		else
+			exchange(fd, t, start, net_now());
+	} else {
+		exchange(fd, t, start, limit);
+	}
+	t->t_end = net_now() - start;
+	close(fd);
+}

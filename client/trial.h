@@ -1,0 +1,54 @@
+/*
+ * trial.h — one connection of upcase probe, as a check describes it: the
+ * scenario line asking the daemon for a behaviour, so many bytes sent
+ * (read back at the same time), a half-close or not, and what was seen:
+ * bytes back and whether they were right, how the connection ended, when.
+ * Every wait is bounded by the trial's deadline.
+ */
+#ifndef TRIAL_H
+#define TRIAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "scenario.h"
+
+enum trial_end {
+	TRIAL_EOF,		/* a clean end of stream */
+	TRIAL_RESET,		/* a reset */
+	TRIAL_TIMEOUT,		/* nothing ended it before the deadline */
+	TRIAL_REFUSED,		/* could not connect */
+};
+
+struct trial {
+	/* What to do. */
+	struct scenario scenario;	/* the line sent first */
+	size_t send;			/* bytes to send, reading meanwhile */
+	bool shut;			/* half-close once they are sent ... */
+	bool shut_echoed;		/* ... or once they are all back */
+	uint64_t idle_ms;		/* wait this long before sending */
+	size_t after_eof;		/* send this much more after the
+					 * daemon's EOF, then half-close */
+	double deadline;		/* seconds the whole trial may take */
+	/* What was seen. */
+	size_t sent, received;
+	size_t wrong_at;		/* first byte not the echo; SIZE_MAX */
+	char first[24];			/* the first bytes back, as text */
+	enum trial_end end;
+	bool after_eof_ok;		/* the bytes after the EOF went out */
+	bool closed_clean;		/* and the end was no reset */
+	double t_end;			/* seconds from connect to the end */
+	double t_shut;			/* ... to the half-close */
+	double t_last;			/* ... to the last byte back */
+	char err[160];			/* what failed, when refused */
+};
+
+/* Run t against a, filling in what was seen. */
+void trial_run(const struct addr *a, const char *name, struct trial *t);
+
+/* How t ended, in words: "EOF", "a reset", "nothing (timed out)". */
+const char *trial_end_text(enum trial_end end);
+
+#endif
