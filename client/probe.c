@@ -370,10 +370,12 @@ probe_main(int argc, char **argv)
 		    judge_echo },
 		{ "server-fin-first", { .send = PROBE_SMALL,
 		    .after_eof = 65536 }, judge_server_fin },
-		{ "reset", { .send = PROBE_SMALL, .shut = true },
+		/* These two are not about half-close: their clients close
+		 * only once their echo is back. */
+		{ "reset", { .send = PROBE_SMALL, .shut_echoed = true },
 		    judge_reset },
 		{ "fin-delay", { .send = PROBE_SMALL }, judge_fin_delay },
-		{ "idle", { .send = 16, .shut = true }, judge_idle },
+		{ "idle", { .send = 16, .shut_echoed = true }, judge_idle },
 	};
 	size_t nchecks = sizeof(checks) / sizeof(checks[0]);
 	double worst;
