@@ -223,12 +223,13 @@ coverage: deps
 # goes to build/fuzz/corpus/). A crash stops it and leaves the input in
 # build/fuzz/. Installs clang and libFuzzer when missing.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := proxy config addr parse
+FUZZ_TARGETS := proxy scenario config addr parse
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -D_GNU_SOURCE \
                 -DVERSION='"$(VERSION)"' -Icommon -Idaemon -Itests/fuzz
 
 build/fuzz/fuzz_proxy: common/proxy.c common/addr.c
+build/fuzz/fuzz_scenario: common/scenario.c common/parse.c
 build/fuzz/fuzz_addr: common/addr.c
 build/fuzz/fuzz_parse: common/parse.c
 build/fuzz/fuzz_config: $(DAEMON_SRC) $(COMMON_SRC)
