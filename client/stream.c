@@ -248,6 +248,11 @@ stream_loop(struct stream *s)
 			shutdown(s->sock, SHUT_WR);
 			s->shut = true;
 		}
+		/* The daemon closes after our EOF: before it, it refused us
+		 * or gave up on us, and what is left of the input is lost. */
+		if (s->eof && s->down_len == 0 && !s->shut)
+			rc = stream_fail(s, STREAM_WRONG, "%s", "closed by the "
+			    "daemon before the input ended");
 		if (s->eof && s->down_len == 0)
 			break;
 		if (rc != STREAM_OK)
