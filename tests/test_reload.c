@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -133,6 +134,18 @@ Test(reload, bad_configuration_is_rejected_and_serving_goes_on)
 	kill(d.pid, SIGHUP);
 	snprintf(want, sizeof(want), "reload failed: %s:1: line longer than "
 	    "4095 bytes; keeping the running configuration",
+	    daemon_file(&d, "u.conf"));
+	cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS), "%s",
+	    daemon_log(&d));
+
+	/* A file anyone could have written: not read at all. */
+	write_file(daemon_file(&d, "u.conf"), "listen = 127.0.0.1:0\n"
+	    "idle_timeout = 100ms\n");
+	cr_assert_eq(chmod(daemon_file(&d, "u.conf"), 0666), 0);
+	kill(d.pid, SIGHUP);
+	snprintf(want, sizeof(want), "reload failed: %s: refusing a "
+	    "configuration others could change: the file is writable by "
+	    "anyone (mode 0666); keeping the running configuration",
 	    daemon_file(&d, "u.conf"));
 	cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS), "%s",
 	    daemon_log(&d));
