@@ -59,12 +59,12 @@ endif
 COMMON_SRC := common/addr.c common/backlog.c common/parse.c common/proxy.c \
               common/scenario.c \
               common/upper.c
-DAEMON_SRC := daemon/access.c daemon/config.c daemon/config_file.c \
-              daemon/conn.c daemon/detach.c \
+DAEMON_SRC := daemon/access.c daemon/acl.c daemon/config.c \
+              daemon/config_file.c daemon/conn.c daemon/detach.c \
               daemon/http.c daemon/listener.c daemon/log.c daemon/loop.c \
               daemon/metrics.c daemon/notify.c daemon/preamble.c \
               daemon/probe.c \
-              daemon/pidfile.c daemon/privs.c daemon/record.c \
+              daemon/pidfile.c daemon/privs.c daemon/record.c daemon/sandbox.c \
               daemon/server.c \
               daemon/signals.c daemon/timeout.c
 CLIENT_SRC := client/args.c client/bench.c client/main.c client/net.c \

@@ -5,8 +5,10 @@
  *
  * The file syntax: "key = value" lines; blank lines and "#" comments (at
  * the start of a line or after white space) are ignored. A key may appear
- * once per file, except listen, which adds an address each time. A listen
- * from -o replaces the file's list; any other -o replaces the file's value.
+ * once per file, except listen, which adds an address each time, and allow
+ * and deny, which add a rule to one list. A listen from -o replaces the
+ * file's list, an allow or deny the file's rules; any other -o replaces the
+ * file's value.
  */
 #include "config.h"
 
@@ -26,6 +28,7 @@
 
 enum key_type {
 	TYPE_LISTEN,		/* an address, added to the list */
+	TYPE_RULE,		/* an address block, added to the rules */
 	TYPE_COUNT,		/* a whole number in [min, max], unsigned */
 	TYPE_SIZE,		/* bytes in [min, max], uint64_t */
 	TYPE_DURATION,		/* ms, at most max, uint64_t */
@@ -56,6 +59,10 @@ static const struct key_info keys[KEY_COUNT] = {
 	    FIELD(listen_backlog), 1, 65535 },
 	[KEY_MAX_CONNECTIONS] = { "max_connections", TYPE_COUNT,
 	    FIELD(max_connections), 1, CONNECTIONS_MAX },
+	[KEY_MAX_CONNECTIONS_PER_IP] = { "max_connections_per_ip", TYPE_COUNT,
+	    FIELD(max_connections_per_ip), 0, CONNECTIONS_MAX },
+	[KEY_ALLOW] = { "allow", TYPE_RULE, FIELD(rules), 0, 0 },
+	[KEY_DENY] = { "deny", TYPE_RULE, FIELD(rules), 0, 0 },
 	[KEY_BACKLOG_HIGH] = { "backlog_high", TYPE_SIZE, FIELD(backlog_high),
 	    1, SIZE_MAX_VALUE },
 	[KEY_BACKLOG_LOW] = { "backlog_low", TYPE_SIZE, FIELD(backlog_low), 0,
@@ -77,6 +84,7 @@ static const struct key_info keys[KEY_COUNT] = {
 	[KEY_LOG_FILE] = { "log_file", TYPE_LOG_FILE, FIELD(log_file), 0, 0 },
 	[KEY_ACCESS_LOG] = { "access_log", TYPE_ACCESS_LOG, FIELD(access_log),
 	    0, 0 },
+	[KEY_SANDBOX] = { "sandbox", TYPE_BOOL, FIELD(sandbox), 0, 0 },
 };
 
 void
@@ -98,6 +106,7 @@ config_defaults(struct config *c)
 	c->shutdown_timeout = 30 * 1000;
 	c->header_timeout = 5 * 1000;
 	c->daemonize = false;
+	c->sandbox = true;
 	c->log_level = LOG_LEVEL_INFO;
 	snprintf(c->log_file, sizeof(c->log_file), "stderr");
 	snprintf(c->access_log, sizeof(c->access_log), "off");
@@ -165,6 +174,22 @@ set_listen(struct config *c, const char *value, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+set_rule(struct config *c, const struct key_info *k, const char *value,
+    char *err, size_t errlen)
+{
+	if (c->nrules == ACL_RULES_MAX) {
+		snprintf(err, errlen, "more than %d allow and deny rules",
+		    ACL_RULES_MAX);
+		return -1;
+	}
+	if (acl_rule_parse(value, k == &keys[KEY_ALLOW],
+	    &c->rules[c->nrules], err, errlen) == -1)
+		return -1;
+	c->nrules++;
+	return 0;
+}
+
 /* Check value as k's type says, and store it. */
 static int
 config_set(struct config *c, const struct key_info *k, const char *value,
@@ -177,6 +202,8 @@ config_set(struct config *c, const struct key_info *k, const char *value,
 	switch (k->type) {
 	case TYPE_LISTEN:
 		return set_listen(c, value, err, errlen);
+	case TYPE_RULE:
+		return set_rule(c, k, value, err, errlen);
 	case TYPE_COUNT:
 		if (parse_uint(value, k->min, k->max, &v, err, errlen) == -1)
 			return -1;
@@ -255,7 +282,7 @@ config_print_key(const struct config *c, const struct key_info *k,
     FILE *out)
 {
 	const void *field = (const char *)c + k->offset;
-	char buf[32];
+	char buf[64];
 
 	switch (k->type) {
 	case TYPE_LISTEN:
@@ -263,6 +290,14 @@ config_print_key(const struct config *c, const struct key_info *k,
 			fprintf(out, "%s = ", k->name);
 			listen_spec_print(&c->listen[i], out);
 		}
+		return;
+	case TYPE_RULE:
+		/* One list: allow prints both kinds, in order. */
+		for (unsigned i = 0; k == &keys[KEY_ALLOW] && i < c->nrules;
+		    i++)
+			fprintf(out, "%s = %s\n", c->rules[i].allow ? "allow" :
+			    "deny", acl_rule_format(&c->rules[i], buf,
+			    sizeof(buf)));
 		return;
 	case TYPE_COUNT:
 		fprintf(out, "%s = %u\n", k->name, *(const unsigned *)field);
@@ -381,13 +416,26 @@ config_line(struct config *c, char *line, const struct config_origin *o,
 	struct config_origin *prev = &c->origin[i];
 	bool same_source = prev->file != NULL && prev->file == o->file;
 
-	if (same_source && keys[i].type != TYPE_LISTEN && o->line != 0) {
+	if (keys[i].type == TYPE_RULE) {
+		/* allow and deny fill one list, which o may have begun
+		 * with the other kind. */
+		const struct config_origin *other =
+		    &c->origin[i == KEY_ALLOW ? KEY_DENY : KEY_ALLOW];
+
+		same_source = same_source || (other->file != NULL &&
+		    other->file == o->file);
+	}
+	if (same_source && keys[i].type != TYPE_LISTEN &&
+	    keys[i].type != TYPE_RULE && o->line != 0) {
 		snprintf(err, errlen, "%s: set twice (first on line %u)", key,
 		    prev->line);
 		return -1;
 	}
+	/* A new source's list replaces the old. */
 	if (keys[i].type == TYPE_LISTEN && !same_source)
-		c->nlisten = 0;	/* a new source's list replaces the old */
+		c->nlisten = 0;
+	if (keys[i].type == TYPE_RULE && !same_source)
+		c->nrules = 0;
 	if (config_set(c, &keys[i], value, reason, sizeof(reason)) == -1) {
 		snprintf(err, errlen, "%s: %s", key, reason);
 		return -1;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "acl.h"
 #include "addr.h"
 #include "listener.h"
 #include "log.h"
@@ -28,6 +29,9 @@ enum config_key {
 	KEY_LISTEN,
 	KEY_LISTEN_BACKLOG,
 	KEY_MAX_CONNECTIONS,
+	KEY_MAX_CONNECTIONS_PER_IP,
+	KEY_ALLOW,
+	KEY_DENY,
 	KEY_BACKLOG_HIGH,
 	KEY_BACKLOG_LOW,
 	KEY_HEADER_TIMEOUT,
@@ -41,6 +45,7 @@ enum config_key {
 	KEY_LOG_LEVEL,
 	KEY_LOG_FILE,
 	KEY_ACCESS_LOG,
+	KEY_SANDBOX,
 	KEY_COUNT
 };
 
@@ -55,6 +60,10 @@ struct config {
 	unsigned nlisten;
 	unsigned listen_backlog;	/* listen(2) queue length */
 	unsigned max_connections;	/* open at once; more are refused */
+	unsigned max_connections_per_ip;	/* the same per client
+					 * address; 0: no limit */
+	struct acl_rule rules[ACL_RULES_MAX];	/* allow and deny, in order */
+	unsigned nrules;
 	uint64_t backlog_high;		/* bytes owed: stop reading */
 	uint64_t backlog_low;		/* bytes owed: resume reading */
 	uint64_t header_timeout;	/* ms, from accept to a whole PROXY
@@ -69,6 +78,7 @@ struct config {
 	enum log_level log_level;
 	char log_file[PATH_MAX];	/* "stderr", "syslog" or a path */
 	char access_log[PATH_MAX];	/* "off", "stderr", "syslog", a path */
+	bool sandbox;			/* seccomp filter after start-up */
 	struct config_origin origin[KEY_COUNT];
 };
 

@@ -77,6 +77,7 @@ struct conn {
 	uint8_t writable : 1;		/* socket may take more bytes */
 	uint8_t probe : 1;		/* on a probe listener: probe.h says
 					 * what it may do */
+	uint8_t counted : 1;		/* against max_connections_per_ip */
 };
 
 static inline struct conn *
@@ -116,7 +117,8 @@ conn_init(struct loop *loop, const struct conn_config *cfg,
 	conn_on_close = on_close;
 	conns = calloc((size_t)loop_setsize(loop), sizeof(*conns));
 	scratch = malloc(CONN_READ_MAX);
-	if (conns == NULL || scratch == NULL || probe_init(loop) == -1) {
+	if (conns == NULL || scratch == NULL || probe_init(loop) == -1 ||
+	    acl_init(loop_setsize(loop)) == -1) {
 		conn_fini();
 		return -1;
 	}
@@ -130,6 +132,7 @@ conn_fini(void)
 	if (conn_loop != NULL)
 		loop_timer_cancel(conn_loop, &timeouts.timer);
 	probe_fini();
+	acl_fini();
 	free(conns);
 	free(scratch);
 	conns = NULL;
@@ -163,6 +166,8 @@ void
 conn_configure(const struct conn_config *cfg)
 {
 	config = *cfg;
+	acl_configure(cfg->rules, cfg->nrules, cfg->max_connections_per_ip);
+	config.rules = NULL;	/* acl.c has its copy */
 	timeouts.lists[LIST_HEADER].ms = cfg->header_timeout;
 	timeouts.lists[LIST_IDLE].ms = cfg->idle_timeout;
 	timeouts.lists[LIST_DRAIN].ms = cfg->drain_timeout;
@@ -212,6 +217,8 @@ conn_close(struct conn *c, enum conn_end end, const char *detail)
 
 	if (c->probe)
 		probe_end(conn_fd(c), end == END_DONE);
+	if (c->counted)
+		acl_release(&c->peer);
 	record_close(&r);
 	stats.closed++;
 	conn_set_state(c, CONN_CLOSED);
@@ -238,10 +245,27 @@ conn_fail(struct conn *c, const char *op)
 	conn_close(c, reset ? END_RESET : END_ERROR, strerror(err));
 }
 
+/* May c's client, as a PROXY header named it, connect? If not, c is
+ * closed. */
+static bool
+conn_admit(struct conn *c, const char *where)
+{
+	bool counted;
+
+	if (!acl_admit(&c->peer, where, loop_now(conn_loop), &counted)) {
+		conn_close(c, END_REFUSED, NULL);
+		return false;
+	}
+	c->counted = counted;
+	return true;
+}
+
 void
 conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
     socklen_t peerlen)
 {
+	struct addr_packed client;
+	bool counted = false;
 	struct conn *c;
 
 	/* The table holds fds below the limit the loop was sized for: one
@@ -258,18 +282,29 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 			    (unsigned long long)stats.refused);
 		return;
 	}
+	/* The client is known now, before any byte is read, unless a PROXY
+	 * header will name it. */
+	addr_pack(&client, peer);
+	if (!(l->options & LISTEN_PROXY_PROTOCOL) &&
+	    !acl_admit(&client, l->name, loop_now(conn_loop), &counted)) {
+		close(fd);
+		return;
+	}
 	c = &conns[fd];
 	memset(c, 0, sizeof(*c));
 	c->writable = true;	/* a new socket's send buffer is empty */
 	if (loop_add(conn_loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP,
 	    conn_on_event, c) == -1) {
 		log_warn("%s: cannot take connection", l->name);
+		if (counted)
+			acl_release(&client);
 		close(fd);
 		return;
 	}
 	stats.accepted++;
 	c->opened = loop_now(conn_loop);
-	addr_pack(&c->peer, peer);
+	c->peer = client;
+	c->counted = counted;
 	c->probe = (l->options & LISTEN_PROBE) != 0;
 	conn_set_state(c, l->options & LISTEN_PROXY_PROTOCOL ? CONN_HEADER :
 	    c->probe ? CONN_SCENARIO : CONN_OPEN);
@@ -349,6 +384,8 @@ conn_read_preamble(struct conn *c, bool fin)
 			log_debug("fd %d: PROXY v%d header, client %s",
 			    conn_fd(c), h.version, addr_packed_format(&c->peer,
 			    why, sizeof(why)));
+			if (!conn_admit(c, "PROXY header"))
+				return -1;
 			conn_set_state(c, c->probe ? CONN_SCENARIO : CONN_OPEN);
 			continue;
 		}

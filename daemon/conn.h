@@ -1,6 +1,6 @@
 /*
  * conn.h — client connections: whether to take an accepted socket at all
- * (max_connections), the PROXY header of a listener that expects one, the
+ * (max_connections, and acl.h's rules and limit per client), the PROXY header of a listener that expects one, the
  * uppercase echo with its write backlog and watermarks, the read budget
  * that keeps one client from starving the rest, half-close, and the header,
  * idle and drain timeouts. This module owns a connection from conn_accept
@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "acl.h"
 #include "listener.h"
 #include "record.h"
 
@@ -20,6 +21,10 @@ struct loop;
 
 struct conn_config {
 	unsigned max_connections;	/* open at once; more are refused */
+	unsigned max_connections_per_ip;	/* the same per client; 0:
+					 * no limit */
+	const struct acl_rule *rules;	/* allow and deny (copied) */
+	unsigned nrules;
 	size_t backlog_high;	/* bytes owed at which reading stops; a
 				 * connection never owes more */
 	size_t backlog_low;	/* bytes owed at which reading resumes */

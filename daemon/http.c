@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "addr.h"
 #include "backlog.h"
 #include "log.h"
@@ -252,9 +253,16 @@ http_accept(struct listener *l, int fd, const struct sockaddr *peer,
     socklen_t peerlen)
 {
 	struct http_conn *h = NULL;
+	struct addr_packed client;
 
-	(void)peer;
 	(void)peerlen;
+	/* Allow and deny guard this listener too; the per-client limit is
+	 * for echo connections (HTTP_CONNS_MAX bounds these). */
+	addr_pack(&client, peer);
+	if (!acl_admit(&client, l->name, loop_now(http_loop), NULL)) {
+		close(fd);
+		return;
+	}
 	for (size_t i = 0; i < HTTP_CONNS_MAX && h == NULL; i++)
 		if (conns[i].fd == -1)
 			h = &conns[i];

@@ -39,6 +39,7 @@ struct loop {
 	struct loop_file *files;	/* indexed by fd, then the two list heads */
 	struct loop_timer *timers;	/* armed timers, unordered: a few */
 	uint64_t now;			/* monotonic ms, refreshed each wakeup */
+	loop_turn_fn *before_wait;	/* or NULL */
 	bool stop;
 	struct epoll_event events[LOOP_MAX_EVENTS];
 };
@@ -315,6 +316,8 @@ loop_run(struct loop *loop)
 
 		loop_splice(loop, NEXT_TURN(loop), THIS_TURN(loop));
 		loop->now = loop_clock();
+		if (loop->before_wait != NULL)
+			loop->before_wait(loop);
 		n = epoll_wait(loop->epfd, loop->events, LOOP_MAX_EVENTS,
 		    loop_wait_ms(loop));
 		if (n == -1) {
@@ -328,6 +331,12 @@ loop_run(struct loop *loop)
 		loop_run_timers(loop);
 	}
 	return 0;
+}
+
+void
+loop_before_wait(struct loop *loop, loop_turn_fn *fn)
+{
+	loop->before_wait = fn;
 }
 
 void

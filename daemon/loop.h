@@ -23,6 +23,7 @@ struct loop_timer;
 typedef void loop_io_fn(struct loop *loop, int fd, uint32_t events,
     void *data);
 typedef void loop_timer_fn(struct loop *loop, struct loop_timer *timer);
+typedef void loop_turn_fn(struct loop *loop);
 
 struct loop_timer {
 	uint64_t when;			/* loop_now() at which it fires */
@@ -68,6 +69,10 @@ void loop_timer_cancel(struct loop *loop, struct loop_timer *timer);
 
 /* Monotonic milliseconds, read once per turn. */
 uint64_t loop_now(const struct loop *loop);
+
+/* Call fn (NULL: nothing) at the end of each turn, before waiting for the
+ * next events (Redis's beforeSleep): for work a handler must not do. */
+void loop_before_wait(struct loop *loop, loop_turn_fn *fn);
 
 /* Run turns until loop_stop. Returns 0, or -1 if epoll_wait fails. */
 int loop_run(struct loop *loop);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "acl.h"
 #include "conn.h"
 #include "http.h"
 
@@ -50,6 +51,13 @@ gauge(FILE *out, const char *name, const char *help, double value)
 {
 	head(out, name, "gauge", help);
 	fprintf(out, "%s %.17g\n", name, value);
+}
+
+static void
+refused(FILE *out, const char *reason, uint64_t value)
+{
+	fprintf(out, "upcased_connections_refused_total{reason=\"%s\"} "
+	    "%llu\n", reason, (unsigned long long)value);
 }
 
 /* A label value, escaped as the format asks: \\, \" and \n. */
@@ -91,11 +99,12 @@ write_connections(FILE *out, const struct metrics_server *server)
 		    "%llu\n", record_end_names[i],
 		    (unsigned long long)rs->ended[i]);
 	head(out, "upcased_connections_refused_total", "counter",
-	    "Connections closed as soon as accepted, by reason.");
-	fprintf(out, "upcased_connections_refused_total{reason="
-	    "\"max_connections\"} %llu\n", (unsigned long long)cs->refused);
-	fprintf(out, "upcased_connections_refused_total{reason=\"fd_limit\"} "
-	    "%llu\n", (unsigned long long)ls->refused);
+	    "Connections closed as soon as their client was known, by "
+	    "reason.");
+	refused(out, "max_connections", cs->refused);
+	refused(out, "fd_limit", ls->refused);
+	refused(out, "denied", acl_stats()->denied);
+	refused(out, "max_connections_per_ip", acl_stats()->per_ip);
 	counter(out, "upcased_accept_pauses_total", "Times accepting paused "
 	    "on a failure only time mends (the kernel short of memory).",
 	    ls->paused);

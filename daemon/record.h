@@ -18,6 +18,8 @@ enum conn_end {
 	END_IDLE_TIMEOUT,
 	END_DRAIN_TIMEOUT,
 	END_BAD_HEADER,		/* no, a malformed, or a late PROXY header */
+	END_REFUSED,		/* the client a PROXY header named may not
+				 * connect (acl.h) */
 	END_SHUTDOWN,		/* closed by the daemon's stop */
 	END_ERROR,		/* any other failure, out of memory too */
 	END_COUNT

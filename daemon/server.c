@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 
 #include "access.h"
+#include "acl.h"
 #include "conn.h"
 #include "http.h"
 #include "listener.h"
@@ -26,6 +27,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "parse.h"
+#include "sandbox.h"
 #include "signals.h"
 
 /* Descriptors that are not connections: listeners, epoll, signalfd, the
@@ -46,6 +48,9 @@ conn_config_of(const struct config *c)
 {
 	struct conn_config cc = {
 		.max_connections = c->max_connections,
+		.max_connections_per_ip = c->max_connections_per_ip,
+		.rules = c->rules,
+		.nrules = c->nrules,
 		.backlog_high = c->backlog_high,
 		.backlog_low = c->backlog_low,
 		.header_timeout = c->header_timeout,
@@ -250,6 +255,10 @@ server_keep_static(struct config *next)
 		log_warnx("reload: daemonize changes only on restart");
 		next->daemonize = current.daemonize;
 	}
+	if (next->sandbox != current.sandbox) {
+		log_warnx("reload: sandbox changes only on restart");
+		next->sandbox = current.sandbox;
+	}
 	server_keep_string(KEY_PIDFILE, next->pidfile, current.pidfile,
 	    sizeof(next->pidfile));
 	server_keep_string(KEY_USER, next->user, current.user,
@@ -375,6 +384,13 @@ server_on_signal(int signo)
 	}
 }
 
+static void
+server_before_wait(struct loop *lp)
+{
+	(void)lp;
+	sandbox_report();
+}
+
 /* The last line: what the daemon did, counted. */
 static void
 server_log_summary(void)
@@ -392,7 +408,8 @@ server_log_summary(void)
 	log_info("exiting: connections served %llu (%s), refused %llu; bytes "
 	    "in %llu, out %llu", (unsigned long long)cs->accepted,
 	    n > 0 ? ended : "none closed",
-	    (unsigned long long)(cs->refused + listener_stats()->refused),
+	    (unsigned long long)(cs->refused + listener_stats()->refused +
+	    acl_stats()->denied + acl_stats()->per_ip),
 	    (unsigned long long)cs->bytes_in,
 	    (unsigned long long)cs->bytes_out);
 }
@@ -430,6 +447,17 @@ server_run(const struct config *c, server_reload_fn *reload,
 		}
 		log_info("listening on %s", l->name);
 	}
+	/* Started: from here on, only what serving needs. */
+	if (c->sandbox) {
+		char err[256];
+
+		if (sandbox_enter(err, sizeof(err)) == -1) {
+			log_error("%s", err);
+			status = 1;
+			goto out;
+		}
+		loop_before_wait(loop, server_before_wait);
+	}
 	if (ready != NULL)
 		ready();
 	if (loop_run(loop) == -1) {
@@ -439,6 +467,7 @@ server_run(const struct config *c, server_reload_fn *reload,
 out:
 	conn_close_all();
 	http_close_all();
+	sandbox_report();
 	server_log_summary();
 	server_unlisten();
 	signals_stop(loop);

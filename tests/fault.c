@@ -4,13 +4,18 @@
  * the errno named by $FAULT_ACCEPT_ERRNO (ENOMEM or ENOBUFS), as it does
  * when the kernel is short of memory, which no test can arrange for real.
  * Removing the file ends the fault. It opens no descriptor, so it works at
- * the process's descriptor limit too.
+ * the process's descriptor limit too, and it makes only calls the sandbox
+ * allows. With $FAULT_SYSCALL set to a number, each accept4 first makes
+ * that syscall (with null arguments): what a compromised daemon would try,
+ * for the sandbox to refuse.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
@@ -20,8 +25,9 @@ fault_errno(void)
 {
 	const char *path = getenv("FAULT_ACCEPT_WHILE");
 	const char *name = getenv("FAULT_ACCEPT_ERRNO");
+	struct stat st;
 
-	if (path == NULL || name == NULL || access(path, F_OK) == -1)
+	if (path == NULL || name == NULL || stat(path, &st) == -1)
 		return 0;
 	return strcmp(name, "ENOBUFS") == 0 ? ENOBUFS : ENOMEM;
 }
@@ -30,8 +36,11 @@ int
 accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	static int (*real)(int, struct sockaddr *, socklen_t *, int);
+	const char *nr = getenv("FAULT_SYSCALL");
 	int err = fault_errno();
 
+	if (nr != NULL)
+		syscall(atol(nr), 0, 0, 0);
 	if (err != 0) {
 		errno = err;
 		return -1;

@@ -5,9 +5,11 @@
  */
 #include "sock.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +37,26 @@ connect_to(const struct sockaddr_storage *ss, socklen_t len)
 	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
 	cr_assert_eq(connect(fd, (const struct sockaddr *)ss, len), 0,
 	    "connect: %s", strerror(errno));
+	return fd;
+}
+
+int
+connect_from(const char *src, const struct sockaddr_storage *ss,
+    socklen_t len)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	bool v4 = ss->ss_family == AF_INET;
+
+	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+	cr_assert_eq(inet_pton(ss->ss_family, src, v4 ? (void *)&sin.sin_addr :
+	    (void *)&sin6.sin6_addr), 1, "bad source %s", src);
+	cr_assert_eq(bind(fd, v4 ? (struct sockaddr *)&sin :
+	    (struct sockaddr *)&sin6, v4 ? sizeof(sin) : sizeof(sin6)), 0,
+	    "bind %s: %s", src, strerror(errno));
+	cr_assert_eq(connect(fd, (const struct sockaddr *)ss, len), 0,
+	    "connect from %s: %s", src, strerror(errno));
 	return fd;
 }
 

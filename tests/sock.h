@@ -15,6 +15,10 @@
 /* A blocking connection to ss (or the test fails). */
 int connect_to(const struct sockaddr_storage *ss, socklen_t len);
 
+/* The same from source address src ("127.0.0.2", "::1"), any port. */
+int connect_from(const char *src, const struct sockaddr_storage *ss,
+    socklen_t len);
+
 /*
  * Send out (len bytes, at most chunk per send) and read everything back at
  * the same time, half-closing after the last byte, until EOF. Returns the

@@ -4,9 +4,11 @@
  * starts; -t and -T report what a good file means.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -77,6 +79,17 @@ static const struct bad_file bad_files[] = {
 	    "1: header_timeout: 0 is shorter than the minimum 1ms" },
 	{ "access_log = access.log\n",
 	    "1: access_log: 'access.log' is not an absolute path" },
+	{ "allow = 10.0.0.0/33\n",
+	    "1: allow: '10.0.0.0/33': the prefix must be 0 to 32 bits" },
+	{ "deny = 2001:db8::/1x\n",
+	    "1: deny: '2001:db8::/1x': the prefix must be 0 to 128 bits" },
+	{ "deny = 10.0.0.1/8\n", "1: deny: '10.0.0.1/8' has bits set past its "
+	    "/8" },
+	{ "allow = localhost\n",
+	    "1: allow: 'localhost' is not an address, ADDRESS/BITS or all" },
+	{ "max_connections_per_ip = -1\n",
+	    "1: max_connections_per_ip: '-1' is not a whole number" },
+	{ "sandbox = maybe\n", "1: sandbox: 'maybe' is not yes or no" },
 };
 
 Test(config, each_mistake_names_file_line_and_key)
@@ -209,11 +222,13 @@ Test(config, print_shows_file_overridden_by_options)
 	daemon_init(&d);
 	snprintf(path, sizeof(path), "%s", daemon_file(&d, "u.conf"));
 	write_file(path, "listen = 127.0.0.1:7000\nlisten = [::1]:7000\n"
-	    "idle_timeout = 90s\nbacklog_high = 1m\nlog_level = warn\n");
+	    "idle_timeout = 90s\nbacklog_high = 1m\nlog_level = warn\n"
+	    "deny = 10.0.0.0/8\nallow = all\n");
 	const char *args[] = { "-T", "-c", path, "-o", "idle_timeout=2m",
 	    "-o", "listen=unix:/run/u.sock", "-o",
 	    "listen=127.0.0.1:9106\tmetrics", "-o",
-	    "listen=0.0.0.0:1061   proxy_protocol", NULL };
+	    "listen=0.0.0.0:1061   proxy_protocol", "-o",
+	    "allow=192.0.2.0/24", "-o", "deny=all", "-o", "sandbox=no", NULL };
 	cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out,
 	    "listen = unix:/run/u.sock\n"
@@ -221,6 +236,9 @@ Test(config, print_shows_file_overridden_by_options)
 	    "listen = 0.0.0.0:1061 proxy_protocol\n"
 	    "listen_backlog = 511\n"
 	    "max_connections = 10000\n"
+	    "max_connections_per_ip = 0\n"
+	    "allow = 192.0.2.0/24\n"
+	    "deny = all\n"
 	    "backlog_high = 1m\n"
 	    "backlog_low = 64k\n"
 	    "header_timeout = 5s\n"
@@ -233,7 +251,56 @@ Test(config, print_shows_file_overridden_by_options)
 	    "# group is not set\n"
 	    "log_level = warn\n"
 	    "log_file = stderr\n"
-	    "access_log = off\n");
+	    "access_log = off\n"
+	    "sandbox = no\n");
+	daemon_kill(&d);
+}
+
+/* sshd's StrictModes: a file or a directory above it that anyone but its
+ * owner and root could write is refused, before a line is read. */
+Test(config, file_others_could_change_is_refused)
+{
+	struct daemon d = { 0 };
+	char out[1024], want[1024], path[256];
+	const char *args[] = { "-t", "-c", path, NULL };
+	static const struct {
+		mode_t file, dir;
+		uid_t owner;
+		const char *why;	/* FILE and DIR stand for the paths */
+	} cases[] = {
+		{ 0644, 0700, 0, NULL },
+		{ 0666, 0700, 0, "the file is writable by anyone (mode 0666)" },
+		{ 0644, 0777, 0, "DIR is writable by anyone (mode 0777)" },
+		{ 0644, 01777, 0, NULL },	/* sticky, as /tmp */
+		{ 0644, 0700, 65534, "the file is owned by uid 65534, neither "
+		    "root nor uid 0" },
+		{ 0600, 0700, 0, NULL },
+	};
+
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "u.conf"));
+	write_file(path, "listen = 127.0.0.1:0\n");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(chmod(path, cases[i].file), 0);
+		cr_assert_eq(chmod(d.dir, cases[i].dir), 0);
+		cr_assert_eq(chown(path, cases[i].owner, (gid_t)-1), 0,
+		    "chown: %s (the test runs as root)", strerror(errno));
+		int rc = run(upcased_path(), args, out, sizeof(out));
+
+		if (cases[i].why == NULL) {
+			cr_assert_eq(rc, 0, "case %zu: %s", i, out);
+			cr_assert_str_eq(out, "configuration ok\n");
+			continue;
+		}
+		snprintf(want, sizeof(want), "upcased: %s: refusing a "
+		    "configuration others could change: %s%s\n", path,
+		    strncmp(cases[i].why, "DIR", 3) == 0 ? d.dir : "",
+		    cases[i].why + (strncmp(cases[i].why, "DIR", 3) == 0 ?
+		    3 : 0));
+		cr_assert_eq(rc, 1, "case %zu: %s", i, out);
+		cr_assert_str_eq(out, want, "case %zu", i);
+	}
+	chmod(d.dir, 0700);
 	daemon_kill(&d);
 }
 

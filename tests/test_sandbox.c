@@ -1,0 +1,163 @@
+/*
+ * test_sandbox.c — the seccomp filter: on by default (the kernel says
+ * "Seccomp: 2"), off with sandbox = no; a call off the list fails with
+ * EPERM, is logged, and the daemon serves on; what reload and log reopen
+ * need (reading the file, binding new TCP and Unix listeners, resolving a
+ * name, opening the logs) is on the list.
+ */
+#include <criterion/criterion.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+TestSuite(sandbox, .timeout = 120);
+
+/* The value of field ("Seccomp") in /proc/pid/status, or -1. */
+static int
+status_field(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	FILE *f;
+	int v = -1;
+	size_t n = strlen(field);
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			v = atoi(line + n + 1);
+	fclose(f);
+	return v;
+}
+
+/* Occurrences of needle in text. */
+static int
+count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, needle)) != NULL; text++)
+		n++;
+	return n;
+}
+
+/* Stop d cleanly; its whole log, the lines of its exit included. */
+static const char *
+stop_keeping_log(struct daemon *d)
+{
+	const char *log;
+
+	expect_exit(daemon_signal_wait(d, SIGTERM, DEADLINE_MS), 0,
+	    daemon_log(d));
+	d->pid = -1;
+	log = daemon_log(d);
+	daemon_kill(d);
+	return log;
+}
+
+Test(sandbox, on_by_default_and_off_when_asked)
+{
+	struct daemon d = { 0 }, off = { 0 };
+
+	/* The filter is in before the loop serves its first client. */
+	daemon_start(&d, NULL);
+	expect_echo(daemon_connect(&d), "filtered");
+	cr_assert_eq(status_field(d.pid, "Seccomp"), 2);
+	cr_assert_eq(status_field(d.pid, "NoNewPrivs"), 1);
+	daemon_stop(&d);
+
+	daemon_start(&off, "-o", "sandbox=no", NULL);
+	expect_echo(daemon_connect(&off), "unfiltered");
+	cr_assert_eq(status_field(off.pid, "Seccomp"), 0);
+	daemon_stop(&off);
+}
+
+Test(sandbox, a_call_off_the_list_fails_and_is_logged)
+{
+	const char *lib = getenv("FAULT_LIB");
+	struct daemon d = { 0 };
+	char nr[16], asan[512], want[96];
+	const char *log;
+
+	cr_assert_not_null(lib, "FAULT_LIB is not set: run the suite with "
+	    "make check");
+	/* Each accept first tries execve(NULL, ...): without the filter it
+	 * would fail with EFAULT, unseen. */
+	snprintf(nr, sizeof(nr), "%d", SYS_execve);
+	setenv("FAULT_SYSCALL", nr, 1);
+	setenv("LD_PRELOAD", lib, 1);
+	snprintf(asan, sizeof(asan), "%s:verify_asan_link_order=0",
+	    getenv("ASAN_OPTIONS") != NULL ? getenv("ASAN_OPTIONS") : "");
+	setenv("ASAN_OPTIONS", asan, 1);
+	daemon_start(&d, NULL);
+	unsetenv("LD_PRELOAD");
+	unsetenv("FAULT_SYSCALL");
+
+	expect_echo(daemon_connect(&d), "served anyway");
+	/* One line a turn, for the accept and the accept that found none. */
+	snprintf(want, sizeof(want), "off the list (the last: syscall "
+	    "%d), failed with EPERM", SYS_execve);
+	cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS), "%s",
+	    daemon_log(&d));
+	cr_assert_eq(daemon_count_log(&d, "sandbox: denied"), 1, "%s",
+	    daemon_log(&d));
+	expect_echo(daemon_connect(&d), "and again");
+	cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS), "%s",
+	    daemon_log(&d));
+	/* Stopping takes what the kernel queued: maybe one accept more. */
+	log = stop_keeping_log(&d);
+	cr_assert_geq(count(log, "sandbox: denied"), 2, "%s", log);
+	cr_assert_eq(count(log, "sandbox: denied"), count(log, want), "%s",
+	    log);
+}
+
+Test(sandbox, reload_and_log_reopen_stay_inside_the_list)
+{
+	struct daemon d = { 0 };
+	static char path[PATH_MAX], text[2 * PATH_MAX];
+	const char *args[] = { "-f", "-c", path, NULL };
+	const char *line;
+	char addr[128], rotated[PATH_MAX], sock[128];
+	const char *log;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "u.conf"));
+	write_file(path, "listen = 127.0.0.2:0\n");
+	daemon_start_args(&d, args);
+
+	/* A name to resolve, a new TCP port, a Unix socket, a log file and an
+	 * access log: every call the reload makes is allowed. */
+	snprintf(sock, sizeof(sock), "%s", daemon_file(&d, "u.sock"));
+	snprintf(text, sizeof(text), "listen = %s\n"
+	    "listen = localhost:0\nlisten = unix:%s\nlog_file = %s\n"
+	    "access_log = %s\n", d.addr, sock, d.log_path,
+	    daemon_file(&d, "access"));
+	write_file(path, text);
+	cr_assert_eq(kill(d.pid, SIGHUP), 0);
+	line = daemon_wait_log(&d, "listening on 127.0.0.1:", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	parse_listen_line(line, addr, sizeof(addr), &ss, &sslen);
+	cr_assert_not_null(daemon_wait_log(&d, "configuration reloaded",
+	    DEADLINE_MS), "%s", daemon_log(&d));
+	expect_echo(connect_to(&ss, sslen), "new listener");
+	cr_assert_eq(access(sock, F_OK), 0);
+
+	/* logrotate moves the file, then signals: a new file is opened. */
+	snprintf(rotated, sizeof(rotated), "%s.1", d.log_path);
+	cr_assert_eq(rename(d.log_path, rotated), 0);
+	d.log_seen = 0;
+	cr_assert_eq(kill(d.pid, SIGUSR1), 0);
+	cr_assert_not_null(daemon_wait_log(&d, "logs reopened", DEADLINE_MS),
+	    "no line in the reopened log");
+	expect_echo(daemon_connect(&d), "after the reopen");
+	log = stop_keeping_log(&d);
+	cr_assert_eq(count(log, "sandbox"), 0, "%s", log);
+}
