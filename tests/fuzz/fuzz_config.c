@@ -1,20 +1,27 @@
 /*
  * fuzz_config.c — the configuration reader on any file and any -o
- * argument: config_load through a memory file (its bounds, lines, NUL
- * bytes, comments, every key's value), then config_check; and the same
+ * argument: config_load through a file of its own in /dev/shm, mode 0600
+ * so that it passes the ownership checks (its bounds, lines, NUL bytes,
+ * comments, every key's value), then config_check; and the same
  * bytes as one -o. Whatever is accepted prints (upcased -T) as a file that
  * reads back to the same configuration.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "fuzz.h"
 
-static int file = -1;		/* a memfd, read as /proc/self/fd/N */
-static char path[64];
+static int file = -1;		/* the file config_load reads, by path */
+static char path[64] = "/dev/shm/upcased-fuzz-XXXXXX";
+
+static void
+remove_file(void)
+{
+	unlink(path);
+}
 
 static int
 load_bytes(struct config *c, const void *data, size_t size, char *err,
@@ -34,9 +41,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *out;
 
 	if (file == -1) {
-		file = memfd_create("config", 0);
+		file = mkstemp(path);
 		FUZZ_CHECK(file != -1);
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", file);
+		atexit(remove_file);
 	}
 	if (load_bytes(&c, data, size, err, sizeof(err)) == 0 &&
 	    config_check(&c, err, sizeof(err)) == 0) {
@@ -51,6 +58,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(again.backlog_high == c.backlog_high &&
 		    again.idle_timeout == c.idle_timeout &&
 		    strcmp(again.access_log, c.access_log) == 0);
+		FUZZ_CHECK(again.nrules == c.nrules && memcmp(again.rules,
+		    c.rules, c.nrules * sizeof(c.rules[0])) == 0 &&
+		    again.max_connections_per_ip == c.max_connections_per_ip &&
+		    again.sandbox == c.sandbox);
 	} else {
 		FUZZ_CHECK(err[0] != '\0');
 	}
