@@ -7,6 +7,7 @@
 #   make coverage   run the suite on a gcov build; line and branch coverage
 #                   per file of daemon/ and common/ (installs gcovr if missing)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (installs clang)
+#   make soak       everything at once for DURATION (default 3m; SAN=1 too)
 #   make install    PREFIX=/usr/local DESTDIR= (MANDIR=$(PREFIX)/share/man)
 #   make V=1        show the commands
 
@@ -74,7 +75,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all run test check bench coverage fuzz fuzz-deps install clean deps
+.PHONY: all run test check bench coverage fuzz fuzz-deps soak install clean deps
 all: $(BIN)/upcased $(BIN)/upcase
 
 $(BIN)/upcased: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
@@ -176,6 +177,11 @@ $(BUILD)/tests/run: $(TEST_OBJ) $(DAEMON_OBJ) $(COMMON_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcriterion
 
+# The randomized socket tester: run by tests/test_random.c and make soak.
+$(BUILD)/tests/randtest: $(BUILD)/tests/randtest.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 # Preloaded into a daemon under test to make accept4 fail on demand; built
 # without sanitizers or coverage, whatever the daemon is built with.
 $(BUILD)/tests/libfault.so: tests/fault.c
@@ -190,9 +196,18 @@ test: deps
 	@$(MAKE) --no-print-directory SAN=1 check
 	@$(MAKE) --no-print-directory check
 
-check: all $(BUILD)/tests/run $(BUILD)/tests/libfault.so
+check: all $(BUILD)/tests/run $(BUILD)/tests/libfault.so $(BUILD)/tests/randtest
+	RANDTEST=$(CURDIR)/$(BUILD)/tests/randtest \
 	FAULT_LIB=$(CURDIR)/$(BUILD)/tests/libfault.so \
 	    ./$(BUILD)/tests/run --jobs=$(TEST_JOBS)
+
+# ---- soak --------------------------------------------------------------------
+
+# make soak DURATION=10m [SAN=1]: every kind of client at once against one
+# daemon, with reloads and log reopens; one summary at the end.
+DURATION ?= 3m
+soak: all $(BUILD)/tests/randtest
+	@sh tests/soak.sh $(BIN) $(BUILD)/tests/randtest $(DURATION)
 
 # ---- coverage --------------------------------------------------------------
 
