@@ -1,0 +1,299 @@
+/*
+ * test_faults.c — what a network does to a daemon, each with its outcome:
+ * a connect flood far past max_connections, slowloris, resets at every
+ * stage of a connection, SIGHUP storms during transfers, a log that
+ * cannot be written. Through all of it the well-behaved clients get every
+ * byte. (Running out of descriptors and of kernel memory is in
+ * test_limits.c, a client that never reads in test_backpressure.c.)
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "scrape.h"
+
+TestSuite(faults, .timeout = 240);
+
+/* A client served one byte and kept open. */
+static int
+held_client(struct daemon *d)
+{
+	int fd = daemon_connect(d);
+	char got;
+
+	cr_assert_eq(write_all(fd, "x", 1, DEADLINE_MS), 0);
+	cr_assert_eq(read(fd, &got, 1), 1);
+	cr_assert_eq(got, 'X');
+	return fd;
+}
+
+/* Stop d cleanly; its whole log, the exit line included. */
+static const char *
+stop_keeping_log(struct daemon *d)
+{
+	const char *log;
+
+	expect_exit(daemon_signal_wait(d, SIGTERM, DEADLINE_MS), 0,
+	    daemon_log(d));
+	d->pid = -1;
+	log = daemon_log(d);
+	daemon_kill(d);
+	return log;
+}
+
+Test(faults, connect_flood_far_past_max_connections)
+{
+	enum { MAX = 20, FLOOD = 1000, WAVE = 250 };
+	struct daemon d = { 0 };
+	int held[MAX], wave[WAVE], refused = 0;
+	char got[8], want[64];
+	const char *log;
+
+	raise_fd_limit(4096);
+	daemon_start(&d, "-o", "max_connections=20", NULL);
+	for (int i = 0; i < MAX; i++)
+		held[i] = held_client(&d);
+	/* Waves of connects, each answered by a close without a byte. */
+	for (int w = 0; w < FLOOD / WAVE; w++) {
+		for (int i = 0; i < WAVE; i++)
+			wave[i] = daemon_connect(&d);
+		for (int i = 0; i < WAVE; i++) {
+			ssize_t n = read_all(wave[i], got, sizeof(got),
+			    DEADLINE_MS);
+
+			cr_assert(n == 0 || (n == -1 && errno == ECONNRESET),
+			    "flood client %d: %zd", w * WAVE + i, n);
+			refused++;
+			close(wave[i]);
+		}
+	}
+	/* The established clients never noticed. */
+	for (int i = 0; i < MAX; i++)
+		expect_echo(held[i], "still here");
+	expect_echo(daemon_connect(&d), "a place again");
+	log = stop_keeping_log(&d);
+	snprintf(want, sizeof(want), "refused %d;", refused);
+	cr_assert_not_null(strstr(log, want), "%s", log);
+	cr_assert_not_null(strstr(log, "max_connections reached (1 so far)"),
+	    "%s", log);
+}
+
+Test(faults, slowloris_beside_a_normal_exchange)
+{
+	enum { SLOW = 300, ROUNDS = 8, BIG = 1 << 20 };
+	static unsigned char out[BIG], in[BIG + 1], want[BIG];
+	struct daemon d = { 0 };
+	int slow[SLOW];
+	char byte, got[ROUNDS + 1];
+
+	raise_fd_limit(1024);
+	daemon_start(&d, NULL);
+	for (int i = 0; i < SLOW; i++)
+		slow[i] = daemon_connect(&d);
+	fill_pattern(out, BIG, 7);
+	memcpy(want, out, BIG);
+	reference_upper(want, BIG);
+	for (int r = 0; r < ROUNDS; r++) {
+		/* A byte from each, then a whole exchange beside them. */
+		byte = (char)('a' + r);
+		for (int i = 0; i < SLOW; i++)
+			cr_assert_eq(write_all(slow[i], &byte, 1, DEADLINE_MS),
+			    0);
+		int fd = daemon_connect(&d);
+
+		cr_assert_eq(exchange(fd, out, BIG, in, sizeof(in), 65536,
+		    DEADLINE_MS), BIG);
+		cr_assert_eq(memcmp(in, want, BIG), 0);
+		close(fd);
+	}
+	for (int i = 0; i < SLOW; i++) {
+		shutdown(slow[i], SHUT_WR);
+		cr_assert_eq(read_all(slow[i], got, sizeof(got), DEADLINE_MS),
+		    ROUNDS, "slow client %d", i);
+		cr_assert_eq(memcmp(got, "ABCDEFGH", ROUNDS), 0);
+		close(slow[i]);
+	}
+	daemon_stop(&d);
+}
+
+/* Reset fd: SO_LINGER 0, then close. */
+static void
+reset(int fd)
+{
+	struct linger hard = { .l_onoff = 1, .l_linger = 0 };
+
+	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard,
+	    sizeof(hard)), 0);
+	close(fd);
+}
+
+Test(faults, resets_at_every_stage)
+{
+	static unsigned char big[4 << 20];
+	static const char *const stage[] = { "before a byte",
+	    "with bytes unread by the daemon", "while it owes megabytes",
+	    "after the half-close", "halfway through the echo" };
+	struct daemon d = { 0 };
+	int fd, baseline;
+	char got[4096];
+
+	daemon_start(&d, "-o", "log_level=debug", NULL);
+	baseline = fd_count(d.pid);
+	fill_pattern(big, sizeof(big), 3);
+	for (size_t s = 0; s < sizeof(stage) / sizeof(stage[0]); s++) {
+		fd = daemon_connect(&d);
+		cr_assert_not_null(daemon_wait_log(&d, "accept fd",
+		    DEADLINE_MS));
+		if (s == 1)
+			cr_assert_eq(write_all(fd, big, 1000, DEADLINE_MS), 0);
+		if (s == 2) {
+			/* Never read: the daemon stops reading at its mark. */
+			fcntl(fd, F_SETFL, O_NONBLOCK);
+			pump_until_log(&d, fd, big, sizeof(big), 0,
+			    "reading paused");
+		}
+		if (s >= 3) {
+			cr_assert_eq(write_all(fd, big, 100000, DEADLINE_MS),
+			    0);
+			shutdown(fd, SHUT_WR);
+			cr_assert_not_null(daemon_wait_log(&d, "eof fd",
+			    DEADLINE_MS), "%s", daemon_log(&d));
+		}
+		if (s == 4)
+			cr_assert_eq(read(fd, got, sizeof(got)) > 0, 1);
+		reset(fd);
+		cr_assert_not_null(daemon_wait_log(&d, "close fd",
+		    DEADLINE_MS), "%s: %s", stage[s], daemon_log(&d));
+		cr_assert_eq(fd_count(d.pid), baseline, "%s", stage[s]);
+		expect_echo(daemon_connect(&d), stage[s]);
+		cr_assert_not_null(daemon_wait_log(&d, "close fd",
+		    DEADLINE_MS));
+	}
+	daemon_stop(&d);
+}
+
+Test(faults, sighup_storm_during_transfers)
+{
+	enum { CLIENTS = 8, RELOADS = 20, PART = 8192, REST = 1 << 20,
+		TOTAL = RELOADS * PART + REST };
+	static unsigned char out[CLIENTS][TOTAL], in[TOTAL + 1];
+	struct daemon d = { 0 };
+	static char path[PATH_MAX], text[256];
+	const char *args[] = { "-f", "-c", path, NULL };
+	int fd[CLIENTS];
+
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "u.conf"));
+	write_file(path, "listen = 127.0.0.1:0\n");
+	daemon_start_args(&d, args);
+	for (int c = 0; c < CLIENTS; c++) {
+		fill_pattern(out[c], TOTAL, (unsigned)c + 100);
+		fd[c] = daemon_connect(&d);
+	}
+	/* Every client has bytes in flight at every reload. */
+	for (int r = 0; r < RELOADS; r++) {
+		for (int c = 0; c < CLIENTS; c++)
+			cr_assert_eq(write_all(fd[c], out[c] + r * PART, PART,
+			    DEADLINE_MS), 0);
+		snprintf(text, sizeof(text), "listen = %s\nidle_timeout = "
+		    "%ds\nbacklog_high = %dk\n", d.addr, 60 + r, 256 + r);
+		write_file(path, text);
+		cr_assert_eq(kill(d.pid, SIGHUP), 0);
+		cr_assert_not_null(daemon_wait_log(&d, "configuration reloaded",
+		    DEADLINE_MS), "reload %d: %s", r, daemon_log(&d));
+	}
+	for (int c = 0; c < CLIENTS; c++) {
+		ssize_t n = exchange(fd[c], out[c] + RELOADS * PART, REST, in,
+		    sizeof(in), 65536, DEADLINE_MS);
+
+		cr_assert_eq(n, TOTAL, "client %d got %zd", c, n);
+		reference_upper(out[c], TOTAL);
+		cr_assert_eq(memcmp(in, out[c], TOTAL), 0, "client %d", c);
+		close(fd[c]);
+	}
+	cr_assert_eq(daemon_count_log(&d, "configuration reloaded"), RELOADS);
+	daemon_stop(&d);
+}
+
+/* Serve n clients; each must get its echo. */
+static void
+serve(struct daemon *d, int n)
+{
+	for (int i = 0; i < n; i++)
+		expect_echo(daemon_connect(d), "served whatever the log");
+}
+
+/* Scrape until the daemon has taken n reloads. */
+static void
+wait_reloads(const struct sockaddr_storage *ss, socklen_t len,
+    struct daemon *d, double n)
+{
+	static char samples[1 << 16];
+	long long end = now_ms() + DEADLINE_MS;
+
+	do {
+		scrape(ss, len, d->dir, samples, sizeof(samples));
+	} while (sample(samples, "upcased_reloads_total{result=\"ok\"}") < n &&
+	    now_ms() < end);
+	cr_assert_eq(sample(samples, "upcased_reloads_total{result=\"ok\"}"),
+	    n, "%s", samples);
+}
+
+Test(faults, a_log_that_cannot_be_written)
+{
+	struct daemon d = { 0 };
+	static char path[PATH_MAX], dir[PATH_MAX], text[2 * PATH_MAX];
+	const char *args[] = { "-f", "-c", path, NULL };
+	struct sockaddr_storage mss;
+	socklen_t mlen;
+	char maddr[128];
+	const char *line;
+
+	/* Both logs on a full device: every line fails with ENOSPC. The
+	 * reload that moves the log there is seen through the metrics. */
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "u.conf"));
+	write_file(path, "listen = 127.0.0.1:0\nlisten = 127.0.0.2:0 metrics\n");
+	daemon_start_args(&d, args);
+	line = daemon_wait_log(&d, "listening on 127.0.0.2:", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	parse_listen_line(line, maddr, sizeof(maddr), &mss, &mlen);
+	snprintf(text, sizeof(text), "listen = %s\nlisten = %s metrics\n"
+	    "log_level = debug\nlog_file = /dev/full\naccess_log = /dev/full\n",
+	    d.addr, maddr);
+	write_file(path, text);
+	cr_assert_eq(kill(d.pid, SIGHUP), 0);
+	wait_reloads(&mss, mlen, &d, 1);
+	serve(&d, 50);
+	cr_assert_eq(kill(d.pid, SIGUSR1), 0);
+	serve(&d, 50);
+	cr_assert_eq(kill(d.pid, SIGHUP), 0);
+	wait_reloads(&mss, mlen, &d, 2);
+	daemon_stop(&d);
+
+	/* A log file deleted with its directory: the reopen fails, the
+	 * daemon goes on with the file it has. */
+	daemon_init(&d);
+	snprintf(dir, sizeof(dir), "%s", daemon_file(&d, "logs"));
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	snprintf(text, sizeof(text), "access_log=%s/access", dir);
+	daemon_start(&d, "-o", "log_level=debug", "-o", text, NULL);
+	serve(&d, 20);
+	snprintf(text, sizeof(text), "%s/access", dir);
+	cr_assert_eq(unlink(text), 0);
+	cr_assert_eq(rmdir(dir), 0);
+	cr_assert_eq(kill(d.pid, SIGUSR1), 0);
+	cr_assert_not_null(daemon_wait_log(&d, "cannot reopen", DEADLINE_MS),
+	    "%s", daemon_log(&d));
+	serve(&d, 20);
+	daemon_stop(&d);
+}
