@@ -283,10 +283,41 @@ remove_dir(const char *dir)
 void
 daemon_stop(struct daemon *d)
 {
+	daemon_stop_log(d);
+}
+
+const char *
+daemon_stop_log(struct daemon *d)
+{
+	const char *log;
+
 	expect_exit(daemon_signal_wait(d, SIGTERM, DEADLINE_MS), 0,
 	    daemon_log(d));
 	d->pid = -1;
+	log = daemon_log(d);
 	daemon_kill(d);
+	return log;
+}
+
+void
+expect_unanswered(int fd, const char *who)
+{
+	char got[64];
+	ssize_t n = read_all(fd, got, sizeof(got), DEADLINE_MS);
+
+	cr_assert(n == 0 || (n == -1 && errno == ECONNRESET), "%s: %zd: %.*s",
+	    who, n, n > 0 ? (int)n : 0, got);
+	close(fd);
+}
+
+int
+count_in(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, needle)) != NULL; text++)
+		n++;
+	return n;
 }
 
 

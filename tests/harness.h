@@ -81,6 +81,16 @@ int daemon_signal_wait(struct daemon *d, int sig, int timeout_ms);
 /* SIGTERM, wait, check a clean exit; remove the directory. */
 void daemon_stop(struct daemon *d);
 
+/* The same, returning the whole log, its exit lines included (static). */
+const char *daemon_stop_log(struct daemon *d);
+
+/* The daemon closed fd without a byte, at once or after our bytes (EOF
+ * or a reset); who names fd in the failure. Closes fd. */
+void expect_unanswered(int fd, const char *who);
+
+/* How many times needle occurs in text. */
+int count_in(const char *text, const char *needle);
+
 /* A blocking TCP connection to the daemon. */
 int daemon_connect(const struct daemon *d);
 

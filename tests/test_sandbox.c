@@ -36,31 +36,6 @@ status_field(pid_t pid, const char *field)
 	return v;
 }
 
-/* Occurrences of needle in text. */
-static int
-count(const char *text, const char *needle)
-{
-	int n = 0;
-
-	for (; (text = strstr(text, needle)) != NULL; text++)
-		n++;
-	return n;
-}
-
-/* Stop d cleanly; its whole log, the lines of its exit included. */
-static const char *
-stop_keeping_log(struct daemon *d)
-{
-	const char *log;
-
-	expect_exit(daemon_signal_wait(d, SIGTERM, DEADLINE_MS), 0,
-	    daemon_log(d));
-	d->pid = -1;
-	log = daemon_log(d);
-	daemon_kill(d);
-	return log;
-}
-
 Test(sandbox, on_by_default_and_off_when_asked)
 {
 	struct daemon d = { 0 }, off = { 0 };
@@ -111,9 +86,9 @@ Test(sandbox, a_call_off_the_list_fails_and_is_logged)
 	cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS), "%s",
 	    daemon_log(&d));
 	/* Stopping takes what the kernel queued: maybe one accept more. */
-	log = stop_keeping_log(&d);
-	cr_assert_geq(count(log, "sandbox: denied"), 2, "%s", log);
-	cr_assert_eq(count(log, "sandbox: denied"), count(log, want), "%s",
+	log = daemon_stop_log(&d);
+	cr_assert_geq(count_in(log, "sandbox: denied"), 2, "%s", log);
+	cr_assert_eq(count_in(log, "sandbox: denied"), count_in(log, want), "%s",
 	    log);
 }
 
@@ -158,6 +133,6 @@ Test(sandbox, reload_and_log_reopen_stay_inside_the_list)
 	cr_assert_not_null(daemon_wait_log(&d, "logs reopened", DEADLINE_MS),
 	    "no line in the reopened log");
 	expect_echo(daemon_connect(&d), "after the reopen");
-	log = stop_keeping_log(&d);
-	cr_assert_eq(count(log, "sandbox"), 0, "%s", log);
+	log = daemon_stop_log(&d);
+	cr_assert_eq(count_in(log, "sandbox"), 0, "%s", log);
 }
