@@ -52,6 +52,8 @@ struct bench {
 	double start, stop_at, last_progress;
 };
 
+static void bench_reopen(struct bench *b, struct bconn *c, double now);
+
 static void
 bench_error(struct bench *b, struct bconn *c, const char *what)
 {
@@ -153,11 +155,15 @@ bench_recv(struct bench *b, struct bconn *c, double now)
 			 * counter restarts at 0 for the close). */
 			uint64_t owed = b->o->pingpong ? 0 : b->o->bytes;
 
-			if (c->phase != CLOSING || c->got != owed)
+			if (c->phase != CLOSING || c->got != owed) {
 				bench_error(b, c, "closed early: short echo");
-			else if (b->o->pingpong == 0)
+			} else if (b->o->pingpong == 0) {
 				bench_sample(b, now - c->started);
+				b->rounds++;
+			}
 			bench_finish(b, c);
+			if (b->o->churn && !c->failed && now < b->stop_at)
+				bench_reopen(b, c, now);
 			return;
 		}
 		if (n < 0) {
@@ -210,7 +216,8 @@ bench_connected(struct bench *b, struct bconn *c, double now)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	b->connected++;
 	c->phase = RUNNING;
-	c->started = now;
+	if (!b->o->churn)	/* churn counts from the connect */
+		c->started = now;
 	c->base = (size_t)(c - b->c) % PATTERN;
 }
 
@@ -242,6 +249,25 @@ bench_open(struct bench *b, struct bconn *c, unsigned k)
 		return -1;
 	c->events = EPOLLOUT;
 	return epoll_ctl(b->ep, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
+/* Churn: the slot's next connection. */
+static void
+bench_reopen(struct bench *b, struct bconn *c, double now)
+{
+	unsigned k = (unsigned)(c - b->c);
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->started = now;
+	b->open++;
+	if (bench_open(b, c, k) == -1) {
+		bench_error(b, c, strerror(errno));
+		if (c->fd != -1)
+			close(c->fd);
+		c->phase = DONE;
+		b->open--;
+	}
 }
 
 static int
@@ -276,7 +302,14 @@ bench_report(struct bench *b, double seconds)
 	p50 = percentile_ms(b, 0.50);
 	p99 = percentile_ms(b, 0.99);
 	max = percentile_ms(b, 1.0);
-	if (o->pingpong)
+	if (o->churn)
+		printf("%u slots, %llu-byte connections for %.2f s: %llu "
+		    "connections, %.0f connections/s, latency p50 %.3f ms p99 "
+		    "%.3f ms max %.3f ms, %u errors\n", o->connections,
+		    (unsigned long long)o->bytes, seconds,
+		    (unsigned long long)b->rounds, rps, p50, p99, max,
+		    b->errors);
+	else if (o->pingpong)
 		printf("%u connections, %u-byte rounds for %.2f s: %llu rounds, "
 		    "%.0f rounds/s, %.1f MB/s, latency p50 %.3f ms p99 %.3f "
 		    "ms max %.3f ms, %u errors\n", o->connections, o->pingpong,
@@ -292,7 +325,8 @@ bench_report(struct bench *b, double seconds)
 		    "\"seconds\":%.6f,\"mb_per_s\":%.3f,\"rounds\":%llu,"
 		    "\"rounds_per_s\":%.1f,\"latency_ms\":{\"p50\":%.3f,"
 		    "\"p99\":%.3f,\"max\":%.3f},\"errors\":%u}\n",
-		    o->pingpong ? "pingpong" : "transfer", o->connections,
+		    o->churn ? "churn" : o->pingpong ? "pingpong" : "transfer",
+		    o->connections,
 		    (unsigned long long)b->bytes, seconds, mbps,
 		    (unsigned long long)b->rounds, rps, p50, p99, max,
 		    b->errors);
@@ -411,6 +445,7 @@ bench_run(const struct bench_options *o)
 	b.stop_at = b.start + (double)o->duration_ms / 1000;
 	for (unsigned k = 0; k < o->connections; k++) {
 		b.c[k].fd = -1;
+		b.c[k].started = b.start;
 		b.open++;
 		if (bench_open(&b, &b.c[k], k) == -1) {
 			bench_error(&b, &b.c[k], strerror(errno));

@@ -1,8 +1,10 @@
 /*
  * bench.h — upcase bench: load the daemon from many connections at once and
- * verify every echoed byte. Two shapes: each connection sends a size and
- * half-closes (throughput, time to completion), or runs request/response
- * rounds for a duration (rounds per second, latency per round).
+ * verify every echoed byte. Three shapes: each connection sends a size and
+ * half-closes (throughput, time to completion); the same over and over on
+ * each slot for a duration, a new connection each time (churn: connections
+ * per second, latency from connect to EOF); or request/response rounds for
+ * a duration (rounds per second, latency per round).
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -18,7 +20,8 @@ struct bench_options {
 	unsigned connections;
 	uint64_t bytes;			/* per connection, transfer mode */
 	uint32_t pingpong;		/* round size; 0: transfer mode */
-	uint64_t duration_ms;		/* pingpong: how long */
+	uint64_t duration_ms;		/* pingpong, churn: how long */
+	bool churn;			/* transfer mode, again and again */
 	unsigned sources;		/* spread over 127.0.0.1..N; 0: don't */
 	uint64_t timeout_ms;		/* give up when nothing moves */
 	bool json;

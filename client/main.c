@@ -41,6 +41,8 @@ static const char usage_text[] =
 "              [--timeout SECONDS] [--json]\n"
 "       upcase bench [-a HOST:PORT] -c CONNS --pingpong SIZE --duration SECONDS\n"
 "              [--sources N] [--timeout SECONDS] [--json]\n"
+"       upcase bench [-a HOST:PORT] -c CONNS -n BYTES --churn --duration SECONDS\n"
+"              [--sources N] [--timeout SECONDS] [--json]\n"
 "       upcase probe [-a HOST:PORT] [--json] [--repeat N] [--max-wait DURATION]\n"
 "              [--idle DURATION] [--timeout DURATION]\n"
 "\n"
@@ -72,6 +74,9 @@ static const char usage_text[] =
 "  -n, --bytes BYTES        each sends BYTES, half-closes, reads the echo\n"
 "      --pingpong SIZE      or: rounds of SIZE bytes (at most 256k) out and\n"
 "                           back, for --duration SECONDS\n"
+"      --churn              with -n: once a connection is done, open the next\n"
+"                           on its slot, for --duration SECONDS; latency from\n"
+"                           connect to EOF\n"
 "      --sources N          connect from 127.0.0.1 .. 127.0.0.N, to go past\n"
 "                           one ephemeral port range\n"
 "      --timeout SECONDS    give up when nothing moves (default " BENCH_TIMEOUT ")\n"
@@ -95,12 +100,13 @@ static int
 bench_main(int argc, char **argv)
 {
 	enum { OPT_PINGPONG = 256, OPT_DURATION, OPT_SOURCES, OPT_TIMEOUT,
-	    OPT_JSON };
+	    OPT_JSON, OPT_CHURN };
 	static const struct option longopts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "connections", required_argument, NULL, 'c' },
 		{ "bytes", required_argument, NULL, 'n' },
 		{ "pingpong", required_argument, NULL, OPT_PINGPONG },
+		{ "churn", no_argument, NULL, OPT_CHURN },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "sources", required_argument, NULL, OPT_SOURCES },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -131,6 +137,9 @@ bench_main(int argc, char **argv)
 			o.pingpong = (uint32_t)size_arg("--pingpong", optarg,
 			    1, 256 * 1024);
 			break;
+		case OPT_CHURN:
+			o.churn = true;
+			break;
 		case OPT_DURATION:
 			o.duration_ms = seconds_arg("--duration", optarg);
 			break;
@@ -158,10 +167,14 @@ bench_main(int argc, char **argv)
 		usage_error("bench: -c CONNS is required");
 	if (have_bytes == (o.pingpong != 0))
 		usage_error("bench: give -n BYTES or --pingpong SIZE (one)");
-	if (o.pingpong != 0 && o.duration_ms == 0)
-		usage_error("bench: --pingpong needs --duration SECONDS");
-	if (o.pingpong == 0 && o.duration_ms != 0)
-		usage_error("bench: --duration goes with --pingpong");
+	if (o.churn && o.pingpong != 0)
+		usage_error("bench: --churn goes with -n BYTES, not --pingpong");
+	if ((o.pingpong != 0 || o.churn) && o.duration_ms == 0)
+		usage_error("bench: --%s needs --duration SECONDS", o.churn ?
+		    "churn" : "pingpong");
+	if (o.pingpong == 0 && !o.churn && o.duration_ms != 0)
+		usage_error("bench: --duration goes with --pingpong or "
+		    "--churn");
 	o.name = address_of(address, &o.addr);
 	if (o.sources > 0 && (o.addr.ss.ss_family != AF_INET ||
 	    (ntohl(((struct sockaddr_in *)&o.addr.ss)->sin_addr.s_addr) >>

@@ -61,6 +61,29 @@ Test(bench, pingpong_rounds)
 	daemon_stop(&d);
 }
 
+/* Churn: every slot opens its next connection once one is done; the
+ * daemon served exactly the connections counted, each whole. */
+Test(bench, churn_counts_every_connection)
+{
+	struct daemon d = { 0 };
+	char out[4096], want[96];
+	const char *log;
+
+	daemon_start(&d, NULL);
+	const char *args[] = { "bench", "-a", d.addr, "-c", "8", "-n", "100",
+	    "--churn", "--duration", "1", "--sources", "4", "--json", NULL };
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(json(out, "errors"), 0, "%s", out);
+	cr_assert_gt(json(out, "rounds"), 8, "%s", out);
+	cr_assert_eq(json(out, "bytes"), json(out, "rounds") * 100, "%s",
+	    out);
+	cr_assert_not_null(strstr(out, "\"mode\":\"churn\""), "%s", out);
+	log = daemon_stop_log(&d);
+	snprintf(want, sizeof(want), "connections served %.0f (done %.0f)",
+	    json(out, "rounds"), json(out, "rounds"));
+	cr_assert_not_null(strstr(log, want), "%s\n%s", want, log);
+}
+
 Test(bench, wrong_echo_is_counted)
 {
 	struct sockaddr_storage ss;
@@ -82,6 +105,8 @@ Test(bench, usage)
 	const char *no_conns[] = { "bench", "-n", "1k", NULL };
 	const char *both[] = { "bench", "-c", "1", "-n", "1k", "--pingpong", "1",
 	    NULL };
+	const char *churn[] = { "bench", "-c", "1", "-n", "1", "--churn",
+	    NULL };
 	const char *sources[] = { "bench", "-a", "[::1]:1060", "-c", "1", "-n", "1",
 	    "--sources", "4", NULL };
 	char out[1024];
@@ -89,6 +114,9 @@ Test(bench, usage)
 	cr_assert_eq(run(upcase_path(), no_conns, out, sizeof(out)), 2, "%s", out);
 	cr_assert_not_null(strstr(out, "-c CONNS is required"), "%s", out);
 	cr_assert_eq(run(upcase_path(), both, out, sizeof(out)), 2, "%s", out);
+	cr_assert_eq(run(upcase_path(), churn, out, sizeof(out)), 2, "%s", out);
+	cr_assert_not_null(strstr(out, "--churn needs --duration SECONDS"),
+	    "%s", out);
 	cr_assert_eq(run(upcase_path(), sources, out, sizeof(out)), 2, "%s", out);
 	cr_assert_not_null(strstr(out, "--sources needs an address in "
 	    "127.0.0.0/8"), "%s", out);
