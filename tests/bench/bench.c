@@ -240,7 +240,7 @@ metric_of(const struct load *r, enum metric m)
 struct row {
 	const char *name, *metric, *baseline, *target;
 	double ours, theirs, ratio;
-	char note[64];
+	char note[96];
 };
 
 static struct row table[12];
@@ -256,6 +256,7 @@ versus(const char *name, const char *metric_name, enum metric m,
     const char *target, const char *const *args)
 {
 	double a[MAX_ROUNDS], b[MAX_ROUNDS], ratio[MAX_ROUNDS];
+	double p50[2][MAX_ROUNDS], p99[2][MAX_ROUNDS];
 	struct server base, ours;
 	struct row *row = &table[nrows++];
 	long errors = 0;
@@ -270,6 +271,10 @@ versus(const char *name, const char *metric_name, enum metric m,
 
 		a[i] = metric_of(&ra, m);
 		b[i] = metric_of(&rb, m);
+		p50[0][i] = ra.p50;
+		p50[1][i] = rb.p50;
+		p99[0][i] = ra.p99;
+		p99[1][i] = rb.p99;
 		ratio[i] = b[i] / a[i];
 		errors += ra.errors + rb.errors;
 	}
@@ -285,7 +290,13 @@ versus(const char *name, const char *metric_name, enum metric m,
 	row->theirs = median(a, rounds);
 	row->ours = median(b, rounds);
 	row->ratio = median(ratio, rounds);
-	snprintf(row->note, sizeof(row->note), "%ld errors", errors);
+	if (m == ROUNDS_PER_S)	/* medians of each side's p50 and p99 */
+		snprintf(row->note, sizeof(row->note), "p50/p99 ms: %.3f/%.3f, "
+		    "baseline %.3f/%.3f; %ld errors", median(p50[1], rounds),
+		    median(p99[1], rounds), median(p50[0], rounds),
+		    median(p99[0], rounds), errors);
+	else
+		snprintf(row->note, sizeof(row->note), "%ld errors", errors);
 }
 
 /* RSS growth of upcased per idle connection, at n connections. */
@@ -459,6 +470,11 @@ main(void)
 	    "--timeout", "60", NULL };
 	static const char *const pingpong_args[] = { "-c", "100",
 	    "--pingpong", "512", "--duration", "3", "--timeout", "60", NULL };
+	/* Short connections back to back; the client half-closes first, so
+	 * TIME_WAIT is on its side: spread over 32 source addresses. */
+	static const char *const churn_args[] = { "-c", "64", "-n", "64",
+	    "--churn", "--duration", "3", "--sources", "32", "--timeout", "60",
+	    NULL };
 	static const char *const burst_args[] = { "-c", "1000", "-n", "64k",
 	    "--timeout", "60", NULL };
 	struct rlimit rl;
@@ -487,6 +503,9 @@ main(void)
 	if (wanted("burst"))
 		versus("burst", "seconds", SECONDS, epoll_argv, "epoll LT",
 		    "<= 1.25", burst_args);
+	if (wanted("churn"))
+		versus("churn", "conn/s", ROUNDS_PER_S, epoll_argv, "epoll LT",
+		    ">= 0.95", churn_args);
 	/* Every call runs the filter: ping-pong makes the most per byte. */
 	if (wanted("sandbox"))
 		versus("sandbox (ping-pong)", "rounds/s", ROUNDS_PER_S,
