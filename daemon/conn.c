@@ -44,6 +44,19 @@
  * One read takes at most CONN_READ_MAX bytes: large enough that the syscall
  * is a small fraction of the copy, small enough to stay in L2. A connection
  * reads at most CONN_READ_BUDGET bytes per turn before yielding to the others.
+ *
+ * A crowded turn (loop_crowded: other fds wait too) is kept short, so that a
+ * small exchange arriving beside bulk transfers waits for one short turn,
+ * not for every transfer's megabyte (the idea of shortest-job-first, and of
+ * nginx's posted events). A connection whose last read filled its buffer
+ * is bulk: more is waiting. In a crowded turn a bulk connection reads only
+ * from its posted run, and the posted bulk readers share CONN_READ_MAX per
+ * turn: the first takes it and yields the rest of the turn to the loop's
+ * next events, the others keep their places in the posted list and go
+ * first next turn. That is round-robin among the transfers, each read still
+ * a full one (as many syscalls per byte as alone), while a connection that
+ * reads less than a buffer at a time (a request, a ping-pong round, a burst)
+ * is served on its event at once, as before.
  */
 #define CONN_READ_MAX		(256 * 1024)
 #define CONN_READ_BUDGET	(4 * CONN_READ_MAX)
@@ -78,6 +91,7 @@ struct conn {
 	uint8_t probe : 1;		/* on a probe listener: probe.h says
 					 * what it may do */
 	uint8_t counted : 1;		/* against max_connections_per_ip */
+	uint8_t bulk : 1;		/* the last read filled its buffer */
 };
 
 static inline struct conn *
@@ -102,6 +116,8 @@ static struct timeout_set timeouts;	/* lists[LIST_*], oldest first */
 static struct conn_stats stats;
 static uint64_t last_refusal_line;	/* loop ms, for log_due */
 static uint64_t last_header_line;	/* the same, for bad headers */
+static uint64_t bulk_turn;		/* loop_turn() bulk_left is for */
+static size_t bulk_left;		/* what bulk readers may still read */
 static void (*conn_on_close)(void);
 
 static void conn_on_event(struct loop *loop, int fd, uint32_t events,
@@ -499,11 +515,23 @@ conn_may_read(const struct conn *c)
  * connection never owes more than that. Returns 0, or -1 if c was closed.
  */
 static int
-conn_read(struct conn *c)
+conn_read(struct conn *c, bool posted)
 {
+	bool shared = c->bulk && loop_crowded(conn_loop);
 	size_t budget = CONN_READ_BUDGET;
 	uint64_t before = c->bytes_in;
 
+	if (shared && !posted) {
+		loop_post(conn_loop, conn_fd(c));	/* keeps its place */
+		return 0;
+	}
+	if (shared) {
+		if (bulk_turn != loop_turn(conn_loop)) {
+			bulk_turn = loop_turn(conn_loop);
+			bulk_left = CONN_READ_MAX;
+		}
+		budget = bulk_left;
+	}
 	while (conn_may_read(c)) {
 		size_t owed = backlog_len(&c->out), want = CONN_READ_MAX;
 		ssize_t n;
@@ -516,10 +544,13 @@ conn_read(struct conn *c)
 			stats.read_pauses++;
 			break;
 		}
-		if (budget == 0) {
+		if (budget == 0 || (c->bulk && loop_crowded(conn_loop) &&
+		    !shared)) {
 			log_debug("fd %d: read budget spent, yielding",
 			    conn_fd(c));
 			loop_post(conn_loop, conn_fd(c));
+			if (shared)
+				loop_yield(conn_loop);
 			break;
 		}
 		if (want > budget)
@@ -528,6 +559,7 @@ conn_read(struct conn *c)
 			want = config.backlog_high - owed;
 
 		n = recv(conn_fd(c), scratch, want, 0);
+		c->bulk = n == (ssize_t)want;
 		if (n > 0) {
 			/* A short read emptied the socket; a new edge comes
 			 * with the next byte. After the FIN, read on to 0. */
@@ -536,6 +568,8 @@ conn_read(struct conn *c)
 			c->bytes_in += (size_t)n;
 			stats.bytes_in += (size_t)n;
 			budget -= (size_t)n;
+			if (shared)
+				bulk_left -= (size_t)n;
 			upper_inplace(scratch, (size_t)n);
 			if (conn_send(c, scratch, c->probe ?
 			    probe_take(conn_fd(c), (size_t)n) : (size_t)n) == -1)
@@ -559,13 +593,14 @@ conn_read(struct conn *c)
 	return 0;
 }
 
-/* Make all the progress the flags allow. May close c. */
+/* Make all the progress the flags allow (posted: in c's posted run). May
+ * close c. */
 static void
-conn_run(struct conn *c)
+conn_run(struct conn *c, bool posted)
 {
 	if (c->writable && backlog_len(&c->out) > 0 && conn_flush(c) == -1)
 		return;
-	if (conn_may_read(c) && conn_read(c) == -1)
+	if (conn_may_read(c) && conn_read(c, posted) == -1)
 		return;
 	if (c->probe && backlog_len(&c->out) == 0 &&
 	    probe_fin_due(conn_fd(c)))
@@ -594,7 +629,7 @@ conn_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 	 * which): from now on read on to the end, as no new edge comes. */
 	if ((events & EPOLLRDHUP) && c->state == CONN_OPEN)
 		conn_set_state(c, CONN_HALF_CLOSED);
-	conn_run(c);
+	conn_run(c, events == 0);
 }
 
 static void

@@ -5,7 +5,11 @@
  * dispatch what epoll returned, run what was posted before this turn began,
  * fire expired timers. Posting during a turn defers to the next one, so a
  * connection that used up its budget waits behind everyone else once. An fd
- * that epoll reports while posted runs once, for the event.
+ * that epoll reports while posted runs for the event and keeps its place in
+ * the list: a handler that only reads from its posted runs (conn.c's bulk
+ * readers in a crowded turn) is served in turn whatever events it gets. A
+ * posted run may yield the rest of the turn; those not run yet go first in
+ * the next.
  */
 #include "loop.h"
 
@@ -40,6 +44,9 @@ struct loop {
 	struct loop_timer *timers;	/* armed timers, unordered: a few */
 	uint64_t now;			/* monotonic ms, refreshed each wakeup */
 	loop_turn_fn *before_wait;	/* or NULL */
+	uint64_t turn;			/* turns begun */
+	bool crowded;			/* this turn serves two fds or more */
+	bool yield;			/* run no more posted fds this turn */
 	bool stop;
 	struct epoll_event events[LOOP_MAX_EVENTS];
 };
@@ -137,7 +144,7 @@ loop_append(struct loop *loop, uint32_t head, uint32_t slot)
 	h->prev = slot + 1;
 }
 
-/* Move every entry of list from to the (empty) list to. */
+/* Move every entry of list from to the end of list to. */
 static void
 loop_splice(struct loop *loop, uint32_t from, uint32_t to)
 {
@@ -145,11 +152,21 @@ loop_splice(struct loop *loop, uint32_t from, uint32_t to)
 
 	if (loop_list_empty(loop, from))
 		return;
-	t->next = f->next;
+	loop->files[f->next - 1].prev = t->prev;
+	loop->files[t->prev - 1].next = f->next;
+	loop->files[f->prev - 1].next = to + 1;
 	t->prev = f->prev;
-	loop->files[t->next - 1].prev = to + 1;
-	loop->files[t->prev - 1].next = to + 1;
 	f->prev = f->next = from + 1;
+}
+
+/* How many fds this turn's list holds: 0, 1, or 2 for more. */
+static int
+loop_posted_upto2(const struct loop *loop)
+{
+	const struct loop_file *head = &loop->files[THIS_TURN(loop)];
+
+	return loop_list_empty(loop, THIS_TURN(loop)) ? 0 :
+	    head->next == head->prev ? 1 : 2;
 }
 
 int
@@ -228,6 +245,24 @@ loop_now(const struct loop *loop)
 	return loop->now;
 }
 
+bool
+loop_crowded(const struct loop *loop)
+{
+	return loop->crowded;
+}
+
+uint64_t
+loop_turn(const struct loop *loop)
+{
+	return loop->turn;
+}
+
+void
+loop_yield(struct loop *loop)
+{
+	loop->yield = true;
+}
+
 static struct loop_timer *
 loop_timer_earliest(const struct loop *loop)
 {
@@ -277,7 +312,6 @@ loop_dispatch(struct loop *loop, int n)
 
 		if (f->fn == NULL || f->gen != (uint32_t)(key >> 32))
 			continue;	/* closed earlier in this batch */
-		loop_unpost(loop, (uint32_t)fd);	/* running now covers it */
 		f->fn(loop, fd, loop_fold(loop->events[i].events), f->data);
 	}
 }
@@ -286,7 +320,7 @@ loop_dispatch(struct loop *loop, int n)
 static void
 loop_run_posted(struct loop *loop)
 {
-	while (!loop_list_empty(loop, THIS_TURN(loop))) {
+	while (!loop->yield && !loop_list_empty(loop, THIS_TURN(loop))) {
 		uint32_t slot = loop->files[THIS_TURN(loop)].next - 1;
 		struct loop_file *f = &loop->files[slot];
 
@@ -315,6 +349,7 @@ loop_run(struct loop *loop)
 		int n;
 
 		loop_splice(loop, NEXT_TURN(loop), THIS_TURN(loop));
+		loop->yield = false;
 		loop->now = loop_clock();
 		if (loop->before_wait != NULL)
 			loop->before_wait(loop);
@@ -326,6 +361,8 @@ loop_run(struct loop *loop)
 			return -1;
 		}
 		loop->now = loop_clock();
+		loop->turn++;
+		loop->crowded = n + loop_posted_upto2(loop) >= 2;
 		loop_dispatch(loop, n);
 		loop_run_posted(loop);
 		loop_run_timers(loop);

@@ -56,10 +56,23 @@ void loop_del(struct loop *loop, int fd);
 /*
  * Run fd's handler again on the next turn, with events == 0. For a handler
  * that stopped before EAGAIN (a budget, a pause): edge triggering will not
- * report data that is already waiting. While anything is posted the loop
- * polls without sleeping.
+ * report data that is already waiting. Posted fds run in the order they were
+ * posted; posting one already posted keeps its place, and an event for it
+ * runs the handler without taking it off the list. While anything is posted
+ * the loop polls without sleeping.
  */
 void loop_post(struct loop *loop, int fd);
+
+/* From a posted run: run no more posted fds this turn. Those left run
+ * first in the next, before the fds posted during this one. */
+void loop_yield(struct loop *loop);
+
+/* Does this turn serve two fds or more (events and posts together)? A
+ * handler then keeps its share of the turn small: the others wait for it. */
+bool loop_crowded(const struct loop *loop);
+
+/* The turn's number, counting from 1: to tell a new turn from this one. */
+uint64_t loop_turn(const struct loop *loop);
 
 /* Arm timer to fire after delay_ms (at least 1), replacing any earlier
  * arming. fn and data must be set. */

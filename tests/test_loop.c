@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -199,4 +200,90 @@ Test(loop, hangup_is_reported_as_both_directions)
 	    "events 0x%x", seen);
 	close(fds[0]);
 	loop_free(loop);
+}
+
+/* The order handlers ran in, each as fd * 2, plus 1 for an event run;
+ * the loop stops after stop_after of them. */
+static int order[8], norder, stop_after;
+
+static void
+on_ordered(struct loop *loop, int fd, uint32_t events, void *data)
+{
+	order[norder++] = fd * 2 + (events != 0);
+	if (data != NULL && norder == 1) {
+		loop_post(loop, fd);	/* again, behind the others */
+		loop_yield(loop);
+		loop_stop(loop);
+	}
+	if (norder == stop_after)
+		loop_stop(loop);
+}
+
+/* Three idle pipes, registered (yielder: the first run yields): read ends
+ * in rd, write ends in wr, each posted in that order. */
+static void
+posted_pipes(struct loop *loop, int rd[3], int wr[3], bool yielder)
+{
+	norder = 0;
+	for (int i = 0; i < 3; i++) {
+		int p[2];
+
+		cr_assert_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+		rd[i] = p[0];
+		wr[i] = p[1];
+		cr_assert_eq(loop_add(loop, p[0], EPOLLIN, on_ordered,
+		    yielder ? (void *)loop : NULL), 0);
+		loop_post(loop, p[0]);
+	}
+}
+
+static void
+close_pipes(const int rd[3], const int wr[3])
+{
+	for (int i = 0; i < 3; i++) {
+		close(rd[i]);
+		close(wr[i]);
+	}
+}
+
+/* A posted run that yields: the fds not run yet go first next turn, before
+ * the one that posted itself again (round-robin: no one starves). */
+Test(loop, yield_leaves_the_rest_first_next_turn)
+{
+	struct loop *loop = loop_create(1024);
+	int rd[3], wr[3];
+
+	cr_assert_not_null(loop);
+	posted_pipes(loop, rd, wr, true);
+	stop_after = 4;
+	cr_assert_eq(loop_run(loop), 0);
+	cr_assert_eq(norder, 1);
+	cr_assert_eq(loop_run(loop), 0);
+	cr_assert_eq(norder, 4, "the others did not run in the next turn");
+	cr_assert_eq(order[0], rd[0] * 2);
+	cr_assert_eq(order[1], rd[1] * 2);
+	cr_assert_eq(order[2], rd[2] * 2);
+	cr_assert_eq(order[3], rd[0] * 2, "the yielder did not go last");
+	loop_free(loop);
+	close_pipes(rd, wr);
+}
+
+/* An event for a posted fd runs its handler and leaves it in its place. */
+Test(loop, event_for_a_posted_fd_keeps_its_place)
+{
+	struct loop *loop = loop_create(1024);
+	int rd[3], wr[3];
+
+	cr_assert_not_null(loop);
+	posted_pipes(loop, rd, wr, false);
+	cr_assert_eq(write(wr[1], "x", 1), 1);
+	stop_after = 4;
+	cr_assert_eq(loop_run(loop), 0);
+	cr_assert_eq(norder, 4);
+	cr_assert_eq(order[0], rd[1] * 2 + 1, "the event did not run first");
+	cr_assert_eq(order[1], rd[0] * 2);
+	cr_assert_eq(order[2], rd[1] * 2, "the event took it off the list");
+	cr_assert_eq(order[3], rd[2] * 2);
+	loop_free(loop);
+	close_pipes(rd, wr);
 }
