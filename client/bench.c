@@ -5,6 +5,10 @@
  * and checks the echo against the pattern's uppercase, so nothing per
  * connection is allocated beyond its state. Latencies are kept as samples
  * in microseconds and the percentiles taken exactly, by sorting.
+ *
+ * With --rate, slots are taken from a free list as exchanges fall due: one
+ * due while every slot is busy starts as soon as one frees, and is still
+ * timed from when it was due (counted as late).
  */
 #include "bench.h"
 
@@ -17,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -48,6 +53,10 @@ struct bench {
 	size_t nlat, caplat;
 	unsigned open;		/* connections not DONE */
 	unsigned errors, connected;
+	unsigned *free, nfree;	/* --rate: slots not in use */
+	double next_start;	/* --rate: when the next exchange is due */
+	unsigned long late;	/* --rate: started past due, no free slot */
+	unsigned long rounds_started;	/* --rate: exchanges started */
 	uint64_t rounds, bytes;
 	double start, stop_at, last_progress;
 };
@@ -72,6 +81,8 @@ bench_finish(struct bench *b, struct bconn *c)
 	close(c->fd);
 	c->phase = DONE;
 	b->open--;
+	if (b->o->rate > 0)
+		b->free[b->nfree++] = (unsigned)(c - b->c);
 }
 
 static void
@@ -216,7 +227,8 @@ bench_connected(struct bench *b, struct bconn *c, double now)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	b->connected++;
 	c->phase = RUNNING;
-	if (!b->o->churn)	/* churn counts from the connect */
+	if (!b->o->churn && b->o->rate == 0)	/* those count from the
+						 * connect, or when due */
 		c->started = now;
 	c->base = (size_t)(c - b->c) % PATTERN;
 }
@@ -251,22 +263,39 @@ bench_open(struct bench *b, struct bconn *c, unsigned k)
 	return epoll_ctl(b->ep, EPOLL_CTL_ADD, c->fd, &ev);
 }
 
-/* Churn: the slot's next connection. */
+/* A new connection on c's slot, timed from start. */
 static void
-bench_reopen(struct bench *b, struct bconn *c, double now)
+bench_reopen(struct bench *b, struct bconn *c, double start)
 {
 	unsigned k = (unsigned)(c - b->c);
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
-	c->started = now;
+	c->started = start;
 	b->open++;
 	if (bench_open(b, c, k) == -1) {
 		bench_error(b, c, strerror(errno));
 		if (c->fd != -1)
 			close(c->fd);
+		c->fd = -1;
 		c->phase = DONE;
 		b->open--;
+		if (b->o->rate > 0)
+			b->free[b->nfree++] = k;
+	}
+}
+
+/* --rate: start every exchange now due, while slots are free. */
+static void
+bench_schedule(struct bench *b, double now)
+{
+	while (b->next_start < b->stop_at && b->next_start <= now &&
+	    b->nfree > 0) {
+		if (now - b->next_start > 0.001)
+			b->late++;
+		b->rounds_started++;
+		bench_reopen(b, &b->c[b->free[--b->nfree]], b->next_start);
+		b->next_start += 1 / b->o->rate;
 	}
 }
 
@@ -302,7 +331,15 @@ bench_report(struct bench *b, double seconds)
 	p50 = percentile_ms(b, 0.50);
 	p99 = percentile_ms(b, 0.99);
 	max = percentile_ms(b, 1.0);
-	if (o->churn)
+	if (o->rate > 0)
+		printf("%.0f exchanges/s of %llu bytes offered for %.2f s: %lu "
+		    "started (%lu over 1 ms late), %llu done, %.0f/s, "
+		    "latency from the scheduled start p50 %.3f ms p99 %.3f ms "
+		    "max %.3f ms, %u errors\n", o->rate,
+		    (unsigned long long)o->bytes, seconds, b->rounds_started,
+		    b->late, (unsigned long long)b->rounds, rps, p50, p99, max,
+		    b->errors);
+	else if (o->churn)
 		printf("%u slots, %llu-byte connections for %.2f s: %llu "
 		    "connections, %.0f connections/s, latency p50 %.3f ms p99 "
 		    "%.3f ms max %.3f ms, %u errors\n", o->connections,
@@ -324,12 +361,14 @@ bench_report(struct bench *b, double seconds)
 		printf("{\"mode\":\"%s\",\"connections\":%u,\"bytes\":%llu,"
 		    "\"seconds\":%.6f,\"mb_per_s\":%.3f,\"rounds\":%llu,"
 		    "\"rounds_per_s\":%.1f,\"latency_ms\":{\"p50\":%.3f,"
-		    "\"p99\":%.3f,\"max\":%.3f},\"errors\":%u}\n",
-		    o->churn ? "churn" : o->pingpong ? "pingpong" : "transfer",
+		    "\"p99\":%.3f,\"max\":%.3f},\"offered_per_s\":%.1f,"
+		    "\"late\":%lu,\"errors\":%u}\n",
+		    o->rate > 0 ? "rate" : o->churn ? "churn" :
+		    o->pingpong ? "pingpong" : "transfer",
 		    o->connections,
 		    (unsigned long long)b->bytes, seconds, mbps,
 		    (unsigned long long)b->rounds, rps, p50, p99, max,
-		    b->errors);
+		    o->rate, b->late, b->errors);
 }
 
 /* Raise the open-file limit for n connections, or say why not. */
@@ -379,10 +418,13 @@ bench_loop(struct bench *b)
 	const struct bench_options *o = b->o;
 	struct epoll_event ev[256];
 
-	while (b->open > 0) {
+	while (b->open > 0 || (o->rate > 0 && b->next_start < b->stop_at)) {
 		double now = net_now();
-		uint64_t before = b->bytes + b->connected;
+		uint64_t before = b->bytes + b->connected + b->rounds_started;
 		int wait = -1, n;
+
+		if (o->rate > 0)
+			bench_schedule(b, now);
 
 		if (o->timeout_ms > 0) {
 			double left = b->last_progress +
@@ -402,12 +444,30 @@ bench_loop(struct bench *b)
 		if (o->pingpong && b->stop_at > now &&
 		    (wait == -1 || wait > (b->stop_at - now) * 1000 + 1))
 			wait = (int)((b->stop_at - now) * 1000) + 1;
-		n = epoll_wait(b->ep, ev, 256, wait);
+		/* The next exchange due, if a slot can take it: to the
+		 * microsecond, or the wait itself would make it late. */
+		if (o->rate > 0 && b->nfree > 0 && b->next_start < b->stop_at) {
+			double due = b->next_start - net_now();
+			struct timespec ts = { 0, 0 };
+
+			if (due > 0) {
+				ts.tv_sec = (time_t)due;
+				ts.tv_nsec = (long)((due - (double)ts.tv_sec) *
+				    1e9);
+			}
+			if (wait != -1 && wait < due * 1000) {
+				ts.tv_sec = wait / 1000;
+				ts.tv_nsec = (long)(wait % 1000) * 1000000;
+			}
+			n = epoll_pwait2(b->ep, ev, 256, &ts, NULL);
+		} else {
+			n = epoll_wait(b->ep, ev, 256, wait);
+		}
 		now = net_now();
 		for (int i = 0; i < n; i++)
 			bench_event(b, &b->c[ev[i].data.u32], ev[i].events,
 			    now);
-		if (b->bytes + b->connected != before)
+		if (b->bytes + b->connected + b->rounds_started != before)
 			b->last_progress = now;
 	}
 	return 0;
@@ -426,9 +486,10 @@ bench_run(const struct bench_options *o)
 	b.out = malloc(2 * PATTERN);
 	b.want = malloc(2 * PATTERN);
 	b.buf = malloc(PATTERN);
+	b.free = calloc(o->connections, sizeof(*b.free));
 	b.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (b.c == NULL || b.out == NULL || b.want == NULL || b.buf == NULL ||
-	    b.ep == -1) {
+	    b.free == NULL || b.ep == -1) {
 		fprintf(stderr, "upcase: bench: %s\n", strerror(errno));
 		status = 3;
 		goto out;
@@ -443,7 +504,13 @@ bench_run(const struct bench_options *o)
 
 	b.start = b.last_progress = net_now();
 	b.stop_at = b.start + (double)o->duration_ms / 1000;
-	for (unsigned k = 0; k < o->connections; k++) {
+	b.next_start = b.start;
+	for (unsigned k = 0; o->rate > 0 && k < o->connections; k++) {
+		b.c[k].fd = -1;
+		b.c[k].phase = DONE;
+		b.free[b.nfree++] = o->connections - 1 - k;
+	}
+	for (unsigned k = 0; o->rate == 0 && k < o->connections; k++) {
 		b.c[k].fd = -1;
 		b.c[k].started = b.start;
 		b.open++;
@@ -469,6 +536,7 @@ out:
 	free(b.out);
 	free(b.want);
 	free(b.buf);
+	free(b.free);
 	free(b.lat);
 	return status;
 }

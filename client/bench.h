@@ -4,7 +4,10 @@
  * half-closes (throughput, time to completion); the same over and over on
  * each slot for a duration, a new connection each time (churn: connections
  * per second, latency from connect to EOF); or request/response rounds for
- * a duration (rounds per second, latency per round).
+ * a duration (rounds per second, latency per round); or, open loop, new
+ * connections started at a fixed rate whether or not earlier ones finished,
+ * each timed from its scheduled start, so a stalled server cannot hide its
+ * stall (no coordinated omission).
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -22,6 +25,8 @@ struct bench_options {
 	uint32_t pingpong;		/* round size; 0: transfer mode */
 	uint64_t duration_ms;		/* pingpong, churn: how long */
 	bool churn;			/* transfer mode, again and again */
+	double rate;			/* open loop: exchanges started per
+					 * second, on schedule; 0: not */
 	unsigned sources;		/* spread over 127.0.0.1..N; 0: don't */
 	uint64_t timeout_ms;		/* give up when nothing moves */
 	bool json;

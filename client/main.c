@@ -43,6 +43,8 @@ static const char usage_text[] =
 "              [--sources N] [--timeout SECONDS] [--json]\n"
 "       upcase bench [-a HOST:PORT] -c CONNS -n BYTES --churn --duration SECONDS\n"
 "              [--sources N] [--timeout SECONDS] [--json]\n"
+"       upcase bench [-a HOST:PORT] -c CONNS -n BYTES --rate R --duration SECONDS\n"
+"              [--sources N] [--timeout SECONDS] [--json]\n"
 "       upcase probe [-a HOST:PORT] [--json] [--repeat N] [--max-wait DURATION]\n"
 "              [--idle DURATION] [--timeout DURATION]\n"
 "\n"
@@ -77,6 +79,10 @@ static const char usage_text[] =
 "      --churn              with -n: once a connection is done, open the next\n"
 "                           on its slot, for --duration SECONDS; latency from\n"
 "                           connect to EOF\n"
+"      --rate R             with -n: open loop, a new connection R times a\n"
+"                           second on schedule, at most CONNS at once, for\n"
+"                           --duration SECONDS; latency from the scheduled\n"
+"                           start, so a stalled server cannot hide its stall\n"
 "      --sources N          connect from 127.0.0.1 .. 127.0.0.N, to go past\n"
 "                           one ephemeral port range\n"
 "      --timeout SECONDS    give up when nothing moves (default " BENCH_TIMEOUT ")\n"
@@ -100,13 +106,14 @@ static int
 bench_main(int argc, char **argv)
 {
 	enum { OPT_PINGPONG = 256, OPT_DURATION, OPT_SOURCES, OPT_TIMEOUT,
-	    OPT_JSON, OPT_CHURN };
+	    OPT_JSON, OPT_CHURN, OPT_RATE };
 	static const struct option longopts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "connections", required_argument, NULL, 'c' },
 		{ "bytes", required_argument, NULL, 'n' },
 		{ "pingpong", required_argument, NULL, OPT_PINGPONG },
 		{ "churn", no_argument, NULL, OPT_CHURN },
+		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "sources", required_argument, NULL, OPT_SOURCES },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -140,6 +147,9 @@ bench_main(int argc, char **argv)
 		case OPT_CHURN:
 			o.churn = true;
 			break;
+		case OPT_RATE:
+			o.rate = (double)size_arg("--rate", optarg, 1, 1000000);
+			break;
 		case OPT_DURATION:
 			o.duration_ms = seconds_arg("--duration", optarg);
 			break;
@@ -167,14 +177,17 @@ bench_main(int argc, char **argv)
 		usage_error("bench: -c CONNS is required");
 	if (have_bytes == (o.pingpong != 0))
 		usage_error("bench: give -n BYTES or --pingpong SIZE (one)");
-	if (o.churn && o.pingpong != 0)
-		usage_error("bench: --churn goes with -n BYTES, not --pingpong");
-	if ((o.pingpong != 0 || o.churn) && o.duration_ms == 0)
+	if ((o.churn || o.rate > 0) && o.pingpong != 0)
+		usage_error("bench: --%s goes with -n BYTES, not --pingpong",
+		    o.churn ? "churn" : "rate");
+	if (o.churn && o.rate > 0)
+		usage_error("bench: --churn or --rate (one)");
+	if ((o.pingpong != 0 || o.churn || o.rate > 0) && o.duration_ms == 0)
 		usage_error("bench: --%s needs --duration SECONDS", o.churn ?
-		    "churn" : "pingpong");
-	if (o.pingpong == 0 && !o.churn && o.duration_ms != 0)
-		usage_error("bench: --duration goes with --pingpong or "
-		    "--churn");
+		    "churn" : o.rate > 0 ? "rate" : "pingpong");
+	if (o.pingpong == 0 && !o.churn && o.rate == 0 && o.duration_ms != 0)
+		usage_error("bench: --duration goes with --pingpong, --churn or "
+		    "--rate");
 	o.name = address_of(address, &o.addr);
 	if (o.sources > 0 && (o.addr.ss.ss_family != AF_INET ||
 	    (ntohl(((struct sockaddr_in *)&o.addr.ss)->sin_addr.s_addr) >>

@@ -84,6 +84,32 @@ Test(bench, churn_counts_every_connection)
 	cr_assert_not_null(strstr(log, want), "%s\n%s", want, log);
 }
 
+/* Open loop: the exchanges due in the duration all run, whatever their
+ * speed, and the daemon served exactly those. */
+Test(bench, rate_starts_every_exchange_due)
+{
+	struct daemon d = { 0 };
+	char out[4096], want[96];
+	const char *log;
+
+	daemon_start(&d, NULL);
+	const char *args[] = { "bench", "-a", d.addr, "-c", "16", "-n", "100",
+	    "--rate", "200", "--duration", "1", "--json", NULL };
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(json(out, "errors"), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\"mode\":\"rate\""), "%s", out);
+	cr_assert_eq(json(out, "offered_per_s"), 200, "%s", out);
+	/* Due at 0, 5 ms, ... up to the end of the second. */
+	cr_assert_geq(json(out, "rounds"), 200, "%s", out);
+	cr_assert_leq(json(out, "rounds"), 201, "%s", out);
+	cr_assert_eq(json(out, "bytes"), json(out, "rounds") * 100, "%s",
+	    out);
+	log = daemon_stop_log(&d);
+	snprintf(want, sizeof(want), "connections served %.0f (done %.0f)",
+	    json(out, "rounds"), json(out, "rounds"));
+	cr_assert_not_null(strstr(log, want), "%s\n%s", want, log);
+}
+
 Test(bench, wrong_echo_is_counted)
 {
 	struct sockaddr_storage ss;
@@ -107,6 +133,8 @@ Test(bench, usage)
 	    NULL };
 	const char *churn[] = { "bench", "-c", "1", "-n", "1", "--churn",
 	    NULL };
+	const char *rate[] = { "bench", "-c", "1", "-n", "1", "--rate", "9",
+	    "--churn", "--duration", "1", NULL };
 	const char *sources[] = { "bench", "-a", "[::1]:1060", "-c", "1", "-n", "1",
 	    "--sources", "4", NULL };
 	char out[1024];
@@ -117,6 +145,8 @@ Test(bench, usage)
 	cr_assert_eq(run(upcase_path(), churn, out, sizeof(out)), 2, "%s", out);
 	cr_assert_not_null(strstr(out, "--churn needs --duration SECONDS"),
 	    "%s", out);
+	cr_assert_eq(run(upcase_path(), rate, out, sizeof(out)), 2, "%s", out);
+	cr_assert_not_null(strstr(out, "--churn or --rate (one)"), "%s", out);
 	cr_assert_eq(run(upcase_path(), sources, out, sizeof(out)), 2, "%s", out);
 	cr_assert_not_null(strstr(out, "--sources needs an address in "
 	    "127.0.0.0/8"), "%s", out);
