@@ -1,10 +1,11 @@
 /*
  * conn.h — client connections: whether to take an accepted socket at all
- * (max_connections, and acl.h's rules and limit per client), the PROXY header of a listener that expects one, the
- * uppercase echo with its write backlog and watermarks, the read budget
- * that keeps one client from starving the rest, half-close, and the header,
- * idle and drain timeouts. This module owns a connection from conn_accept
- * to its close, when it hands its record over (record.h).
+ * (max_connections, and acl.h's rules and limit per client), the PROXY
+ * header of a listener that expects one, the uppercase echo with its write
+ * backlog and watermarks, the read budget that keeps one client from
+ * starving the rest (and short turns when others wait), half-close, and
+ * the header, idle and drain timeouts. This module owns a connection from
+ * conn_accept to its close, when it hands its record over (record.h).
  */
 #ifndef CONN_H
 #define CONN_H

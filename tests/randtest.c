@@ -126,7 +126,8 @@ static void
 fail(const struct client *c, const char *what)
 {
 	fprintf(stderr, "randtest: seed %" PRIu64 " client %ld session %lu "
-	    "(%s, %zu bytes): %s\n", opt.seed, (long)c->id, c->session, kind_name[c->kind], c->total, what);
+	    "(%s, %zu bytes): %s\n", opt.seed, (long)c->id, c->session,
+	    kind_name[c->kind], c->total, what);
 	count.errors++;
 }
 

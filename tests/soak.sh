@@ -103,23 +103,27 @@ ticks=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
 kill -TERM $pid; wait $pid; exit_rc=$?
 bulk_err=$(awk '{ n += $(NF-1) } END { print n + 0 }' "$dir/bulk")
 churn_err=$(awk '{ n += $(NF-1) } END { print n + 0 }' "$dir/churn")
-bulk_runs=$(grep -c 'MB/s' "$dir/bulk") churn_runs=$(grep -c 'MB/s' "$dir/churn")
+bulk_runs=$(grep -c 'MB/s' "$dir/bulk")
+churn_runs=$(grep -c 'MB/s' "$dir/churn")
 san=$(grep -c 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error' \
     "$dir/stderr" "$dir"/daemon.log* 2>/dev/null | awk -F: '{ n += $2 }
     END { print n + 0 }')
+closed() { m "upcased_connections_closed_total{reason=\"$1\"}"; }
+refused() { m "upcased_connections_refused_total{reason=\"$1\"}"; }
 
 echo "soak summary ($secs s):"
-echo "  connections served: $(m upcased_connections_accepted_total'{listener="127.0.0.1:'$port'"}') accepted,"\
-     "closed done $(m 'upcased_connections_closed_total{reason="done"}')," \
-     "reset $(m 'upcased_connections_closed_total{reason="reset"}')," \
-     "idle_timeout $(m 'upcased_connections_closed_total{reason="idle_timeout"}')"
-echo "  bytes: $(m upcased_received_bytes_total) in, $(m upcased_sent_bytes_total) out"
-echo "  randtest: $(tail -1 "$dir/randtest")"
+echo "  connections served:" \
+     "$(m "upcased_connections_accepted_total{listener=\"$addr\"}")" \
+     "accepted, closed done $(closed done), reset $(closed reset)," \
+     "idle_timeout $(closed idle_timeout)"
+echo "  bytes: $(m upcased_received_bytes_total) in," \
+     "$(m upcased_sent_bytes_total) out"
+echo "  $(tail -1 "$dir/randtest")"
 echo "  bulk: $bulk_runs runs of 4 x 64 MiB, $bulk_err errors;" \
      "churn: $churn_runs runs of 200 x 64 B, $churn_err errors"
 echo "  $(cat "$dir/clients")"
 echo "  faults injected: reloads $reloads, log reopens $reopens," \
-     "refused per IP $(m 'upcased_connections_refused_total{reason="max_connections_per_ip"}')"
+     "refused per IP $(refused max_connections_per_ip)"
 echo "  peak RSS $((hwm / 1024)) MiB (bound: 5000 connections x 256 KiB" \
      "backlog_high = 1250 MiB, plus the kernel's buffers)"
 echo "  descriptors: $fds0 at the start, $fds1 at the end"

@@ -61,13 +61,24 @@ Test(bench, pingpong_rounds)
 	daemon_stop(&d);
 }
 
+/* Stop d; its exit line must count n connections served, all done. */
+static void
+expect_served_exactly(struct daemon *d, double n)
+{
+	char want[96];
+	const char *log = daemon_stop_log(d);
+
+	snprintf(want, sizeof(want), "connections served %.0f (done %.0f)", n,
+	    n);
+	cr_assert_not_null(strstr(log, want), "%s\n%s", want, log);
+}
+
 /* Churn: every slot opens its next connection once one is done; the
  * daemon served exactly the connections counted, each whole. */
 Test(bench, churn_counts_every_connection)
 {
 	struct daemon d = { 0 };
-	char out[4096], want[96];
-	const char *log;
+	char out[4096];
 
 	daemon_start(&d, NULL);
 	const char *args[] = { "bench", "-a", d.addr, "-c", "8", "-n", "100",
@@ -78,10 +89,7 @@ Test(bench, churn_counts_every_connection)
 	cr_assert_eq(json(out, "bytes"), json(out, "rounds") * 100, "%s",
 	    out);
 	cr_assert_not_null(strstr(out, "\"mode\":\"churn\""), "%s", out);
-	log = daemon_stop_log(&d);
-	snprintf(want, sizeof(want), "connections served %.0f (done %.0f)",
-	    json(out, "rounds"), json(out, "rounds"));
-	cr_assert_not_null(strstr(log, want), "%s\n%s", want, log);
+	expect_served_exactly(&d, json(out, "rounds"));
 }
 
 /* Open loop: the exchanges due in the duration all run, whatever their
@@ -89,8 +97,7 @@ Test(bench, churn_counts_every_connection)
 Test(bench, rate_starts_every_exchange_due)
 {
 	struct daemon d = { 0 };
-	char out[4096], want[96];
-	const char *log;
+	char out[4096];
 
 	daemon_start(&d, NULL);
 	const char *args[] = { "bench", "-a", d.addr, "-c", "16", "-n", "100",
@@ -104,10 +111,7 @@ Test(bench, rate_starts_every_exchange_due)
 	cr_assert_leq(json(out, "rounds"), 201, "%s", out);
 	cr_assert_eq(json(out, "bytes"), json(out, "rounds") * 100, "%s",
 	    out);
-	log = daemon_stop_log(&d);
-	snprintf(want, sizeof(want), "connections served %.0f (done %.0f)",
-	    json(out, "rounds"), json(out, "rounds"));
-	cr_assert_not_null(strstr(log, want), "%s\n%s", want, log);
+	expect_served_exactly(&d, json(out, "rounds"));
 }
 
 Test(bench, wrong_echo_is_counted)
