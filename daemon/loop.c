@@ -4,12 +4,12 @@
  * A turn: wait (not at all if anything is posted, else until the next timer),
  * dispatch what epoll returned, run what was posted before this turn began,
  * fire expired timers. Posting during a turn defers to the next one, so a
- * connection that used up its budget waits behind everyone else once. An fd
- * that epoll reports while posted runs for the event and keeps its place in
- * the list: a handler that only reads from its posted runs (conn.c's bulk
- * readers in a crowded turn) is served in turn whatever events it gets. A
- * posted run may yield the rest of the turn; those not run yet go first in
- * the next.
+ * connection that used up its budget waits behind everyone else once. In a
+ * crowded turn (two fds or more) an fd that epoll reports while posted runs
+ * for the event and keeps its place in the list: a handler that only reads
+ * from its posted runs (conn.c's bulk readers) is served in turn whatever
+ * events it gets. Alone, its event run covers the post. A posted run may
+ * yield the rest of the turn; those not run yet go first in the next.
  */
 #include "loop.h"
 
@@ -159,14 +159,19 @@ loop_splice(struct loop *loop, uint32_t from, uint32_t to)
 	f->prev = f->next = from + 1;
 }
 
-/* How many fds this turn's list holds: 0, 1, or 2 for more. */
-static int
-loop_posted_upto2(const struct loop *loop)
+/* Does this turn serve two fds or more? n events (one per fd), and the
+ * posted list: a lone fd both posted and reported counts once. */
+static bool
+loop_is_crowded(const struct loop *loop, int n)
 {
 	const struct loop_file *head = &loop->files[THIS_TURN(loop)];
 
-	return loop_list_empty(loop, THIS_TURN(loop)) ? 0 :
-	    head->next == head->prev ? 1 : 2;
+	if (loop_list_empty(loop, THIS_TURN(loop)))
+		return n >= 2;
+	if (head->next != head->prev)
+		return true;		/* two posted, or more */
+	return n >= 2 || (n == 1 &&
+	    (uint32_t)loop->events[0].data.u64 != head->next - 1);
 }
 
 int
@@ -312,6 +317,8 @@ loop_dispatch(struct loop *loop, int n)
 
 		if (f->fn == NULL || f->gen != (uint32_t)(key >> 32))
 			continue;	/* closed earlier in this batch */
+		if (!loop->crowded)
+			loop_unpost(loop, (uint32_t)fd);  /* this run covers it */
 		f->fn(loop, fd, loop_fold(loop->events[i].events), f->data);
 	}
 }
@@ -362,7 +369,7 @@ loop_run(struct loop *loop)
 		}
 		loop->now = loop_clock();
 		loop->turn++;
-		loop->crowded = n + loop_posted_upto2(loop) >= 2;
+		loop->crowded = loop_is_crowded(loop, n);
 		loop_dispatch(loop, n);
 		loop_run_posted(loop);
 		loop_run_timers(loop);

@@ -57,9 +57,10 @@ void loop_del(struct loop *loop, int fd);
  * Run fd's handler again on the next turn, with events == 0. For a handler
  * that stopped before EAGAIN (a budget, a pause): edge triggering will not
  * report data that is already waiting. Posted fds run in the order they were
- * posted; posting one already posted keeps its place, and an event for it
- * runs the handler without taking it off the list. While anything is posted
- * the loop polls without sleeping.
+ * posted; posting one already posted keeps its place. In a crowded turn an
+ * event for it runs the handler without taking it off the list; in a turn
+ * that serves it alone, the event's run covers the post. While anything is
+ * posted the loop polls without sleeping.
  */
 void loop_post(struct loop *loop, int fd);
 

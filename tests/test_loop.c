@@ -287,3 +287,34 @@ Test(loop, event_for_a_posted_fd_keeps_its_place)
 	loop_free(loop);
 	close_pipes(rd, wr);
 }
+
+static int lone_calls;
+
+static void
+on_lone(struct loop *loop, int fd, uint32_t events, void *data)
+{
+	(void)fd;
+	(void)events;
+	(void)data;
+	lone_calls++;
+	loop_stop(loop);	/* the turn still runs to its end */
+}
+
+/* Alone in its turn, a posted fd that is also reported runs once: the
+ * event's run covers the post (no second run, no extra syscalls). */
+Test(loop, lone_posted_fd_with_an_event_runs_once)
+{
+	struct loop *loop = loop_create(1024);
+	int fds[2];
+
+	cr_assert_not_null(loop);
+	make_readable_pipe(fds);
+	cr_assert_eq(loop_add(loop, fds[0], EPOLLIN, on_lone, NULL), 0);
+	loop_post(loop, fds[0]);
+	cr_assert_eq(loop_run(loop), 0);
+	cr_assert_eq(lone_calls, 1, "ran %d times in one turn", lone_calls);
+	cr_assert_not(loop_crowded(loop), "one fd made a crowded turn");
+	loop_free(loop);
+	close(fds[0]);
+	close(fds[1]);
+}
