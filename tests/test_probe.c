@@ -182,25 +182,44 @@ Test(probe, wrong_peers_are_told_apart)
 }
 
 /* nginx stream in front: proxy_half_close decides. */
-static void
-through_nginx(const char *half_close)
+/* Start the daemon with a probe listener, and the listening socket a proxy
+ * in front of it will inherit; its address into addr. Returns the socket. */
+static int
+start_behind_front(char *addr, size_t addrlen)
 {
 	struct sockaddr_storage front;
 	socklen_t len;
-	char conf[512], path[160], addr[64];
 	int fd;
-	pid_t pid;
 
 	start_probe_listener("probe");
 	fd = inheritable_listener(&front, &len);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%u",
+	snprintf(addr, addrlen, "127.0.0.1:%u",
 	    ntohs(((struct sockaddr_in *)&front)->sin_port));
+	return fd;
+}
+
+/* Write conf to the daemon's directory under name; its path (static). */
+static const char *
+proxy_config(const char *name, const char *conf)
+{
+	static char path[160];
+
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, name));
+	write_file(path, conf);
+	return path;
+}
+
+static void
+through_nginx(const char *half_close)
+{
+	char conf[512], addr[64];
+	int fd = start_behind_front(addr, sizeof(addr));
+	pid_t pid;
+
 	snprintf(conf, sizeof(conf), "stream {\n    server {\n        listen "
 	    "%s;\n        proxy_pass %s;\n        proxy_half_close %s;\n    "
 	    "}\n}\n", addr, d.addr, half_close);
-	snprintf(path, sizeof(path), "%s", daemon_file(&d, "stream.conf"));
-	write_file(path, conf);
-	pid = start_nginx(d.dir, path, fd);
+	pid = start_nginx(d.dir, proxy_config("stream.conf", conf), fd);
 	close(fd);
 	probe(addr, NULL);
 	stop_peer(pid, "nginx");
@@ -225,23 +244,15 @@ Test(probe, nginx_with_proxy_half_close_on_passes_half_close)
 static void
 through_haproxy(const char *defaults)
 {
-	struct sockaddr_storage front;
-	socklen_t len;
-	char conf[512], path[160], addr[64];
-	int fd;
+	char conf[512], addr[64];
+	int fd = start_behind_front(addr, sizeof(addr));
 	pid_t pid;
 
-	start_probe_listener("probe");
-	fd = inheritable_listener(&front, &len);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%u",
-	    ntohs(((struct sockaddr_in *)&front)->sin_port));
 	snprintf(conf, sizeof(conf), "defaults\n    mode tcp\n    timeout "
 	    "connect 5s\n    timeout client 30s\n    timeout server 30s\n%s"
 	    "frontend probe\n    bind fd@%d\n    default_backend upcased\n"
 	    "backend upcased\n    server u %s\n", defaults, fd, d.addr);
-	snprintf(path, sizeof(path), "%s", daemon_file(&d, "haproxy.cfg"));
-	write_file(path, conf);
-	pid = start_haproxy(d.dir, path);
+	pid = start_haproxy(d.dir, proxy_config("haproxy.cfg", conf));
 	close(fd);
 	probe(addr, NULL);
 	stop_peer(pid, "haproxy");
