@@ -310,6 +310,22 @@ expect_unanswered(int fd, const char *who)
 	close(fd);
 }
 
+const char *
+read_text(const char *path)
+{
+	static char text[1 << 17];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0;
+
+	cr_assert(fd >= 0 || errno == ENOENT, "%s: %s", path, strerror(errno));
+	if (fd >= 0) {
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+	}
+	text[n > 0 ? n : 0] = '\0';
+	return text;
+}
+
 int
 count_in(const char *text, const char *needle)
 {

@@ -88,6 +88,10 @@ const char *daemon_stop_log(struct daemon *d);
  * or a reset); who names fd in the failure. Closes fd. */
 void expect_unanswered(int fd, const char *who);
 
+/* The whole of a file (up to 128 KiB; a static buffer, one at a time), or
+ * "" if it does not exist. */
+const char *read_text(const char *path);
+
 /* How many times needle occurs in text. */
 int count_in(const char *text, const char *needle);
 

@@ -19,20 +19,6 @@ TestSuite(access, .timeout = 120);
 
 static struct daemon d;
 
-static const char *
-read_text(const char *path)
-{
-	static char text[1 << 16];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	text[n > 0 ? n : 0] = '\0';
-	return text;
-}
-
 /* line is one access log line for bytes in and out, ended by end. */
 static void
 expect_line(const char *line, unsigned bytes, const char *end)

@@ -163,14 +163,7 @@ Test(acl, max_connections_per_ip_counts_open_connections)
 static const char *
 access_log(struct daemon *d)
 {
-	static char text[16384];
-	int fd = open(daemon_file(d, "access.log"), O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	text[n > 0 ? n : 0] = '\0';
-	return text;
+	return read_text(daemon_file(d, "access.log"));
 }
 
 /* The access log's line containing needle, its newline kept (a static

@@ -39,14 +39,7 @@ start_forwarded(const char *extra)
 static const char *
 access_log(void)
 {
-	static char text[16384];
-	int fd = open(daemon_file(&d, "access.log"), O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	text[n > 0 ? n : 0] = '\0';
-	return text;
+	return read_text(daemon_file(&d, "access.log"));
 }
 
 Test(forwarded, upcase_sends_v1_and_v2_headers)

@@ -17,15 +17,9 @@ TestSuite(manpages, .timeout = 60);
 static const char *
 read_page(const char *path)
 {
-	static char text[1 << 17];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	const char *text = read_text(path);
 
-	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	cr_assert_gt(n, 0);
-	text[n] = '\0';
+	cr_assert_neq(text[0], '\0', "%s is missing or empty", path);
 	return text;
 }
 
