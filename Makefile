@@ -64,7 +64,8 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/config.c \
               daemon/config_file.c daemon/conn.c daemon/detach.c \
               daemon/http.c daemon/listener.c daemon/log.c daemon/loop.c \
               daemon/metrics.c daemon/notify.c daemon/preamble.c \
-              daemon/probe.c \
+              daemon/probe.c daemon/counters.c daemon/inherit.c \
+              daemon/master.c daemon/upgrade.c \
               daemon/pidfile.c daemon/privs.c daemon/record.c daemon/sandbox.c \
               daemon/server.c \
               daemon/signals.c daemon/timeout.c

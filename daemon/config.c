@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "parse.h"
 
@@ -33,6 +34,7 @@ enum key_type {
 	TYPE_SIZE,		/* bytes in [min, max], uint64_t */
 	TYPE_DURATION,		/* ms, at most max, uint64_t */
 	TYPE_BOOL,
+	TYPE_WORKERS,		/* auto (0), or a count in [min, max] */
 	TYPE_PATH,		/* an absolute path in an existing directory */
 	TYPE_LOG_FILE,		/* stderr, syslog, or a TYPE_PATH */
 	TYPE_ACCESS_LOG,	/* off, or a TYPE_LOG_FILE */
@@ -75,6 +77,8 @@ static const struct key_info keys[KEY_COUNT] = {
 	    FIELD(drain_timeout), 0, TIMEOUT_MAX_MS },
 	[KEY_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", TYPE_DURATION,
 	    FIELD(shutdown_timeout), 0, TIMEOUT_MAX_MS },
+	[KEY_WORKERS] = { "workers", TYPE_WORKERS, FIELD(workers), 1,
+	    CONFIG_WORKERS_MAX },
 	[KEY_DAEMONIZE] = { "daemonize", TYPE_BOOL, FIELD(daemonize), 0, 0 },
 	[KEY_PIDFILE] = { "pidfile", TYPE_PATH, FIELD(pidfile), 0, 0 },
 	[KEY_USER] = { "user", TYPE_USER, FIELD(user), 0, 0 },
@@ -105,6 +109,7 @@ config_defaults(struct config *c)
 	c->drain_timeout = 60 * 1000;
 	c->shutdown_timeout = 30 * 1000;
 	c->header_timeout = 5 * 1000;
+	c->workers = 1;
 	c->daemonize = false;
 	c->sandbox = true;
 	c->log_level = LOG_LEVEL_INFO;
@@ -234,6 +239,20 @@ config_set(struct config *c, const struct key_info *k, const char *value,
 		return 0;
 	case TYPE_BOOL:
 		return parse_bool(value, field, err, errlen);
+	case TYPE_WORKERS:
+		if (strcmp(value, "auto") == 0) {
+			*(unsigned *)field = 0;
+			return 0;
+		}
+		if (parse_uint(value, k->min, k->max, &v, err, errlen) == -1) {
+			snprintf(err, errlen, "'%.64s' is not auto or a number "
+			    "from %llu to %llu", value,
+			    (unsigned long long)k->min,
+			    (unsigned long long)k->max);
+			return -1;
+		}
+		*(unsigned *)field = (unsigned)v;
+		return 0;
 	case TYPE_LOG_LEVEL:
 		if (log_level_parse(value, field) == -1) {
 			snprintf(err, errlen, "'%s' is not error, warn, info "
@@ -314,6 +333,13 @@ config_print_key(const struct config *c, const struct key_info *k,
 		fprintf(out, "%s = %s\n", k->name, *(const bool *)field ?
 		    "yes" : "no");
 		return;
+	case TYPE_WORKERS:
+		if (*(const unsigned *)field == 0)
+			fprintf(out, "%s = auto\n", k->name);
+		else
+			fprintf(out, "%s = %u\n", k->name,
+			    *(const unsigned *)field);
+		return;
 	case TYPE_LOG_LEVEL:
 		fprintf(out, "%s = %s\n", k->name,
 		    log_level_name(*(const enum log_level *)field));
@@ -326,6 +352,18 @@ config_print_key(const struct config *c, const struct key_info *k,
 			    (const char *)field);
 		return;
 	}
+}
+
+unsigned
+config_workers(const struct config *c)
+{
+	long n;
+
+	if (c->workers != 0)
+		return c->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > CONFIG_WORKERS_MAX ? CONFIG_WORKERS_MAX :
+	    (unsigned)n;
 }
 
 const char *

@@ -20,6 +20,7 @@
 
 #define CONFIG_LISTEN_MAX	16
 #define CONFIG_NAME_MAX		64
+#define CONFIG_WORKERS_MAX	64
 
 #ifndef CONFIG_PATH
 #define CONFIG_PATH "/usr/local/etc/upcased.conf"
@@ -38,6 +39,7 @@ enum config_key {
 	KEY_IDLE_TIMEOUT,
 	KEY_DRAIN_TIMEOUT,
 	KEY_SHUTDOWN_TIMEOUT,
+	KEY_WORKERS,
 	KEY_DAEMONIZE,
 	KEY_PIDFILE,
 	KEY_USER,
@@ -71,6 +73,8 @@ struct config {
 	uint64_t idle_timeout;		/* ms; 0: never */
 	uint64_t drain_timeout;		/* ms; 0: never */
 	uint64_t shutdown_timeout;	/* ms */
+	unsigned workers;		/* processes serving; 0: auto, one
+					 * per online CPU (config_workers) */
 	bool daemonize;
 	char pidfile[PATH_MAX];		/* "": none */
 	char user[CONFIG_NAME_MAX];	/* "": keep the starting user */
@@ -113,5 +117,8 @@ int config_check(const struct config *c, char *err, size_t errlen);
 void config_print(const struct config *c, FILE *out);
 
 const char *config_key_name(enum config_key key);
+
+/* How many workers c asks for, auto resolved (1: no master). */
+unsigned config_workers(const struct config *c);
 
 #endif

@@ -186,8 +186,41 @@ listener_is(const struct listener *l, const struct addr *addr)
 }
 
 int
+listener_adopt(struct listener *l, int fd, unsigned options, char *err,
+    size_t errlen)
+{
+	int type = 0, listening = 0;
+	socklen_t len = sizeof(type);
+
+	memset(l, 0, sizeof(*l));
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM || (len = sizeof(listening),
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len)) ==
+	    -1 || !listening) {
+		snprintf(err, errlen, "fd %d is not a listening stream socket",
+		    fd);
+		return -1;
+	}
+	l->fd = fd;
+	l->options = options;
+	l->bound.len = sizeof(l->bound.ss);
+	if (getsockname(fd, (struct sockaddr *)&l->bound.ss, &l->bound.len) ==
+	    -1) {
+		snprintf(err, errlen, "fd %d: getsockname: %s", fd,
+		    strerror(errno));
+		return -1;
+	}
+	l->addr = l->bound;
+	addr_format((struct sockaddr *)&l->bound.ss, l->bound.len, l->name,
+	    sizeof(l->name));
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return 0;
+}
+
+int
 listener_start(struct listener *l, struct loop *loop,
-    listener_accept_fn *on_accept)
+    listener_accept_fn *on_accept, bool exclusive)
 {
 	if (spare_fd == -1)
 		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -195,7 +228,8 @@ listener_start(struct listener *l, struct loop *loop,
 	l->on_accept = on_accept;
 	l->retry.fn = listener_on_retry;
 	l->retry.data = l;
-	return loop_add(loop, l->fd, EPOLLIN, listener_on_event, l);
+	return loop_add(loop, l->fd, EPOLLIN | (exclusive ? EPOLLEXCLUSIVE : 0),
+	    listener_on_event, l);
 }
 
 void
@@ -207,7 +241,7 @@ listener_close(struct listener *l)
 	}
 	close(l->fd);
 	l->fd = -1;
-	if (l->addr.ss.ss_family == AF_UNIX &&
+	if (!l->shared && l->addr.ss.ss_family == AF_UNIX &&
 	    unlink(((struct sockaddr_un *)&l->addr.ss)->sun_path) == -1)
 		log_debug("unlink %s: %s", l->name, strerror(errno));
 }
@@ -282,7 +316,9 @@ listener_accept(struct listener *l)
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd != -1) {
-			l->accepted++;
+			if (l->accepted != NULL)
+				__atomic_fetch_add(l->accepted, 1,
+				    __ATOMIC_RELAXED);
 			l->on_accept(l, fd, (struct sockaddr *)&ss, len);
 			continue;
 		}
@@ -338,7 +374,7 @@ listener_on_retry(struct loop *loop, struct loop_timer *timer)
 }
 
 void
-listener_drain(struct listener *l)
+listener_block(struct listener *l)
 {
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { .len = 1, .filter = &drop };
@@ -347,6 +383,13 @@ listener_drain(struct listener *l)
 	    setsockopt(l->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
 	    sizeof(prog)) == -1)
 		log_warn("%s: cannot stop new handshakes", l->name);
+}
+
+void
+listener_drain(struct listener *l)
+{
+	if (!l->shared)
+		listener_block(l);
 	while (!l->retry.armed && listener_accept(l))
 		;
 	listener_close(l);

@@ -55,7 +55,10 @@ struct listener {
 	struct addr bound;		/* as bound: port 0 resolved */
 	char name[ADDR_TEXT_MAX];	/* bound, formatted */
 	unsigned options;		/* enum listen_option bits */
-	uint64_t accepted;		/* sockets handed to on_accept */
+	uint64_t *accepted;		/* sockets handed to on_accept: a
+					 * counters.h cell, or NULL */
+	bool shared;			/* other processes hold the socket:
+					 * see listener_drain */
 	listener_accept_fn *on_accept;	/* given to listener_start */
 	struct loop_timer retry;	/* armed while accepting is paused */
 	struct loop *loop;		/* NULL until listener_start */
@@ -75,25 +78,43 @@ struct listener_stats {
 int listener_open(struct listener *l, const struct addr *addr,
     unsigned options, int backlog, char *err, size_t errlen);
 
+/*
+ * Take over fd, a listening socket inherited from whoever started the
+ * process (socket activation, a binary upgrade). Returns 0, or -1 with why
+ * in err: fd is not a listening stream socket.
+ */
+int listener_adopt(struct listener *l, int fd, unsigned options, char *err,
+    size_t errlen);
+
 /* Is addr this listener's, as configured or as bound? (A reload that
  * names the port that port 0 got keeps the listener.) */
 bool listener_is(const struct listener *l, const struct addr *addr);
 
-/* Register with loop and hand every accepted socket to on_accept from now
- * on. Returns 0 or -1 with errno. */
+/*
+ * Register with loop and hand every accepted socket to on_accept from now
+ * on. exclusive: several processes wait on this socket (workers), and the
+ * kernel wakes one of them per connection (EPOLLEXCLUSIVE), not all.
+ * Returns 0 or -1 with errno.
+ */
 int listener_start(struct listener *l, struct loop *loop,
-    listener_accept_fn *on_accept);
+    listener_accept_fn *on_accept, bool exclusive);
+
+/* Keep new handshakes from completing (a filter that drops every packet;
+ * a client retries and then finds the port closed). */
+void listener_block(struct listener *l);
 
 /*
- * Stop taking clients gracefully: no handshake completes from now on (a
- * filter drops every packet; a client retries and finds the port closed),
- * every client already queued goes to on_accept, then listener_close.
- * Closing alone would reset the queued ones, who believe they are
- * connected.
+ * Stop taking clients gracefully: no handshake completes from now on
+ * (listener_block), every client already queued goes to on_accept, then
+ * listener_close. Closing alone would reset the queued ones, who believe
+ * they are connected. A shared listener is not blocked: whoever owns the
+ * socket (the master) decides whether it goes away, and blocks it first
+ * if it does.
  */
 void listener_drain(struct listener *l);
 
-/* Stop accepting and close (once); removes a Unix socket's file. */
+/* Stop accepting and close (once); removes a Unix socket's file unless the
+ * listener is shared. */
 void listener_close(struct listener *l);
 
 /* Release the spare descriptor, once every listener is closed. */

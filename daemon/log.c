@@ -24,6 +24,7 @@ static enum log_target log_target = TARGET_STDERR;
 static int log_fd = STDERR_FILENO;
 static char log_path[4096];
 static bool echo_errors;
+static char line_tag[32];	/* "worker 2: ", or "" */
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const int syslog_priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
@@ -129,6 +130,13 @@ log_close(void)
 	log_fd = STDERR_FILENO;
 }
 
+void
+log_tag(const char *tag)
+{
+	snprintf(line_tag, sizeof(line_tag), "%s%s", tag ? tag : "",
+	    tag ? ": " : "");
+}
+
 bool
 log_due(uint64_t *last, uint64_t now)
 {
@@ -167,6 +175,8 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 		    ts.tv_nsec / 1000000, level_names[level]);
 		n += (size_t)rc;
 	}
+	rc = snprintf(line + n, room - n, "%s", line_tag);
+	n = rc < 0 ? n : n + (size_t)rc;
 	rc = vsnprintf(line + n, room - n, fmt, ap);
 	n = rc < 0 ? n : n + (size_t)rc;
 	if (errnum != 0 && n < room) {

@@ -44,6 +44,9 @@ void log_echo_errors(bool on);
 
 void log_close(void);
 
+/* Start every line with tag and ": " ("worker 2"); NULL: no tag. */
+void log_tag(const char *tag);
+
 /*
  * For a condition that can recur thousands of times a second (refusals,
  * accept failures): true at most once per LOG_EVERY_MS, so that the caller

@@ -15,13 +15,17 @@
 
 #include "access.h"
 #include "config.h"
+#include "counters.h"
 #include "detach.h"
+#include "inherit.h"
 #include "log.h"
+#include "master.h"
 #include "notify.h"
 #include "pidfile.h"
 #include "privs.h"
 #include "server.h"
 #include "signals.h"
+#include "upgrade.h"
 
 #ifndef VERSION
 #define VERSION "0.0.0"
@@ -59,6 +63,10 @@ static const char *options[OPTIONS_MAX];	/* -o arguments, in order */
 static int noptions;
 static struct config config;
 static bool detached;		/* in the background since detach_start */
+static bool upgrading;		/* started by a running upcased (SIGUSR2) */
+static int inherited_pidfile = -1;	/* its pidfile, locked */
+static char exe_path[PATH_MAX];	/* this binary, for an upgrade */
+static char *exe_argv[2 * OPTIONS_MAX + 8];	/* and its options */
 
 static void usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
@@ -124,6 +132,30 @@ config_path_resolve(void)
 	return 0;
 }
 
+/* How to start this binary again on SIGUSR2: from the same path, with
+ * the same options (-c made absolute). */
+static void
+upgrade_prepare(bool foreground)
+{
+	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+	int k = 0;
+
+	exe_path[n > 0 ? n : 0] = '\0';
+	exe_argv[k++] = exe_path;
+	if (config_path_given) {
+		exe_argv[k++] = "-c";
+		exe_argv[k++] = (char *)config_path;
+	}
+	for (int i = 0; i < noptions; i++) {
+		exe_argv[k++] = "-o";
+		exe_argv[k++] = (char *)options[i];
+	}
+	if (foreground)
+		exe_argv[k++] = "-f";
+	exe_argv[k] = NULL;
+	upgrade_init(exe_path, exe_argv);
+}
+
 /* The daemon serves: release whoever waits for that. */
 static void
 ready(void)
@@ -136,7 +168,14 @@ ready(void)
 		log_warnx("%s", err);
 	log_echo_errors(false);
 	detach_ready();
-	notify_ready();
+	if (!upgrading) {
+		notify_ready();
+		return;
+	}
+	/* The old binary lets go once told; then the pidfile is ours. */
+	if (pidfile_write(getpid(), err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+	upgrade_child_report(true, NULL);
 }
 
 /* A start-up failure: "upcased: ..." on the terminal (and the log, when
@@ -148,7 +187,11 @@ startup_fail(const char *err)
 		fprintf(stderr, "upcased: %s\n", err);
 	else
 		log_error("%s", err);
-	pidfile_remove();
+	upgrade_child_report(false, err);
+	if (upgrading)
+		pidfile_forget();	/* still the old binary's */
+	else
+		pidfile_remove();
 	return 1;
 }
 
@@ -166,7 +209,7 @@ start(const struct config *c, bool foreground)
 
 	/* A detached daemon must not keep its starter's pipes open: whoever
 	 * reads them would wait for an EOF that never comes. */
-	if (c->daemonize && !foreground)
+	if (c->daemonize && !foreground && !upgrading)
 		close_range(STDERR_FILENO + 1, ~0u, 0);
 	log_level = c->log_level;
 	log_echo_errors(true);
@@ -178,19 +221,29 @@ start(const struct config *c, bool foreground)
 	    strcmp(c->access_log, "stderr") == 0 ? "syslog" : c->access_log,
 	    err, sizeof(err)) == -1)
 		return startup_fail(err);
-	if (c->pidfile[0] != '\0' &&
+	if (inherited_pidfile != -1 && c->pidfile[0] != '\0')
+		pidfile_adopt(inherited_pidfile, c->pidfile);
+	else if (c->pidfile[0] != '\0' &&
 	    pidfile_lock(c->pidfile, err, sizeof(err)) == -1)
 		return startup_fail(err);
+	/* Workers count into a shared area, the listeners' cells included. */
+	if (config_workers(c) > 1 && counters_share() == -1) {
+		snprintf(err, sizeof(err), "shared counters: %s",
+		    strerror(errno));
+		return startup_fail(err);
+	}
 	if (server_listen(c, err, sizeof(err)) == -1)
 		return startup_fail(err);
-	if (c->daemonize && !foreground) {
+	/* An upgrade's new binary is already where the old one was. */
+	if (c->daemonize && !foreground && !upgrading) {
 		if (detach_start(err, sizeof(err)) == -1) {
 			server_unlisten();
 			return startup_fail(err);
 		}
 		detached = true;
 	}
-	if (pidfile_write(getpid(), err, sizeof(err)) == -1 ||
+	detached |= c->daemonize && upgrading;
+	if ((!upgrading && pidfile_write(getpid(), err, sizeof(err)) == -1) ||
 	    (c->user[0] != '\0' &&
 	    privs_drop(c->user, c->group, err, sizeof(err)) == -1)) {
 		server_unlisten();
@@ -199,7 +252,8 @@ start(const struct config *c, bool foreground)
 	if (c->user[0] == '\0' && geteuid() == 0)
 		log_warnx("running as root: set user to give up privileges "
 		    "after binding");
-	rc = server_run(c, config_reload, ready);
+	rc = config_workers(c) > 1 ? master_run(c, config_reload, ready) :
+	    server_run(c, config_reload, ready);
 	pidfile_remove();
 	return rc;
 }
@@ -260,9 +314,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	upgrading = upgrade_child_start(&inherited_pidfile);
 	rc = config_read(c, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "upcased: %s\n", err);
+		upgrade_child_report(false, err);
 		return rc;
 	}
 	if (print) {
@@ -280,6 +336,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "upcased: signals: %s\n", strerror(errno));
 		return 1;
 	}
+	if (inherit_start(err, sizeof(err)) == -1)
+		return startup_fail(err);
+	upgrade_prepare(foreground);
 	rc = start(c, foreground);
 	access_close();
 	log_close();

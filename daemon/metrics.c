@@ -13,10 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "access.h"
-#include "acl.h"
-#include "conn.h"
-#include "http.h"
 
 #ifndef VERSION
 #define VERSION "0.0.0"
@@ -77,9 +73,10 @@ label_value(FILE *out, const char *s)
 static void
 write_connections(FILE *out, const struct metrics_server *server)
 {
-	const struct conn_stats *cs = conn_stats();
-	const struct record_stats *rs = record_stats();
-	const struct listener_stats *ls = listener_stats();
+	const struct counters *t = server->counters;
+	const struct conn_stats *cs = &t->conn;
+	const struct record_stats *rs = &t->record;
+	const struct listener_stats *ls = &t->listener;
 	uint64_t below = 0;
 
 	head(out, "upcased_connections_accepted_total", "counter",
@@ -88,10 +85,11 @@ write_connections(FILE *out, const struct metrics_server *server)
 	    l = l->next) {
 		fputs("upcased_connections_accepted_total{listener=\"", out);
 		label_value(out, l->name);
-		fprintf(out, "\"} %llu\n", (unsigned long long)l->accepted);
+		fprintf(out, "\"} %llu\n", (unsigned long long)(l->accepted ?
+		    __atomic_load_n(l->accepted, __ATOMIC_RELAXED) : 0));
 	}
 	gauge(out, "upcased_connections_open", "Connections open now.",
-	    conn_count());
+	    (double)t->open);
 	head(out, "upcased_connections_closed_total", "counter",
 	    "Connections closed, by how they ended.");
 	for (int i = 0; i < END_COUNT; i++)
@@ -103,8 +101,8 @@ write_connections(FILE *out, const struct metrics_server *server)
 	    "reason.");
 	refused(out, "max_connections", cs->refused);
 	refused(out, "fd_limit", ls->refused);
-	refused(out, "denied", acl_stats()->denied);
-	refused(out, "max_connections_per_ip", acl_stats()->per_ip);
+	refused(out, "denied", t->acl.denied);
+	refused(out, "max_connections_per_ip", t->acl.per_ip);
 	counter(out, "upcased_accept_pauses_total", "Times accepting paused "
 	    "on a failure only time mends (the kernel short of memory).",
 	    ls->paused);
@@ -129,9 +127,9 @@ write_connections(FILE *out, const struct metrics_server *server)
 }
 
 static void
-write_data(FILE *out)
+write_data(FILE *out, const struct counters *t)
 {
-	const struct conn_stats *cs = conn_stats();
+	const struct conn_stats *cs = &t->conn;
 
 	counter(out, "upcased_received_bytes_total", "Bytes read from "
 	    "clients (PROXY headers not included).", cs->bytes_in);
@@ -146,7 +144,8 @@ write_data(FILE *out)
 static void
 write_daemon(FILE *out, const struct metrics_server *server)
 {
-	const struct http_stats *hs = http_stats();
+	const struct counters *t = server->counters;
+	const struct http_stats *hs = &t->http;
 
 	head(out, "upcased_build_info", "gauge", "The running version.");
 	fprintf(out, "upcased_build_info{version=\"%s\"} 1\n", VERSION);
@@ -154,8 +153,8 @@ write_daemon(FILE *out, const struct metrics_server *server)
 	    "Configuration reloads (SIGHUP), by result.");
 	fprintf(out, "upcased_reloads_total{result=\"ok\"} %llu\n"
 	    "upcased_reloads_total{result=\"failed\"} %llu\n",
-	    (unsigned long long)server->reloads_ok,
-	    (unsigned long long)server->reloads_failed);
+	    (unsigned long long)t->reloads_ok,
+	    (unsigned long long)t->reloads_failed);
 	head(out, "upcased_metrics_requests_total", "counter",
 	    "Requests on metrics listeners, by answer.");
 	fprintf(out, "upcased_metrics_requests_total{code=\"200\"} %llu\n"
@@ -169,7 +168,7 @@ write_daemon(FILE *out, const struct metrics_server *server)
 	    "listeners closed unanswered: too many, too slow, or gone.",
 	    hs->dropped);
 	counter(out, "upcased_access_log_dropped_lines_total", "Access log "
-	    "lines its target could not take at once.", access_dropped());
+	    "lines its target could not take at once.", t->access_dropped);
 }
 
 /* Open descriptors: /proc/self/fd, less the one reading it. */
@@ -226,6 +225,6 @@ metrics_write(FILE *out, const struct metrics_server *server)
 {
 	write_daemon(out, server);
 	write_connections(out, server);
-	write_data(out);
+	write_data(out, server->counters);
 	write_process(out);
 }

@@ -10,13 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "counters.h"
 #include "listener.h"
 
-/* What only the server knows. */
+/* What the server knows: its listeners, and the counts (every worker's). */
 struct metrics_server {
 	const struct listener *listeners;	/* the open ones */
-	uint64_t reloads_ok;
-	uint64_t reloads_failed;
+	const struct counters *counters;
 };
 
 /* Note the start time (process_start_time_seconds). */

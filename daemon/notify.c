@@ -55,6 +55,15 @@ notify_ready(void)
 }
 
 void
+notify_mainpid(pid_t pid)
+{
+	char message[64];
+
+	snprintf(message, sizeof(message), "MAINPID=%ld\nREADY=1", (long)pid);
+	notify_send(message);
+}
+
+void
 notify_reloading(void)
 {
 	struct timespec ts;

@@ -78,3 +78,25 @@ pidfile_remove(void)
 	close(pid_fd);
 	pid_fd = -1;
 }
+
+int
+pidfile_fd(void)
+{
+	return pid_fd;
+}
+
+void
+pidfile_adopt(int fd, const char *path)
+{
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	pid_fd = fd;
+	snprintf(pid_path, sizeof(pid_path), "%s", path);
+}
+
+void
+pidfile_forget(void)
+{
+	if (pid_fd != -1)
+		close(pid_fd);
+	pid_fd = -1;
+}

@@ -22,4 +22,15 @@ int pidfile_write(pid_t pid, char *err, size_t errlen);
 /* Remove the file and release the lock (no-op when none is held). */
 void pidfile_remove(void);
 
+/* The locked descriptor, to hand to a new binary; -1: no pidfile. */
+int pidfile_fd(void);
+
+/* Take over fd, path's descriptor locked by the process that started this
+ * one (a binary upgrade): the lock comes with it. */
+void pidfile_adopt(int fd, const char *path);
+
+/* Close without removing: the file is someone else's now (a worker's
+ * copy, or the old binary once the new one has written its pid). */
+void pidfile_forget(void);
+
 #endif

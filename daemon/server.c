@@ -20,7 +20,9 @@
 #include "access.h"
 #include "acl.h"
 #include "conn.h"
+#include "counters.h"
 #include "http.h"
+#include "inherit.h"
 #include "listener.h"
 #include "log.h"
 #include "loop.h"
@@ -29,6 +31,7 @@
 #include "parse.h"
 #include "sandbox.h"
 #include "signals.h"
+#include "upgrade.h"
 
 /* Descriptors that are not connections: listeners, epoll, signalfd, the
  * logs, the pidfile, the spare, HTTP_CONNS_MAX metrics requests. */
@@ -42,6 +45,7 @@ static server_reload_fn *reload_config;
 static bool stopping;
 static uint64_t reloads_ok, reloads_failed;
 static struct loop_timer shutdown_timer;
+static unsigned worker;		/* this worker's number; 0: not a worker */
 
 static struct conn_config
 conn_config_of(const struct config *c)
@@ -61,6 +65,13 @@ conn_config_of(const struct config *c)
 	return cc;
 }
 
+static void
+listener_free(struct listener *l)
+{
+	counters_cell_free(l->accepted);
+	free(l);
+}
+
 /* Close every listener of *list; drain: take their queued clients first
  * (a running daemon that stops listening). */
 static void
@@ -74,7 +85,7 @@ listeners_close(struct listener **list, bool drain)
 			listener_drain(l);
 		else
 			listener_close(l);
-		free(l);
+		listener_free(l);
 	}
 }
 
@@ -89,6 +100,7 @@ listeners_open_new(const struct config *c, struct listener *list,
 	for (unsigned i = 0; i < c->nlisten; i++) {
 		const struct addr *a = &c->listen[i].addr;
 		struct listener *l;
+		int fd;
 
 		for (l = list; l != NULL && !listener_is(l, a);
 		    l = l->next)
@@ -100,11 +112,15 @@ listeners_open_new(const struct config *c, struct listener *list,
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		if (listener_open(l, a, c->listen[i].options,
-		    (int)c->listen_backlog, err, errlen) == -1) {
+		fd = inherit_claim(a);
+		if ((fd != -1 ? listener_adopt(l, fd, c->listen[i].options, err,
+		    errlen) : listener_open(l, a, c->listen[i].options,
+		    (int)c->listen_backlog, err, errlen)) == -1) {
 			free(l);
 			return -1;
 		}
+		l->addr = *a;		/* a reload finds it by this */
+		l->accepted = counters_cell();
 		l->next = NULL;
 		*added = l;
 		added = &l->next;
@@ -117,7 +133,8 @@ server_listen(const struct config *c, char *err, size_t errlen)
 {
 	struct listener *added = NULL;
 
-	if (listeners_open_new(c, NULL, &added, err, errlen) == -1) {
+	if (listeners_open_new(c, NULL, &added, err, errlen) == -1 ||
+	    inherit_check(err, errlen) == -1) {
 		listeners_close(&added, false);
 		return -1;
 	}
@@ -171,8 +188,10 @@ server_acceptor(unsigned options)
 static void
 server_render_metrics(FILE *out)
 {
-	struct metrics_server ms = { listeners, reloads_ok, reloads_failed };
+	struct counters t;
+	struct metrics_server ms = { listeners, &t };
 
+	counters_total(&t);
 	metrics_write(out, &ms);
 }
 
@@ -209,32 +228,42 @@ signal_name(int signo, char *buf, size_t buflen)
 	return buf;
 }
 
+/* Stop taking clients and finish; why: the signal, or "upgrade". */
 static void
-server_stop(int signo)
+server_stop(const char *why)
 {
-	char t[32], name[16];
+	char t[32];
 
-	signal_name(signo, name, sizeof(name));
 	if (stopping) {
-		log_info("%s again: closing %u connection%s now", name,
+		log_info("%s again: closing %u connection%s now", why,
 		    conn_count(), plural(conn_count()));
 		conn_close_all();
 		loop_stop(loop);
 		return;
 	}
 	stopping = true;
-	notify_stopping();
+	if (worker == 0 && strcmp(why, "upgrade") != 0)
+		notify_stopping();
 	listeners_close(&listeners, true);
 	if (conn_count() == 0) {
-		log_info("%s: shutting down", name);
+		log_info("%s: shutting down", why);
 		loop_stop(loop);
 		return;
 	}
 	log_info("%s: shutting down, waiting up to %s for %u connection%s",
-	    name, format_duration(current.shutdown_timeout, t, sizeof(t)),
+	    why, format_duration(current.shutdown_timeout, t, sizeof(t)),
 	    conn_count(), plural(conn_count()));
 	shutdown_timer.fn = server_on_shutdown_timeout;
 	loop_timer_set(loop, &shutdown_timer, current.shutdown_timeout);
+}
+
+/* The new binary serves (upgrade.h): it has the sockets now. */
+static void
+server_handed_over(void)
+{
+	for (struct listener *l = listeners; l != NULL; l = l->next)
+		l->shared = true;
+	server_stop("upgrade");
 }
 
 static void
@@ -254,6 +283,11 @@ server_keep_static(struct config *next)
 	if (next->daemonize != current.daemonize) {
 		log_warnx("reload: daemonize changes only on restart");
 		next->daemonize = current.daemonize;
+	}
+	if ((config_workers(next) > 1) != (config_workers(&current) > 1)) {
+		log_warnx("reload: workers changes between 1 and more only "
+		    "on restart");
+		next->workers = current.workers;
 	}
 	if (next->sandbox != current.sandbox) {
 		log_warnx("reload: sandbox changes only on restart");
@@ -289,11 +323,18 @@ server_reopen_logs(const struct config *next, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-server_reload(void)
+/*
+ * Read the configuration again and commit it whole: listeners, logs and
+ * keys, or none of them. In the master, a listener that goes is blocked
+ * and closed (the old workers take its queue, see master.c) and a new one
+ * is only bound: the next workers watch it.
+ */
+bool
+server_reconfigure(void)
 {
 	struct config *next = malloc(sizeof(*next));
 	struct listener *added = NULL, **lp;
+	bool master = loop == NULL;
 	char err[1024];
 
 	log_info("SIGHUP: reloading the configuration");
@@ -305,10 +346,10 @@ server_reload(void)
 	    sizeof(err)) == -1) {
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
-		reloads_failed++;
+		counters_reloads(reloads_ok, ++reloads_failed);
 		listeners_close(&added, false);
 		free(next);
-		return;
+		return false;
 	}
 	server_keep_static(next);
 
@@ -329,43 +370,59 @@ server_reload(void)
 		}
 		log_info("no longer listening on %s", l->name);
 		*lp = l->next;
-		listener_drain(l);
-		free(l);
-	}
-	while (added != NULL) {		/* lp is the list's end */
-		struct listener *l = added;
-
-		added = l->next;
 		l->next = NULL;
-		if (listener_start(l, loop, server_acceptor(l->options)) == -1) {
+		if (master)
+			listener_block(l);
+		listeners_close(&l, !master);
+	}
+	for (*lp = added; *lp != NULL;) {
+		struct listener *l = *lp;
+
+		if (!master && listener_start(l, loop,
+		    server_acceptor(l->options), false) == -1) {
 			log_warn("cannot watch %s", l->name);
-			listener_close(l);
-			free(l);
+			*lp = l->next;
+			l->next = NULL;
+			listeners_close(&l, false);
 			continue;
 		}
 		log_info("listening on %s", l->name);
-		*lp = l;
 		lp = &l->next;
 	}
 	log_level = next->log_level;
-	struct conn_config cc = conn_config_of(next);
-	conn_configure(&cc);
-	http_configure(next->header_timeout);
 	current = *next;
 	free(next);
-	reloads_ok++;
+	counters_reloads(++reloads_ok, reloads_failed);
+	return true;
+}
+
+static void
+server_reload(void)
+{
+	struct conn_config cc;
+
+	if (!server_reconfigure())
+		return;
+	cc = conn_config_of(&current);
+	conn_configure(&cc);
+	http_configure(current.header_timeout);
 	log_info("configuration reloaded");
 }
 
 static void
 server_on_signal(int signo)
 {
-	char err[512];
+	char err[512], name[16];
 
+	/* A worker stops when the master says (SIGTERM); the terminal's
+	 * SIGINT and SIGHUP reach the whole process group, and are the
+	 * master's to act on. */
+	if (worker != 0 && (signo == SIGINT || signo == SIGHUP))
+		return;
 	switch (signo) {
 	case SIGTERM:
 	case SIGINT:
-		server_stop(signo);
+		server_stop(signal_name(signo, name, sizeof(name)));
 		break;
 	case SIGHUP:
 		if (stopping)
@@ -373,6 +430,21 @@ server_on_signal(int signo)
 		notify_reloading();
 		server_reload();
 		notify_ready();
+		break;
+	case SIGUSR2:
+		if (stopping || worker != 0)
+			break;
+		/* The filter stays on across exec: the new binary could not
+		 * even load. A master may exec; a worker never does. */
+		if (current.sandbox)
+			log_warnx("SIGUSR2: upgrade refused: with sandbox = yes "
+			    "a single process cannot exec (workers >= 2 can, "
+			    "from the master)");
+		else
+			upgrade_start(loop, listeners, server_handed_over);
+		break;
+	case SIGCHLD:
+		upgrade_reap();
 		break;
 	case SIGUSR1:
 		if (log_reopen(err, sizeof(err)) == -1 ||
@@ -389,14 +461,14 @@ server_before_wait(struct loop *lp)
 {
 	(void)lp;
 	sandbox_report();
+	counters_publish();
 }
 
-/* The last line: what the daemon did, counted. */
-static void
-server_log_summary(void)
+void
+server_log_summary(const struct counters *t)
 {
-	const struct conn_stats *cs = conn_stats();
-	const struct record_stats *rs = record_stats();
+	const struct conn_stats *cs = &t->conn;
+	const struct record_stats *rs = &t->record;
 	char ended[256] = "";
 	size_t n = 0;
 
@@ -408,10 +480,42 @@ server_log_summary(void)
 	log_info("exiting: connections served %llu (%s), refused %llu; bytes "
 	    "in %llu, out %llu", (unsigned long long)cs->accepted,
 	    n > 0 ? ended : "none closed",
-	    (unsigned long long)(cs->refused + listener_stats()->refused +
-	    acl_stats()->denied + acl_stats()->per_ip),
+	    (unsigned long long)(cs->refused + t->listener.refused +
+	    t->acl.denied + t->acl.per_ip),
 	    (unsigned long long)cs->bytes_in,
 	    (unsigned long long)cs->bytes_out);
+}
+
+void
+server_adopt(const struct config *c, server_reload_fn *reload)
+{
+	current = *c;
+	reload_config = reload;
+}
+
+const struct config *
+server_config(void)
+{
+	return &current;
+}
+
+struct listener *
+server_listeners(void)
+{
+	return listeners;
+}
+
+void
+server_become_worker(unsigned number)
+{
+	char tag[32];
+
+	worker = number;
+	snprintf(tag, sizeof(tag), "worker %u", number);
+	log_tag(tag);
+	/* The master owns the sockets: whether one goes away is its call. */
+	for (struct listener *l = listeners; l != NULL; l = l->next)
+		l->shared = true;
 }
 
 int
@@ -419,10 +523,10 @@ server_run(const struct config *c, server_reload_fn *reload,
     server_ready_fn *ready)
 {
 	struct conn_config cc = conn_config_of(c);
+	struct counters t;
 	int status = 0;
 
-	current = *c;
-	reload_config = reload;
+	server_adopt(c, reload);
 	loop = loop_create(server_setsize(c->max_connections));
 	if (loop == NULL) {
 		log_error("cannot create the event loop: %s", strerror(errno));
@@ -439,13 +543,15 @@ server_run(const struct config *c, server_reload_fn *reload,
 		goto out;
 	}
 	for (struct listener *l = listeners; l != NULL; l = l->next) {
-		if (listener_start(l, loop, server_acceptor(l->options)) == -1) {
+		if (listener_start(l, loop, server_acceptor(l->options),
+		    worker != 0) == -1) {
 			log_error("cannot watch %s: %s", l->name,
 			    strerror(errno));
 			status = 1;
 			goto out;
 		}
-		log_info("listening on %s", l->name);
+		if (worker == 0)
+			log_info("listening on %s", l->name);
 	}
 	/* Started: from here on, only what serving needs. */
 	if (c->sandbox) {
@@ -456,8 +562,8 @@ server_run(const struct config *c, server_reload_fn *reload,
 			status = 1;
 			goto out;
 		}
-		loop_before_wait(loop, server_before_wait);
 	}
+	loop_before_wait(loop, server_before_wait);
 	if (ready != NULL)
 		ready();
 	if (loop_run(loop) == -1) {
@@ -468,7 +574,9 @@ out:
 	conn_close_all();
 	http_close_all();
 	sandbox_report();
-	server_log_summary();
+	counters_publish();
+	counters_collect(&t);
+	server_log_summary(&t);
 	server_unlisten();
 	signals_stop(loop);
 	loop_timer_cancel(loop, &shutdown_timer);

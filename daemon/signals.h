@@ -11,8 +11,9 @@ struct loop;
 
 typedef void signals_fn(int signo);
 
-/* Block SIGTERM, SIGINT, SIGHUP and SIGUSR1 and ignore SIGPIPE; call first,
- * before anything can be interrupted. Returns 0 or -1 with errno. */
+/* Block SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 and SIGCHLD and ignore
+ * SIGPIPE; call first, before anything can be interrupted. Returns 0 or -1
+ * with errno. */
 int signals_block(void);
 
 /* Deliver the blocked signals to fn from loop. Returns 0 or -1 with errno. */

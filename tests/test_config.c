@@ -245,6 +245,7 @@ Test(config, print_shows_file_overridden_by_options)
 	    "idle_timeout = 2m\n"
 	    "drain_timeout = 1m\n"
 	    "shutdown_timeout = 30s\n"
+	    "workers = 1\n"
 	    "daemonize = no\n"
 	    "# pidfile is not set\n"
 	    "# user is not set\n"
