@@ -163,6 +163,8 @@ deps:
 	    missing="$$missing python3-prometheus-client"; \
 	command -v mandoc >/dev/null || missing="$$missing mandoc"; \
 	[ -x /usr/bin/socat ] || missing="$$missing socat"; \
+	[ -x /usr/bin/systemd-socket-activate ] || \
+	    missing="$$missing systemd"; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" != 0 ]; then \
 	  echo "Missing:$$missing; run: sudo apt-get install$$missing"; \

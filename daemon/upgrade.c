@@ -23,7 +23,7 @@
 #define UPGRADE_READY_MS	60000	/* not ready by then: give up */
 #define UPGRADE_FDS_MAX		(CONFIG_LISTEN_MAX + 2)
 
-enum state { IDLE, STARTING, FAILED, READY };
+enum state { IDLE, STARTING, READY };
 
 static const char *exe_path;
 static char *const *exe_argv;
@@ -58,7 +58,9 @@ upgrade_fail(const char *why)
 {
 	log_warnx("upgrade failed: %s; the running binary stays", why);
 	upgrade_close_pipe();
-	state = child > 0 ? FAILED : IDLE;
+	/* Whatever is left of it exits on its own, reaped as any child. */
+	state = IDLE;
+	child = 0;
 }
 
 static void
@@ -151,11 +153,6 @@ upgrade_start(struct loop *lp, struct listener *listeners,
 	if (state == STARTING || state == READY) {
 		log_warnx("upgrade refused: an upgrade is already in progress "
 		    "(pid %ld)", (long)child);
-		return;
-	}
-	if (state == FAILED) {
-		log_warnx("upgrade refused: the last failed one (pid %ld) has "
-		    "not exited yet", (long)child);
 		return;
 	}
 	if (access(exe_path, X_OK) == -1) {

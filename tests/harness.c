@@ -73,20 +73,28 @@ write_file(const char *path, const char *text)
 }
 
 void
-daemon_spawn(struct daemon *d, const char *const *args)
+daemon_spawn_argv(struct daemon *d, const char *const *argv)
 {
-	const char *argv[64];
-	int n = 0, fd;
+	int fd;
 
 	daemon_init(d);
 	fd = open(d->log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	cr_assert_geq(fd, 0, "open %s: %s", d->log_path, strerror(errno));
+	d->pid = spawn(argv, -1, fd, fd);
+	close(fd);
+}
+
+void
+daemon_spawn(struct daemon *d, const char *const *args)
+{
+	const char *argv[64];
+	int n = 0;
+
 	argv[n++] = upcased_path();
 	for (; *args != NULL && n < 63; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
-	d->pid = spawn(argv, -1, fd, fd);
-	close(fd);
+	daemon_spawn_argv(d, argv);
 }
 
 void
@@ -394,3 +402,15 @@ pump_until_log(struct daemon *d, int fd, const unsigned char *pattern,
 
 
 
+
+double
+json_number(const char *text, const char *key)
+{
+	char pattern[64];
+	const char *at;
+
+	snprintf(pattern, sizeof(pattern), "\"%s\":", key);
+	at = strstr(text, pattern);
+	cr_assert_not_null(at, "no %s in:\n%s", key, text);
+	return strtod(at + strlen(pattern), NULL);
+}

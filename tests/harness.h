@@ -51,6 +51,10 @@ void daemon_start(struct daemon *d, ...);
 /* Start with exactly these arguments (after argv[0]); wait for nothing. */
 void daemon_spawn(struct daemon *d, const char *const *args);
 
+/* Start argv (argv[0] the program: a launcher in front of upcased) with
+ * its output in d's log; wait for nothing. */
+void daemon_spawn_argv(struct daemon *d, const char *const *argv);
+
 /* Start with exactly these arguments and wait for "listening on". */
 void daemon_start_args(struct daemon *d, const char *const *args);
 
@@ -94,6 +98,10 @@ const char *read_text(const char *path);
 
 /* How many times needle occurs in text. */
 int count_in(const char *text, const char *needle);
+
+/* The number after "key": in text (a JSON object); fails the test if
+ * there is none. */
+double json_number(const char *text, const char *key);
 
 /* A blocking TCP connection to the daemon. */
 int daemon_connect(const struct daemon *d);

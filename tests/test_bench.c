@@ -14,19 +14,6 @@
 
 TestSuite(bench, .timeout = 120);
 
-/* A number from the JSON line of out. */
-static double
-json(const char *out, const char *key)
-{
-	char pattern[64];
-	const char *at;
-
-	snprintf(pattern, sizeof(pattern), "\"%s\":", key);
-	at = strstr(out, pattern);
-	cr_assert_not_null(at, "no %s in:\n%s", key, out);
-	return strtod(at + strlen(pattern), NULL);
-}
-
 Test(bench, two_hundred_connections_without_an_error)
 {
 	struct daemon d = { 0 };
@@ -36,10 +23,10 @@ Test(bench, two_hundred_connections_without_an_error)
 	const char *args[] = { "bench", "-a", d.addr, "-c", "200", "-n", "64k",
 	    "--json", NULL };
 	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
-	cr_assert_eq(json(out, "errors"), 0, "%s", out);
-	cr_assert_eq(json(out, "connections"), 200);
-	cr_assert_eq(json(out, "bytes"), 200.0 * 65536, "%s", out);
-	cr_assert_gt(json(out, "mb_per_s"), 0);
+	cr_assert_eq(json_number(out, "errors"), 0, "%s", out);
+	cr_assert_eq(json_number(out, "connections"), 200);
+	cr_assert_eq(json_number(out, "bytes"), 200.0 * 65536, "%s", out);
+	cr_assert_gt(json_number(out, "mb_per_s"), 0);
 	daemon_stop(&d);
 }
 
@@ -52,12 +39,12 @@ Test(bench, pingpong_rounds)
 	const char *args[] = { "bench", "-a", d.addr, "-c", "20", "--pingpong", "512",
 	    "--duration", "1", "--json", NULL };
 	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
-	cr_assert_eq(json(out, "errors"), 0, "%s", out);
-	cr_assert_gt(json(out, "rounds"), 0, "%s", out);
-	cr_assert_eq(json(out, "bytes"), json(out, "rounds") * 512, "%s",
+	cr_assert_eq(json_number(out, "errors"), 0, "%s", out);
+	cr_assert_gt(json_number(out, "rounds"), 0, "%s", out);
+	cr_assert_eq(json_number(out, "bytes"), json_number(out, "rounds") * 512, "%s",
 	    out);
-	cr_assert_geq(json(out, "max"), json(out, "p99"));
-	cr_assert_geq(json(out, "p99"), json(out, "p50"));
+	cr_assert_geq(json_number(out, "max"), json_number(out, "p99"));
+	cr_assert_geq(json_number(out, "p99"), json_number(out, "p50"));
 	daemon_stop(&d);
 }
 
@@ -84,12 +71,12 @@ Test(bench, churn_counts_every_connection)
 	const char *args[] = { "bench", "-a", d.addr, "-c", "8", "-n", "100",
 	    "--churn", "--duration", "1", "--sources", "4", "--json", NULL };
 	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
-	cr_assert_eq(json(out, "errors"), 0, "%s", out);
-	cr_assert_gt(json(out, "rounds"), 8, "%s", out);
-	cr_assert_eq(json(out, "bytes"), json(out, "rounds") * 100, "%s",
+	cr_assert_eq(json_number(out, "errors"), 0, "%s", out);
+	cr_assert_gt(json_number(out, "rounds"), 8, "%s", out);
+	cr_assert_eq(json_number(out, "bytes"), json_number(out, "rounds") * 100, "%s",
 	    out);
 	cr_assert_not_null(strstr(out, "\"mode\":\"churn\""), "%s", out);
-	expect_served_exactly(&d, json(out, "rounds"));
+	expect_served_exactly(&d, json_number(out, "rounds"));
 }
 
 /* Open loop: the exchanges due in the duration all run, whatever their
@@ -103,15 +90,15 @@ Test(bench, rate_starts_every_exchange_due)
 	const char *args[] = { "bench", "-a", d.addr, "-c", "16", "-n", "100",
 	    "--rate", "200", "--duration", "1", "--json", NULL };
 	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
-	cr_assert_eq(json(out, "errors"), 0, "%s", out);
+	cr_assert_eq(json_number(out, "errors"), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "\"mode\":\"rate\""), "%s", out);
-	cr_assert_eq(json(out, "offered_per_s"), 200, "%s", out);
+	cr_assert_eq(json_number(out, "offered_per_s"), 200, "%s", out);
 	/* Due at 0, 5 ms, ... up to the end of the second. */
-	cr_assert_geq(json(out, "rounds"), 200, "%s", out);
-	cr_assert_leq(json(out, "rounds"), 201, "%s", out);
-	cr_assert_eq(json(out, "bytes"), json(out, "rounds") * 100, "%s",
+	cr_assert_geq(json_number(out, "rounds"), 200, "%s", out);
+	cr_assert_leq(json_number(out, "rounds"), 201, "%s", out);
+	cr_assert_eq(json_number(out, "bytes"), json_number(out, "rounds") * 100, "%s",
 	    out);
-	expect_served_exactly(&d, json(out, "rounds"));
+	expect_served_exactly(&d, json_number(out, "rounds"));
 }
 
 Test(bench, wrong_echo_is_counted)
@@ -124,7 +111,7 @@ Test(bench, wrong_echo_is_counted)
 	const char *args[] = { "bench", "-a", addr, "-c", "5", "-n", "1k", "--json",
 	    NULL };
 	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 1, "%s", out);
-	cr_assert_eq(json(out, "errors"), 5, "%s", out);
+	cr_assert_eq(json_number(out, "errors"), 5, "%s", out);
 	cr_assert_not_null(strstr(out, "echo differs"), "%s", out);
 	kill(server, SIGKILL);
 	waitpid(server, NULL, 0);

@@ -1,0 +1,260 @@
+/*
+ * test_upgrade.c — listening sockets that outlive a process: SIGUSR2 starts
+ * the binary again and hands it the sockets, with nobody refused; a new
+ * binary that cannot start leaves the old one serving, with one line
+ * saying why; and systemd's socket activation, with systemd-socket-activate
+ * as the launcher.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* The new master is the old one's child: once the old one exits, it must
+ * become ours to wait for. */
+static void
+subreaper(void)
+{
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+}
+
+TestSuite(upgrade, .init = subreaper, .timeout = 240);
+
+static const char *
+start_with(struct daemon *d, const char *conf)
+{
+	static char path[PATH_MAX];
+
+	daemon_init(d);
+	snprintf(path, sizeof(path), "%s", daemon_file(d, "u.conf"));
+	write_file(path, conf);
+	const char *args[] = { "-f", "-c", path, NULL };
+	daemon_start_args(d, args);
+	return path;
+}
+
+static pid_t
+pidfile_pid(const struct daemon *d)
+{
+	return (pid_t)atol(read_text(daemon_file(d, "u.pid")));
+}
+
+static void
+echo_once(const struct daemon *d, const char *msg, const char *want)
+{
+	int fd = daemon_connect(d);
+	char got[64];
+	size_t n = strlen(msg);
+
+	cr_assert_eq(write_all(fd, msg, n, DEADLINE_MS), 0);
+	shutdown(fd, SHUT_WR);
+	cr_assert_eq(read_all(fd, got, sizeof(got), DEADLINE_MS), (ssize_t)n);
+	cr_assert_eq(memcmp(got, want, n), 0);
+	close(fd);
+}
+
+/* SIGUSR2 to the master now running; returns the new one, which the
+ * pidfile names once the old one has exited. */
+static pid_t
+upgrade(struct daemon *d)
+{
+	const char *line;
+	pid_t old = d->pid, next;
+
+	cr_assert_eq(kill(old, SIGUSR2), 0);
+	line = daemon_wait_log(d, "upgrade: the new binary (pid ", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(d));
+	next = (pid_t)atol(strstr(line, "(pid ") + 5);
+	expect_exit(wait_exit(old, NULL, DEADLINE_MS), 0, daemon_log(d));
+	cr_assert_eq(pidfile_pid(d), next, "%s", daemon_log(d));
+	d->pid = next;
+	process_track(next);
+	return next;
+}
+
+/* Ten upgrades while short connections churn: nobody refused or reset
+ * (the churn client counts any of that as an error). */
+Test(upgrade, ten_upgrades_under_churn_refuse_nobody)
+{
+	struct daemon d = { 0 };
+	char conf[512], out[4096];
+	int churn_out;
+	pid_t churn;
+
+	daemon_init(&d);
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:0\nworkers = 2\n"
+	    "pidfile = %s\n", daemon_file(&d, "u.pid"));
+	start_with(&d, conf);
+	churn_out = open(daemon_file(&d, "churn.txt"), O_RDWR | O_CREAT, 0600);
+	const char *bench[] = { upcase_path(), "bench", "-a", d.addr, "-c",
+	    "8", "-n", "64", "--churn", "--duration", "8", "--sources", "8",
+	    "--json", NULL };
+	churn = spawn(bench, -1, churn_out, churn_out);
+	for (int i = 0; i < 10; i++)
+		upgrade(&d);
+	expect_exit(wait_exit(churn, NULL, DEADLINE_MS), 0, "churn");
+	cr_assert_gt(pread(churn_out, out, sizeof(out) - 1, 0), 0);
+	cr_assert_eq(json_number(out, "errors"), 0, "%s", out);
+	cr_assert_gt(json_number(out, "rounds"), 100, "%s", out);
+	close(churn_out);
+	echo_once(&d, "after", "AFTER");
+	daemon_stop(&d);
+}
+
+/* A single process upgrades too, when its sandbox allows exec. */
+Test(upgrade, a_single_process_hands_over_without_its_sandbox)
+{
+	struct daemon d = { 0 };
+	char conf[512];
+
+	daemon_init(&d);
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:0\nsandbox = no\n"
+	    "pidfile = %s\n", daemon_file(&d, "u.pid"));
+	start_with(&d, conf);
+	echo_once(&d, "before", "BEFORE");
+	upgrade(&d);
+	echo_once(&d, "after", "AFTER");
+	daemon_stop(&d);
+
+	/* With it, the filter would follow into the new binary: refused. */
+	struct daemon e = { 0 };
+	daemon_init(&e);
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:0\n");
+	start_with(&e, conf);
+	kill(e.pid, SIGUSR2);
+	cr_assert_not_null(daemon_wait_log(&e, "upgrade refused: with sandbox "
+	    "= yes", DEADLINE_MS), "%s", daemon_log(&e));
+	echo_once(&e, "still", "STILL");
+	daemon_stop(&e);
+}
+
+/* A new binary that fails leaves the old one serving, pidfile and all,
+ * with one line saying why. */
+Test(upgrade, a_failed_start_changes_nothing)
+{
+	struct daemon d = { 0 };
+	char conf[512], exe[PATH_MAX], cmd[2 * PATH_MAX];
+	const char *path;
+
+	/* Run a copy, to take its execute bit away. */
+	daemon_init(&d);
+	snprintf(exe, sizeof(exe), "%s", daemon_file(&d, "upcased"));
+	snprintf(cmd, sizeof(cmd), "cp %s %s", upcased_path(), exe);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:0\nworkers = 2\n"
+	    "pidfile = %s\n", daemon_file(&d, "u.pid"));
+	path = daemon_file(&d, "u.conf");
+	write_file(path, conf);
+	const char *argv[] = { exe, "-f", "-c", path, NULL };
+	daemon_spawn_argv(&d, argv);
+	const char *line = daemon_wait_log(&d, "listening on", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	parse_listen_line(line, d.addr, sizeof(d.addr), &d.ss, &d.sslen);
+	cr_assert_not_null(daemon_wait_log(&d, "started 2 workers",
+	    DEADLINE_MS));
+
+	/* A configuration the new binary refuses. */
+	write_file(daemon_file(&d, "u.conf"), "listen = 127.0.0.1:0\n"
+	    "workers = lots\n");
+	kill(d.pid, SIGUSR2);
+	line = daemon_wait_log(&d, "upgrade failed: ", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	cr_assert_not_null(strstr(line, "u.conf:2: workers: 'lots' is not "
+	    "auto or a number from 1 to 64; the running binary stays"), "%s",
+	    line);
+	echo_once(&d, "one", "ONE");
+	cr_assert_eq(pidfile_pid(&d), d.pid);
+
+	/* No binary to run. */
+	write_file(daemon_file(&d, "u.conf"), conf);
+	cr_assert_eq(chmod(exe, 0644), 0);
+	kill(d.pid, SIGUSR2);
+	line = daemon_wait_log(&d, "upgrade failed: ", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	cr_assert_not_null(strstr(line, "upcased: Permission denied"), "%s",
+	    line);
+	echo_once(&d, "two", "TWO");
+	cr_assert_eq(pidfile_pid(&d), d.pid);
+	cr_assert_eq(daemon_count_log(&d, "upgrade failed"), 2, "%s",
+	    daemon_log(&d));
+	daemon_stop(&d);
+}
+
+/* A port nobody listens on now (bound, then closed). */
+static unsigned
+free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, len), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/* systemd-socket-activate binds, waits for the first client, then execs
+ * upcased with the socket as fd 3. */
+static void
+activate(struct daemon *d, unsigned port, const char *listen)
+{
+	static char bind_arg[64];
+
+	snprintf(bind_arg, sizeof(bind_arg), "127.0.0.1:%u", port);
+	snprintf(d->addr, sizeof(d->addr), "%s", bind_arg);
+	const char *argv[] = { "/usr/bin/systemd-socket-activate", "-l",
+	    bind_arg, "--fdname=echo", upcased_path(), "-f", "-c",
+	    "/dev/null", "-o", listen, "-o", "workers=2", NULL };
+	daemon_spawn_argv(d, argv);
+	cr_assert_not_null(daemon_wait_log(d, "Listening on", DEADLINE_MS),
+	    "%s", daemon_log(d));
+	struct sockaddr_in *sin = (struct sockaddr_in *)&d->ss;
+	*sin = (struct sockaddr_in){ .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	d->sslen = sizeof(*sin);
+}
+
+Test(upgrade, socket_activation_serves_on_the_passed_socket)
+{
+	struct daemon d = { 0 };
+	unsigned port = free_port();
+	char listen[64];
+
+	snprintf(listen, sizeof(listen), "listen=127.0.0.1:%u", port);
+	activate(&d, port, listen);
+	echo_once(&d, "activated", "ACTIVATED");
+	cr_assert_not_null(daemon_wait_log(&d, "started 2 workers",
+	    DEADLINE_MS), "%s", daemon_log(&d));
+	daemon_stop(&d);
+}
+
+Test(upgrade, a_passed_socket_no_line_names_is_refused)
+{
+	struct daemon d = { 0 };
+	unsigned port = free_port();
+	char want[128];
+	int fd;
+
+	activate(&d, port, "listen=127.0.0.1:1");
+	/* The launcher execs on the first client; that client is not
+	 * served. */
+	fd = daemon_connect(&d);
+	expect_exit(wait_exit(d.pid, NULL, DEADLINE_MS), 1, daemon_log(&d));
+	d.pid = -1;
+	close(fd);
+	snprintf(want, sizeof(want), "upcased: LISTEN_FDS: the socket on "
+	    "127.0.0.1:%u (fd 3, 'echo') matches no listen line\n", port);
+	cr_assert_not_null(strstr(daemon_log(&d), want), "%s", daemon_log(&d));
+}
