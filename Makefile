@@ -64,11 +64,10 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/config.c \
               daemon/config_file.c daemon/conn.c daemon/detach.c \
               daemon/http.c daemon/listener.c daemon/log.c daemon/loop.c \
               daemon/metrics.c daemon/notify.c daemon/preamble.c \
-              daemon/probe.c daemon/counters.c daemon/inherit.c \
-              daemon/master.c daemon/upgrade.c \
-              daemon/pidfile.c daemon/privs.c daemon/record.c daemon/sandbox.c \
-              daemon/server.c \
-              daemon/signals.c daemon/timeout.c
+              daemon/counters.c daemon/inherit.c daemon/master.c \
+              daemon/pidfile.c daemon/privs.c daemon/probe.c \
+              daemon/record.c daemon/sandbox.c daemon/server.c \
+              daemon/signals.c daemon/timeout.c daemon/upgrade.c
 CLIENT_SRC := client/args.c client/bench.c client/main.c client/net.c \
               client/probe.c client/progress.c client/stream.c client/trial.c
 
@@ -114,6 +113,7 @@ install: all
 	    install -m 644 conf/upcased.conf $(DESTDIR)$(SYSCONFDIR)/upcased.conf
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    conf/upcased.service > $(DESTDIR)$(UNITDIR)/upcased.service
+	install -m 644 conf/upcased.socket $(DESTDIR)$(UNITDIR)/upcased.socket
 
 clean:
 	rm -rf build bin

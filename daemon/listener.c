@@ -237,7 +237,7 @@ listener_close(struct listener *l)
 {
 	if (l->loop != NULL) {
 		loop_timer_cancel(l->loop, &l->retry);
-		loop_del(l->loop, l->fd);
+		loop_del_shared(l->loop, l->fd);
 	}
 	close(l->fd);
 	l->fd = -1;
@@ -390,6 +390,12 @@ listener_drain(struct listener *l)
 {
 	if (!l->shared)
 		listener_block(l);
+	/* Out of epoll before the last accepts: a connection arriving from
+	 * now on wakes a process still serving (EPOLLEXCLUSIVE gives each
+	 * arrival's wakeup to one waiter), and whatever woke this one is
+	 * taken below. */
+	if (l->loop != NULL)
+		loop_del_shared(l->loop, l->fd);
 	while (!l->retry.armed && listener_accept(l))
 		;
 	listener_close(l);

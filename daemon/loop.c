@@ -206,6 +206,13 @@ loop_del(struct loop *loop, int fd)
 }
 
 void
+loop_del_shared(struct loop *loop, int fd)
+{
+	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+	loop_del(loop, fd);
+}
+
+void
 loop_post(struct loop *loop, int fd)
 {
 	if (loop->files[fd].fn == NULL || loop_posted(loop, (uint32_t)fd))

@@ -49,9 +49,17 @@ int loop_add(struct loop *loop, int fd, uint32_t events, loop_io_fn *fn,
 /*
  * Forget fd: no handler runs for it again, posted or pending. The caller must
  * close fd right after; closing is what removes it from epoll, which saves a
- * syscall per connection (upcased never duplicates a registered fd).
+ * syscall per connection (no connection's fd is ever duplicated).
  */
 void loop_del(struct loop *loop, int fd);
+
+/*
+ * loop_del for an fd whose open file other processes share (a listening
+ * socket a master holds for its workers): closing this process's copy
+ * would leave it registered, and with EPOLLEXCLUSIVE this loop would go on
+ * taking wakeups meant for the processes still accepting.
+ */
+void loop_del_shared(struct loop *loop, int fd);
 
 /*
  * Run fd's handler again on the next turn, with events == 0. For a handler

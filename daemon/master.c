@@ -41,6 +41,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "pidfile.h"
+#include "sandbox.h"
 #include "server.h"
 #include "signals.h"
 #include "upgrade.h"
@@ -170,8 +171,11 @@ master_respawn(unsigned number, uint64_t lived, const char *why)
 		if (delay > RESPAWN_DELAY_MAX_MS)
 			delay = RESPAWN_DELAY_MAX_MS;
 	}
-	log_warnx("worker %u %s; starting another %s%llu ms", number, why,
-	    delay == 0 ? "now" : "in ", (unsigned long long)delay);
+	if (delay == 0)
+		log_warnx("worker %u %s; starting another now", number, why);
+	else
+		log_warnx("worker %u %s; starting another in %llu ms", number,
+		    why, (unsigned long long)delay);
 	if (delay == 0 && master_spawn(number) == 0)
 		return;
 	s->respawn.fn = master_on_respawn;
@@ -352,6 +356,13 @@ master_on_signal(int signo)
 	}
 }
 
+static void
+master_before_wait(struct loop *lp)
+{
+	(void)lp;
+	sandbox_report();
+}
+
 int
 master_run(const struct config *c, server_reload_fn *reload,
     server_ready_fn *ready)
@@ -370,6 +381,18 @@ master_run(const struct config *c, server_reload_fn *reload,
 	}
 	for (struct listener *l = server_listeners(); l != NULL; l = l->next)
 		log_info("listening on %s", l->name);
+	if (c->sandbox) {
+		char err[256];
+
+		if (sandbox_enter(true, err, sizeof(err)) == -1) {
+			log_error("%s", err);
+			server_unlisten();
+			signals_stop(loop);
+			loop_free(loop);
+			return 1;
+		}
+		loop_before_wait(loop, master_before_wait);
+	}
 	master_start_generation();
 	log_info("started %u worker%s", nworkers, nworkers == 1 ? "" : "s");
 	if (ready != NULL)
@@ -378,6 +401,7 @@ master_run(const struct config *c, server_reload_fn *reload,
 		log_error("epoll_wait: %s", strerror(errno));
 		status = 1;
 	}
+	sandbox_report();
 	counters_total(&t);
 	server_log_summary(&t);
 	server_unlisten();

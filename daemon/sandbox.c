@@ -88,6 +88,32 @@ static const long allowed[] = {
 #endif
 };
 
+/*
+ * A master's additions (workers = N). It forks workers, which set
+ * themselves up (a loop, a signalfd) before they add their own, narrower
+ * filter on top of this one; and on SIGUSR2 it runs a new binary, which
+ * stays under this filter for good (a filter survives exec) and must be
+ * able to load, start, and later fork and exec in its turn. Everything a
+ * master's child may ever do is here: it still leaves out ptrace, mount,
+ * module loading, bpf, and the rest of the kernel's surface.
+ */
+static const long master_allowed[] = {
+	SYS_clone, SYS_clone3, SYS_wait4, SYS_kill, SYS_tgkill, SYS_prctl,
+	SYS_getppid, SYS_execve, SYS_mmap, SYS_mprotect,
+	SYS_set_tid_address, SYS_set_robust_list, SYS_rseq,
+	SYS_faccessat, SYS_faccessat2, SYS_pread64, SYS_pwrite64,
+	SYS_pipe2, SYS_epoll_create1, SYS_signalfd4, SYS_flock,
+	SYS_setresuid, SYS_setresgid, SYS_setgroups, SYS_setuid, SYS_setgid,
+	SYS_sched_getaffinity, SYS_sched_yield, SYS_sigaltstack,
+	SYS_getdents64, SYS_madvise, SYS_gettid,
+#ifdef SYS_arch_prctl
+	SYS_arch_prctl,
+#endif
+#ifdef SYS_open			/* the calls only older ABIs have */
+	SYS_access, SYS_dup2, SYS_open,
+#endif
+};
+
 /* Allowed with one argument checked: among values, or with bits clear. */
 struct arg_rule {
 	long nr;
@@ -147,7 +173,16 @@ emit_arg_rule(struct prog *p, const struct arg_rule *r)
 }
 
 static void
-sandbox_build(struct prog *p)
+emit_allow(struct prog *p, const long *calls, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)calls[i], 0, 1);
+		emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+	}
+}
+
+static void
+sandbox_build(struct prog *p, bool master)
 {
 	p->n = 0;
 	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch),
@@ -160,10 +195,10 @@ sandbox_build(struct prog *p)
 	emit(p, BPF_JMP | BPF_JGE | BPF_K, SANDBOX_ABI_LIMIT, 0, 1);
 	emit(p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);
 #endif
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)allowed[i], 0, 1);
-		emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
-	}
+	emit_allow(p, allowed, sizeof(allowed) / sizeof(allowed[0]));
+	if (master)
+		emit_allow(p, master_allowed,
+		    sizeof(master_allowed) / sizeof(master_allowed[0]));
 	arg_rules[4].values[0] = (uint32_t)getpid();
 	for (size_t i = 0; i < sizeof(arg_rules) / sizeof(arg_rules[0]); i++)
 		emit_arg_rule(p, &arg_rules[i]);
@@ -181,25 +216,37 @@ sandbox_on_sigsys(int signo, siginfo_t *si, void *context)
 	SANDBOX_RESULT(uc) = -EPERM;
 }
 
+/* A trapped call returns EPERM instead of killing the process. */
+static int
+sandbox_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sandbox_on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	return sigaction(SIGSYS, &sa, NULL);
+}
+
 int
-sandbox_enter(char *err, size_t errlen)
+sandbox_enter(bool master, char *err, size_t errlen)
 {
 	static struct prog p;
 	struct sock_fprog fprog;
-	struct sigaction sa;
 
-	sandbox_build(&p);
+	/* A master started by an upgrade is under its predecessor's master
+	 * filter already: one is enough (each would cost every call). */
+	if (master && prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2)
+		return sandbox_handler();
+	sandbox_build(&p, master);
 	if (p.n > PROG_MAX) {
 		snprintf(err, errlen, "the filter needs %u instructions, more "
 		    "than %d", p.n, PROG_MAX);
 		return -1;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = sandbox_on_sigsys;
-	sa.sa_flags = SA_SIGINFO;
 	fprog.len = p.n;
 	fprog.filter = p.f;
-	if (sigaction(SIGSYS, &sa, NULL) == -1 ||
+	if (sandbox_handler() == -1 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) == -1) {
 		snprintf(err, errlen, "cannot install the seccomp filter: %s "
@@ -225,8 +272,9 @@ sandbox_report(void)
 #else /* no SANDBOX_ARCH */
 
 int
-sandbox_enter(char *err, size_t errlen)
+sandbox_enter(bool master, char *err, size_t errlen)
 {
+	(void)master;
 	snprintf(err, errlen, "no seccomp filter for this architecture "
 	    "(sandbox = no runs without it)");
 	return -1;

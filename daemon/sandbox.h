@@ -13,10 +13,15 @@
 #ifndef SANDBOX_H
 #define SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* Install the filter for good. Returns 0, or -1 with why in err. */
-int sandbox_enter(char *err, size_t errlen);
+/*
+ * Install the filter for good: a serving process's list, or with master
+ * set, a master's wider one (fork, exec, wait: see sandbox.c). Returns 0,
+ * or -1 with why in err.
+ */
+int sandbox_enter(bool master, char *err, size_t errlen);
 
 /* Log the calls denied since the last report, if any (between turns). */
 void sandbox_report(void);

@@ -557,7 +557,7 @@ server_run(const struct config *c, server_reload_fn *reload,
 	if (c->sandbox) {
 		char err[256];
 
-		if (sandbox_enter(err, sizeof(err)) == -1) {
+		if (sandbox_enter(false, err, sizeof(err)) == -1) {
 			log_error("%s", err);
 			status = 1;
 			goto out;
@@ -566,6 +566,8 @@ server_run(const struct config *c, server_reload_fn *reload,
 	loop_before_wait(loop, server_before_wait);
 	if (ready != NULL)
 		ready();
+	if (worker != 0)
+		log_debug("serving");
 	if (loop_run(loop) == -1) {
 		log_error("epoll_wait: %s", strerror(errno));
 		status = 1;

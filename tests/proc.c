@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -69,4 +70,47 @@ cpu_ms(pid_t pid)
 		return -1;
 	return (long)((utime + stime) * 1000 /
 	    (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+long
+status_field(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t n = strlen(field);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			v = atol(line + n + 1);
+	fclose(f);
+	return v;
+}
+
+int
+proc_children(pid_t pid, pid_t *out, int max)
+{
+	char path[64], text[4096];
+	size_t len;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+	    (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[len] = '\0';
+	for (char *at = text, *end; n < max; at = end) {
+		long child = strtol(at, &end, 10);
+
+		if (end == at)
+			break;
+		out[n++] = (pid_t)child;
+	}
+	return n;
 }

@@ -18,24 +18,6 @@
 
 TestSuite(sandbox, .timeout = 120);
 
-/* The value of field ("Seccomp") in /proc/pid/status, or -1. */
-static int
-status_field(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	FILE *f;
-	int v = -1;
-	size_t n = strlen(field);
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, field, n) == 0 && line[n] == ':')
-			v = atoi(line + n + 1);
-	fclose(f);
-	return v;
-}
-
 Test(sandbox, on_by_default_and_off_when_asked)
 {
 	struct daemon d = { 0 }, off = { 0 };
@@ -133,6 +115,43 @@ Test(sandbox, reload_and_log_reopen_stay_inside_the_list)
 	cr_assert_not_null(daemon_wait_log(&d, "logs reopened", DEADLINE_MS),
 	    "no line in the reopened log");
 	expect_echo(daemon_connect(&d), "after the reopen");
+	log = daemon_stop_log(&d);
+	cr_assert_eq(count_in(log, "sandbox"), 0, "%s", log);
+}
+
+/* The master's wider filter (fork, exec, wait) once; each worker adds its
+ * own, the single process's list, on top; a replaced worker too. */
+Test(sandbox, a_master_and_each_worker_are_filtered)
+{
+	struct daemon d = { 0 };
+	pid_t pids[4];
+	char want[64];
+	const char *log;
+	int n;
+
+	daemon_start(&d, "-o", "workers=2", "-o", "log_level=debug", NULL);
+	cr_assert_not_null(daemon_wait_log(&d, "started 2 workers",
+	    DEADLINE_MS), "%s", daemon_log(&d));
+	expect_echo(daemon_connect(&d), "filtered");
+	cr_assert_eq(status_field(d.pid, "Seccomp"), 2);
+	cr_assert_eq(status_field(d.pid, "Seccomp_filters"), 1);
+	cr_assert_eq(proc_children(d.pid, pids, 4), 2);
+	cr_assert_eq(kill(pids[0], SIGKILL), 0);
+	snprintf(want, sizeof(want), "(pid %d) was killed", pids[0]);
+	cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS), "%s",
+	    daemon_log(&d));
+	cr_assert_not_null(daemon_wait_log(&d, ": serving", DEADLINE_MS));
+	cr_assert_eq(kill(d.pid, SIGHUP), 0);
+	/* Each new worker says so once its filter is in. */
+	for (int i = 0; i < 2; i++)
+		cr_assert_not_null(daemon_wait_log(&d, ": serving",
+		    DEADLINE_MS), "%s", daemon_log(&d));
+	n = proc_children(d.pid, pids, 4);
+	cr_assert_geq(n, 2);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(status_field(pids[i], "Seccomp_filters"), 2);
+	for (int i = 0; i < 3; i++)
+		expect_echo(daemon_connect(&d), "after");
 	log = daemon_stop_log(&d);
 	cr_assert_eq(count_in(log, "sandbox"), 0, "%s", log);
 }

@@ -23,27 +23,6 @@ TestSuite(workers, .timeout = 240);
 
 #define WORKERS_MAX 8
 
-/* The master's children, from /proc; returns how many. */
-static int
-children(pid_t master, pid_t *out, int max)
-{
-	char path[64];
-	const char *text;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", master,
-	    master);
-	text = read_text(path);
-	for (char *end; n < max && *text != '\0'; text = end) {
-		long pid = strtol(text, &end, 10);
-
-		if (end == text)
-			break;
-		out[n++] = (pid_t)pid;
-	}
-	return n;
-}
-
 /* The socket inode of the daemon's end of client fd, from /proc/net/tcp. */
 static unsigned long
 server_inode(int fd, const struct sockaddr_storage *daemon_ss)
@@ -120,9 +99,11 @@ start_workers(struct daemon *d, const char *workers, const char *extra)
 static void
 round_trip(int fd, const char *msg, const char *want)
 {
+	struct timeval tv = { .tv_sec = DEADLINE_MS / 1000 };
 	char got[64];
 	size_t n = strlen(msg), have = 0;
 
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	cr_assert_eq(write_all(fd, msg, n, DEADLINE_MS), 0);
 	while (have < n) {
 		ssize_t k = read(fd, got + have, n - have);
@@ -141,7 +122,7 @@ Test(workers, three_processes_share_the_port_and_the_counts)
 	const char *log;
 
 	start_workers(&d, "workers=3", NULL);
-	cr_assert_eq(children(d.pid, pids, WORKERS_MAX), 3, "%s",
+	cr_assert_eq(proc_children(d.pid, pids, WORKERS_MAX), 3, "%s",
 	    daemon_log(&d));
 	const char *args[] = { "bench", "-a", d.addr, "-c", "32", "-n", "1000",
 	    NULL };
@@ -190,7 +171,7 @@ Test(workers, a_killed_worker_is_replaced_and_costs_only_its_clients)
 	int fds[16], spared = 0;
 
 	start_workers(&d, "workers=2", NULL);
-	cr_assert_eq(children(d.pid, pids, WORKERS_MAX), 2);
+	cr_assert_eq(proc_children(d.pid, pids, WORKERS_MAX), 2);
 	for (int i = 0; i < 16; i++) {
 		fds[i] = daemon_connect(&d);
 		round_trip(fds[i], "open", "OPEN");
@@ -210,7 +191,7 @@ Test(workers, a_killed_worker_is_replaced_and_costs_only_its_clients)
 	    daemon_log(&d));
 	cr_assert_not_null(daemon_wait_log(&d, " is pid ", DEADLINE_MS), "%s",
 	    daemon_log(&d));
-	cr_assert_eq(children(d.pid, before, 2), 2);
+	cr_assert_eq(proc_children(d.pid, before, 2), 2);
 	cr_assert(before[0] != victim && before[1] != victim);
 	for (int i = 0; i < 16; i++) {
 		char got[16];
@@ -272,6 +253,32 @@ Test(workers, twenty_reloads_under_churn_refuse_nobody)
 	}
 	expect_output(churn, churn_out, "\"errors\":0}");
 	expect_output(transfer, long_out, "received 1073741824 bytes");
+	daemon_stop(&d);
+}
+
+/* A worker told to stop by a reload lives on while a client of its own
+ * does; meanwhile every new client goes to the new workers. (Closing its
+ * copy of the shared socket is not enough to leave the epoll set; with
+ * EPOLLEXCLUSIVE it would go on taking wakeups it never acts on.) */
+Test(workers, a_finishing_worker_takes_no_new_clients)
+{
+	struct daemon d = { 0 };
+	int a;
+
+	start_workers(&d, "workers=2", NULL);
+	a = daemon_connect(&d);
+	round_trip(a, "old", "OLD");
+	cr_assert_eq(kill(d.pid, SIGHUP), 0);
+	cr_assert_not_null(daemon_wait_log(&d, "waiting up to 30s for 1 "
+	    "connection", DEADLINE_MS), "%s", daemon_log(&d));
+	for (int i = 0; i < 50; i++) {
+		int fd = daemon_connect(&d);
+
+		round_trip(fd, "new", "NEW");
+		close(fd);
+	}
+	round_trip(a, "still", "STILL");
+	close(a);
 	daemon_stop(&d);
 }
 
