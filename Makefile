@@ -8,6 +8,7 @@
 #                   per file of daemon/ and common/ (installs gcovr if missing)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (installs clang)
 #   make soak       everything at once for DURATION (default 3m; SAN=1 too)
+#   make scale      CONNS (70000) connections at once through WORKERS (4)
 #   make install    PREFIX=/usr/local DESTDIR= (MANDIR=$(PREFIX)/share/man)
 #   make V=1        show the commands
 
@@ -75,7 +76,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all run test check bench coverage fuzz fuzz-deps soak install clean deps
+.PHONY: all run test check bench coverage fuzz fuzz-deps soak scale install clean deps
 all: $(BIN)/upcased $(BIN)/upcase
 
 $(BIN)/upcased: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
@@ -211,6 +212,13 @@ check: all $(BUILD)/tests/run $(BUILD)/tests/libfault.so $(BUILD)/tests/randtest
 DURATION ?= 3m
 soak: all $(BUILD)/tests/randtest
 	@sh tests/soak.sh $(BIN) $(BUILD)/tests/randtest $(DURATION)
+
+# CONNS connections open at once through WORKERS workers, each checked
+# with a half-close round trip; RSS per connection (tests/scale.sh).
+CONNS   ?= 70000
+WORKERS ?= 4
+scale: all
+	@BIN=$(BIN) CONNS=$(CONNS) WORKERS=$(WORKERS) bash tests/scale.sh
 
 # ---- coverage --------------------------------------------------------------
 

@@ -30,7 +30,7 @@
 #define PATTERN		(256 * 1024)	/* window; bytes per syscall */
 #define ERRORS_SHOWN	5
 
-enum phase { CONNECTING, RUNNING, CLOSING, DONE };
+enum phase { CONNECTING, HOLDING, RUNNING, CLOSING, DONE };
 
 struct bconn {
 	int fd;
@@ -52,6 +52,7 @@ struct bench {
 	uint32_t *lat;		/* latency samples, microseconds */
 	size_t nlat, caplat;
 	unsigned open;		/* connections not DONE */
+	bool held;		/* --hold: not released yet */
 	unsigned errors, connected;
 	unsigned *free, nfree;	/* --rate: slots not in use */
 	double next_start;	/* --rate: when the next exchange is due */
@@ -227,6 +228,11 @@ bench_connected(struct bench *b, struct bconn *c, double now)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	b->connected++;
 	c->phase = RUNNING;
+	if (b->o->hold_ms > 0) {	/* nothing to watch until released */
+		c->phase = HOLDING;
+		bench_watch(b, c, 0);
+		return;
+	}
 	if (!b->o->churn && b->o->rate == 0)	/* those count from the
 						 * connect, or when due */
 		c->started = now;
@@ -412,6 +418,25 @@ bench_event(struct bench *b, struct bconn *c, uint32_t events, double now)
 		bench_send(b, c);
 }
 
+/* --hold: once every connection is open and the time has come, send. */
+static void
+bench_release(struct bench *b, double now)
+{
+	if (b->connected + b->errors < b->o->connections ||
+	    now < b->start + (double)b->o->hold_ms / 1000)
+		return;
+	for (unsigned k = 0; k < b->o->connections; k++) {
+		struct bconn *c = &b->c[k];
+
+		if (c->phase != HOLDING)
+			continue;
+		c->phase = RUNNING;
+		c->started = now;
+		bench_watch(b, c, EPOLLIN | EPOLLOUT);
+	}
+	b->held = false;
+}
+
 static int
 bench_loop(struct bench *b)
 {
@@ -425,6 +450,10 @@ bench_loop(struct bench *b)
 
 		if (o->rate > 0)
 			bench_schedule(b, now);
+		if (b->held) {
+			bench_release(b, now);
+			b->last_progress = now;	/* holding is not a stall */
+		}
 
 		if (o->timeout_ms > 0) {
 			double left = b->last_progress +
@@ -440,6 +469,8 @@ bench_loop(struct bench *b)
 			}
 			wait = (int)(left * 1000) + 1;
 		}
+		if (b->held)
+			wait = 100;	/* the release is due by time */
 		/* Rounds end on time: wake at the deadline if idle. */
 		if (o->pingpong && b->stop_at > now &&
 		    (wait == -1 || wait > (b->stop_at - now) * 1000 + 1))
@@ -503,6 +534,7 @@ bench_run(const struct bench_options *o)
 	upper_inplace(b.want, 2 * PATTERN);
 
 	b.start = b.last_progress = net_now();
+	b.held = o->hold_ms > 0;
 	b.stop_at = b.start + (double)o->duration_ms / 1000;
 	b.next_start = b.start;
 	for (unsigned k = 0; o->rate > 0 && k < o->connections; k++) {

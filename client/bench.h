@@ -28,6 +28,9 @@ struct bench_options {
 	double rate;			/* open loop: exchanges started per
 					 * second, on schedule; 0: not */
 	unsigned sources;		/* spread over 127.0.0.1..N; 0: don't */
+	uint64_t hold_ms;		/* transfer mode: every connection
+					 * waits, connected, until all are
+					 * and this long from the start */
 	uint64_t timeout_ms;		/* give up when nothing moves */
 	bool json;
 };

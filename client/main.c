@@ -37,8 +37,8 @@ static const char usage_text[] =
 "              [--proxy-protocol v1|v2] [FILE...]\n"
 "       upcase [-a HOST:PORT] -n BYTES [--naive] [--timeout SECONDS]\n"
 "              [--progress] [-q] [--proxy-protocol v1|v2]\n"
-"       upcase bench [-a HOST:PORT] -c CONNS -n BYTES [--sources N]\n"
-"              [--timeout SECONDS] [--json]\n"
+"       upcase bench [-a HOST:PORT] -c CONNS -n BYTES [--hold SECONDS]\n"
+"              [--sources N] [--timeout SECONDS] [--json]\n"
 "       upcase bench [-a HOST:PORT] -c CONNS --pingpong SIZE --duration SECONDS\n"
 "              [--sources N] [--timeout SECONDS] [--json]\n"
 "       upcase bench [-a HOST:PORT] -c CONNS -n BYTES --churn --duration SECONDS\n"
@@ -83,6 +83,9 @@ static const char usage_text[] =
 "                           second on schedule, at most CONNS at once, for\n"
 "                           --duration SECONDS; latency from the scheduled\n"
 "                           start, so a stalled server cannot hide its stall\n"
+"      --hold SECONDS       with -n alone: connect all CONNS, then wait until\n"
+"                           SECONDS from the start before any sends: all\n"
+"                           are open at once (several processes too)\n"
 "      --sources N          connect from 127.0.0.1 .. 127.0.0.N, to go past\n"
 "                           one ephemeral port range\n"
 "      --timeout SECONDS    give up when nothing moves (default " BENCH_TIMEOUT ")\n"
@@ -106,7 +109,7 @@ static int
 bench_main(int argc, char **argv)
 {
 	enum { OPT_PINGPONG = 256, OPT_DURATION, OPT_SOURCES, OPT_TIMEOUT,
-	    OPT_JSON, OPT_CHURN, OPT_RATE };
+	    OPT_JSON, OPT_CHURN, OPT_RATE, OPT_HOLD };
 	static const struct option longopts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "connections", required_argument, NULL, 'c' },
@@ -115,6 +118,7 @@ bench_main(int argc, char **argv)
 		{ "churn", no_argument, NULL, OPT_CHURN },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "hold", required_argument, NULL, OPT_HOLD },
 		{ "sources", required_argument, NULL, OPT_SOURCES },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -153,6 +157,9 @@ bench_main(int argc, char **argv)
 		case OPT_DURATION:
 			o.duration_ms = seconds_arg("--duration", optarg);
 			break;
+		case OPT_HOLD:
+			o.hold_ms = seconds_arg("--hold", optarg);
+			break;
 		case OPT_SOURCES:
 			o.sources = (unsigned)size_arg("--sources", optarg, 1,
 			    254);
@@ -188,6 +195,8 @@ bench_main(int argc, char **argv)
 	if (o.pingpong == 0 && !o.churn && o.rate == 0 && o.duration_ms != 0)
 		usage_error("bench: --duration goes with --pingpong, --churn or "
 		    "--rate");
+	if (o.hold_ms != 0 && (o.pingpong != 0 || o.churn || o.rate > 0))
+		usage_error("bench: --hold goes with -n BYTES alone");
 	o.name = address_of(address, &o.addr);
 	if (o.sources > 0 && (o.addr.ss.ss_family != AF_INET ||
 	    (ntohl(((struct sockaddr_in *)&o.addr.ss)->sin_addr.s_addr) >>

@@ -27,7 +27,6 @@
 
 #include "log.h"
 
-#define LISTENER_BATCH		64	/* accepts per listener per turn */
 #define LISTENER_RETRY_MS	100	/* paused: try again this often */
 
 static int spare_fd = -1;		/* held for the out-of-fds case */

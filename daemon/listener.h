@@ -18,6 +18,8 @@
 
 struct listener;
 
+#define LISTENER_BATCH		64	/* accepts per listener per turn */
+
 /*
  * What a listener's connections are, from `listen = ADDRESS [OPTION]...`.
  * The listener only carries them; whoever takes its sockets acts on them.

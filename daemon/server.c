@@ -456,12 +456,47 @@ server_on_signal(int signo)
 	}
 }
 
+/*
+ * A worker near max_connections stops watching the listeners, so that the
+ * kernel wakes the others for the next clients (EPOLLEXCLUSIVE wakes the
+ * waiter that slept last, which would otherwise fill up first while the
+ * others have room), and watches them again once it has room for two
+ * turns' worth. When every worker is full, clients wait in the kernel's queue, as
+ * with HAProxy's maxconn, rather than being refused. The margin is what a
+ * turn may accept: a batch per listener.
+ */
+static void
+server_step_aside(void)
+{
+	static bool aside;
+	unsigned margin = 0, max = current.max_connections, open = conn_count();
+
+	for (struct listener *l = listeners; l != NULL; l = l->next)
+		margin += LISTENER_BATCH;
+	if (margin > max / 8)
+		margin = max / 8;
+	if (!aside && open + margin >= max) {
+		log_debug("%u connections open: no longer accepting", open);
+		for (struct listener *l = listeners; l != NULL; l = l->next)
+			loop_del_shared(loop, l->fd);
+		aside = true;
+	} else if (aside && open + 2 * margin < max) {
+		for (struct listener *l = listeners; l != NULL; l = l->next)
+			if (listener_start(l, loop, l->on_accept, true) == -1)
+				log_warn("cannot watch %s", l->name);
+		log_debug("%u connections open: accepting again", open);
+		aside = false;
+	}
+}
+
 static void
 server_before_wait(struct loop *lp)
 {
 	(void)lp;
 	sandbox_report();
 	counters_publish();
+	if (worker != 0 && !stopping)
+		server_step_aside();
 }
 
 void

@@ -101,6 +101,30 @@ Test(bench, rate_starts_every_exchange_due)
 	expect_served_exactly(&d, json_number(out, "rounds"));
 }
 
+/* --hold: every connection is open before any sends (the daemon accepts
+ * all twenty before it reads an EOF). */
+Test(bench, hold_opens_every_connection_before_sending)
+{
+	struct daemon d = { 0 };
+	const char *log, *first_eof, *at;
+	char out[4096];
+	int accepts = 0;
+
+	daemon_start(&d, "-o", "log_level=debug", NULL);
+	const char *args[] = { "bench", "-a", d.addr, "-c", "20", "-n", "64",
+	    "--hold", "1", "--json", NULL };
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(json_number(out, "errors"), 0, "%s", out);
+	cr_assert_eq(json_number(out, "rounds"), 20, "%s", out);
+	log = daemon_stop_log(&d);
+	first_eof = strstr(log, "debug: eof fd");
+	cr_assert_not_null(first_eof, "%s", log);
+	for (at = log; (at = strstr(at, "debug: accept fd")) != NULL &&
+	    at < first_eof; at++)
+		accepts++;
+	cr_assert_eq(accepts, 20, "%s", log);
+}
+
 Test(bench, wrong_echo_is_counted)
 {
 	struct sockaddr_storage ss;

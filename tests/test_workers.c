@@ -282,6 +282,34 @@ Test(workers, a_finishing_worker_takes_no_new_clients)
 	daemon_stop(&d);
 }
 
+/* max_connections is per worker: a worker near it steps aside and the
+ * other takes the next clients; with both full, a client waits in the
+ * kernel's queue, and is served once room is made, not refused. */
+Test(workers, a_full_worker_leaves_new_clients_to_the_others)
+{
+	struct daemon d = { 0 };
+	int held[14], late;
+	char got[16];
+
+	start_workers(&d, "workers=2", "max_connections=8");
+	for (int i = 0; i < 14; i++) {
+		held[i] = daemon_connect(&d);
+		round_trip(held[i], "held", "HELD");
+	}
+	late = daemon_connect(&d);
+	cr_assert_eq(write_all(late, "late", 4, DEADLINE_MS), 0);
+	shutdown(late, SHUT_WR);
+	for (int i = 0; i < 14; i++)
+		close(held[i]);
+	cr_assert_eq(read_all(late, got, sizeof(got), DEADLINE_MS), 4);
+	cr_assert_eq(memcmp(got, "LATE", 4), 0);
+	close(late);
+	const char *log = daemon_stop_log(&d);
+	cr_assert_eq(count_in(log, "refusing"), 0, "%s", log);
+	cr_assert_not_null(strstr(log, "connections served 15 (done 15)"),
+	    "%s", log);
+}
+
 Test(workers, out_of_range_is_one_line)
 {
 	static const char *const bad[] = { "workers=0", "workers=65",
