@@ -16,17 +16,35 @@
 _Static_assert(sizeof(struct counters) % sizeof(uint64_t) == 0,
     "struct counters is uint64_t fields only");
 
+/*
+ * Each slot, and the retired total with every slot beside it, is a
+ * sequence lock: the one writer makes seq odd, stores, and makes it even
+ * again; a reader retries while seq is odd or has moved. Every word is
+ * read and written atomically (relaxed), so a reader racing a writer in
+ * another process sees old or new words, never torn ones, and the retry
+ * makes the snapshot consistent.
+ */
+struct slot {
+	uint64_t seq;		/* odd: its worker is writing */
+	struct counters c;
+};
+
 struct shared {
-	struct counters slot[COUNTERS_SLOTS];
+	struct slot slot[COUNTERS_SLOTS];
+	uint64_t seq;		/* odd: the master is retiring a slot */
 	struct counters retired;	/* workers gone, added up */
 	uint64_t reloads_ok, reloads_failed;
 	uint64_t cell[COUNTERS_CELLS];
 	bool cell_taken[COUNTERS_CELLS];	/* written by the master */
 };
 
+/* A writer killed halfway leaves seq odd until the master retires its
+ * slot: past this many tries a reader takes the words as they are. */
+#define READ_TRIES	1000
+
 static struct shared local;	/* no workers: the cells live here */
 static struct shared *area = &local;
-static struct counters *mine;	/* a worker's slot */
+static struct slot *mine;	/* a worker's slot */
 static uint64_t reloads[2];	/* a single process's */
 
 void
@@ -71,13 +89,41 @@ counters_attach(unsigned slot)
 	mine = &area->slot[slot];
 }
 
-void
-counters_publish(void)
+static void
+seq_begin(uint64_t *seq)
 {
-	if (mine != NULL)
-		counters_collect(mine);
+	__atomic_store_n(seq, __atomic_load_n(seq, __ATOMIC_RELAXED) + 1,
+	    __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
+static void
+seq_end(uint64_t *seq)
+{
+	__atomic_store_n(seq, __atomic_load_n(seq, __ATOMIC_RELAXED) + 1,
+	    __ATOMIC_RELEASE);
+}
+
+/* Whether a read that began at seq value begun saw no write. */
+static bool
+seq_unchanged(const uint64_t *seq, uint64_t begun)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return begun % 2 == 0 &&
+	    __atomic_load_n(seq, __ATOMIC_RELAXED) == begun;
+}
+
+static void
+store(struct counters *to, const struct counters *from)
+{
+	uint64_t *t = (uint64_t *)to;
+	const uint64_t *f = (const uint64_t *)from;
+
+	for (size_t i = 0; i < WORDS; i++)
+		__atomic_store_n(&t[i], f[i], __ATOMIC_RELAXED);
+}
+
+/* to += from, from read word by word as another process writes it. */
 static void
 add(struct counters *to, const struct counters *from)
 {
@@ -85,19 +131,54 @@ add(struct counters *to, const struct counters *from)
 	const uint64_t *f = (const uint64_t *)from;
 
 	for (size_t i = 0; i < WORDS; i++)
-		t[i] += f[i];
+		t[i] += __atomic_load_n(&f[i], __ATOMIC_RELAXED);
+}
+
+void
+counters_publish(void)
+{
+	struct counters now;
+
+	if (mine == NULL)
+		return;
+	counters_collect(&now);
+	seq_begin(&mine->seq);
+	store(&mine->c, &now);
+	seq_end(&mine->seq);
+}
+
+/* One consistent snapshot of s, added to out. */
+static void
+add_slot(struct counters *out, const struct slot *s)
+{
+	struct counters c;
+	uint64_t begun;
+	int tries = 0;
+
+	do {
+		begun = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		memset(&c, 0, sizeof(c));
+		add(&c, &s->c);
+	} while (!seq_unchanged(&s->seq, begun) && ++tries < READ_TRIES);
+	add(out, &c);
 }
 
 void
 counters_retire(unsigned slot)
 {
-	struct counters *s = &area->slot[slot];
+	struct slot *s = &area->slot[slot];
+	struct counters sum = area->retired, zero = { 0 };
 
-	add(&area->retired, s);
-	/* Its connections are gone with it. */
-	area->retired.open = 0;
-	area->retired.conn.owed = 0;
-	memset(s, 0, sizeof(*s));
+	/* Its worker is gone: nobody writes the slot but us now. */
+	add(&sum, &s->c);
+	sum.open = 0;		/* its connections are gone with it */
+	sum.conn.owed = 0;
+	seq_begin(&area->seq);
+	store(&area->retired, &sum);
+	store(&s->c, &zero);
+	/* Even again for the next worker, had this one died mid-write. */
+	__atomic_store_n(&s->seq, 0, __ATOMIC_RELAXED);
+	seq_end(&area->seq);
 }
 
 void
@@ -105,22 +186,31 @@ counters_reloads(uint64_t ok, uint64_t failed)
 {
 	reloads[0] = ok;
 	reloads[1] = failed;
-	area->reloads_ok = ok;
-	area->reloads_failed = failed;
+	__atomic_store_n(&area->reloads_ok, ok, __ATOMIC_RELAXED);
+	__atomic_store_n(&area->reloads_failed, failed, __ATOMIC_RELAXED);
 }
 
 void
 counters_total(struct counters *out)
 {
+	uint64_t begun;
+	int tries = 0;
+
 	if (area == &local) {
 		counters_collect(out);
 		return;
 	}
-	*out = area->retired;
-	for (unsigned i = 0; i < COUNTERS_SLOTS; i++)
-		add(out, &area->slot[i]);
-	out->reloads_ok = area->reloads_ok;
-	out->reloads_failed = area->reloads_failed;
+	/* A slot retired while we add would count twice, or not at all. */
+	do {
+		begun = __atomic_load_n(&area->seq, __ATOMIC_ACQUIRE);
+		memset(out, 0, sizeof(*out));
+		add(out, &area->retired);
+		for (unsigned i = 0; i < COUNTERS_SLOTS; i++)
+			add_slot(out, &area->slot[i]);
+	} while (!seq_unchanged(&area->seq, begun) && ++tries < READ_TRIES);
+	out->reloads_ok = __atomic_load_n(&area->reloads_ok, __ATOMIC_RELAXED);
+	out->reloads_failed = __atomic_load_n(&area->reloads_failed,
+	    __ATOMIC_RELAXED);
 }
 
 uint64_t *
