@@ -7,7 +7,9 @@
  * the process's descriptor limit too, and it makes only calls the sandbox
  * allows. With $FAULT_SYSCALL set to a number, each accept4 first makes
  * that syscall (with null arguments): what a compromised daemon would try,
- * for the sandbox to refuse.
+ * for the sandbox to refuse. While the file named by $FAULT_ORPHAN_WHILE
+ * exists, getppid returns 1, as if the parent had died: a worker checks
+ * that first, so every worker started meanwhile exits at once.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -48,4 +50,15 @@ accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	if (real == NULL)
 		*(void **)&real = dlsym(RTLD_NEXT, "accept4");
 	return real(fd, addr, len, flags);
+}
+
+pid_t
+getppid(void)
+{
+	const char *path = getenv("FAULT_ORPHAN_WHILE");
+	struct stat st;
+
+	if (path != NULL && stat(path, &st) == 0)
+		return 1;
+	return (pid_t)syscall(SYS_getppid);
 }

@@ -92,23 +92,13 @@ Test(limits, out_of_fds_refuses_the_whole_queue_at_once)
 static void
 start_with_accept_fault(struct daemon *d, const char *err)
 {
-	const char *lib = getenv("FAULT_LIB");
-	char asan[512];
-
-	cr_assert_not_null(lib, "FAULT_LIB is not set: run the suite with "
-	    "make check");
 	daemon_init(d);
 	write_file(daemon_file(d, "fault"), err);
 	setenv("FAULT_ACCEPT_WHILE", daemon_file(d, "fault"), 1);
 	setenv("FAULT_ACCEPT_ERRNO", err, 1);
-	setenv("LD_PRELOAD", lib, 1);
-	/* A sanitizer build wants its runtime first; the library only wraps
-	 * accept4. */
-	snprintf(asan, sizeof(asan), "%s:verify_asan_link_order=0",
-	    getenv("ASAN_OPTIONS") != NULL ? getenv("ASAN_OPTIONS") : "");
-	setenv("ASAN_OPTIONS", asan, 1);
+	fault_preload();
 	daemon_start(d, NULL);
-	unsetenv("LD_PRELOAD");
+	fault_unload();
 }
 
 static void

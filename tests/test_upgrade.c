@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -187,6 +190,116 @@ Test(upgrade, a_failed_start_changes_nothing)
 	cr_assert_eq(daemon_count_log(&d, "upgrade failed"), 2, "%s",
 	    daemon_log(&d));
 	daemon_stop(&d);
+}
+
+/* While a new binary starts, a second SIGUSR2 is refused with a line; a
+ * new binary that crashes before it is ready changes nothing; and the
+ * next upgrade, with a real binary again, goes through. */
+Test(upgrade, a_second_signal_waits_and_a_crash_changes_nothing)
+{
+	struct daemon d = { 0 };
+	char conf[512], exe[PATH_MAX], script[PATH_MAX + 64], want[160];
+	char cmd[2 * PATH_MAX];
+	const char *line, *path;
+	pid_t pending;
+
+	daemon_init(&d);
+	snprintf(exe, sizeof(exe), "%s", daemon_file(&d, "upcased"));
+	snprintf(cmd, sizeof(cmd), "cp %s %s", upcased_path(), exe);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:0\nworkers = 2\n"
+	    "pidfile = %s\n", daemon_file(&d, "u.pid"));
+	path = daemon_file(&d, "u.conf");
+	write_file(path, conf);
+	const char *argv[] = { exe, "-f", "-c", path, NULL };
+	daemon_spawn_argv(&d, argv);
+	line = daemon_wait_log(&d, "listening on", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	parse_listen_line(line, d.addr, sizeof(d.addr), &d.ss, &d.sslen);
+	cr_assert_not_null(daemon_wait_log(&d, "started 2 workers",
+	    DEADLINE_MS));
+
+	/* A "binary" that starts and never gets ready (the running one's
+	 * file can be replaced, not written). */
+	cr_assert_eq(unlink(exe), 0);
+	snprintf(script, sizeof(script), "#!/bin/sh\necho never ready >&2\n"
+	    "exec sleep 600\n");
+	write_file(exe, script);
+	cr_assert_eq(chmod(exe, 0755), 0);
+	kill(d.pid, SIGUSR2);
+	cr_assert_not_null(daemon_wait_log(&d, "never ready", DEADLINE_MS),
+	    "%s", daemon_log(&d));
+	kill(d.pid, SIGUSR2);
+	line = daemon_wait_log(&d, "upgrade refused: an upgrade is already in "
+	    "progress (pid ", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	pending = (pid_t)atol(strstr(line, "(pid ") + 5);
+	echo_once(&d, "meanwhile", "MEANWHILE");
+
+	cr_assert_eq(kill(pending, SIGSEGV), 0);
+	snprintf(want, sizeof(want), "upgrade failed: the new binary (pid %d) "
+	    "was killed by signal 11 (Segmentation fault) before it was "
+	    "ready; the running binary stays", (int)pending);
+	cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS), "%s",
+	    daemon_log(&d));
+	echo_once(&d, "still", "STILL");
+	cr_assert_eq(pidfile_pid(&d), d.pid);
+
+	/* The real binary again: the next upgrade hands over. */
+	cr_assert_eq(unlink(exe), 0);
+	cr_assert_eq(system(cmd), 0);
+	upgrade(&d);
+	echo_once(&d, "after", "AFTER");
+	daemon_stop(&d);
+}
+
+/* Under systemd, the old master names the new one (MAINPID=) once it
+ * serves, and neither says it is stopping. */
+Test(upgrade, systemd_is_told_the_new_main_pid)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct daemon d = { 0 };
+	char conf[512], buf[256], want[64];
+	ssize_t n;
+	pid_t next;
+	int fd;
+
+	daemon_init(&d);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+	    daemon_file(&d, "notify"));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	struct timeval tv = { .tv_sec = DEADLINE_MS / 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:0\nworkers = 2\n"
+	    "pidfile = %s\n", daemon_file(&d, "u.pid"));
+	setenv("NOTIFY_SOCKET", sun.sun_path, 1);
+	start_with(&d, conf);
+	unsetenv("NOTIFY_SOCKET");
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "READY=1\nMAINPID=%d", (int)d.pid);
+	cr_assert_str_eq(buf, want);
+
+	next = upgrade(&d);
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	cr_assert_gt(n, 0, "no datagram after the upgrade");
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "MAINPID=%d\nREADY=1", (int)next);
+	cr_assert_str_eq(buf, want);
+	/* The old master exited without a word more. */
+	cr_assert_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	echo_once(&d, "after", "AFTER");
+	kill(d.pid, SIGTERM);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	cr_assert_str_eq(buf, "STOPPING=1");
+	expect_exit(daemon_signal_wait(&d, 0, DEADLINE_MS), 0, daemon_log(&d));
+	d.pid = -1;
+	close(fd);
+	daemon_kill(&d);
 }
 
 /* A port nobody listens on now (bound, then closed). */

@@ -214,6 +214,46 @@ Test(workers, a_killed_worker_is_replaced_and_costs_only_its_clients)
 	daemon_stop(&d);
 }
 
+/* A replacement that dies as it starts is started again later each time
+ * (a worker that cannot start must not become a fork loop) while the
+ * other worker serves; once the cause is gone, the next one serves. */
+Test(workers, replacements_that_die_at_once_back_off)
+{
+	struct daemon d = { 0 };
+	pid_t pids[WORKERS_MAX];
+	char orphan[256], want[64];
+	const char *line;
+	unsigned number;
+
+	daemon_init(&d);
+	snprintf(orphan, sizeof(orphan), "%s", daemon_file(&d, "orphan"));
+	setenv("FAULT_ORPHAN_WHILE", orphan, 1);
+	fault_preload();
+	start_workers(&d, "workers=2", NULL);
+	fault_unload();
+	cr_assert_eq(proc_children(d.pid, pids, WORKERS_MAX), 2);
+	write_file(orphan, "");		/* from now on a worker exits at once */
+	cr_assert_eq(kill(pids[0], SIGKILL), 0);
+	line = daemon_wait_log(&d, "was killed by signal 9 (Killed); starting "
+	    "another now", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	cr_assert_eq(sscanf(strstr(line, "worker "), "worker %u", &number), 1);
+	for (unsigned ms = 100; ms <= 400; ms *= 2) {
+		snprintf(want, sizeof(want), "exited with status 1; starting "
+		    "another in %u ms", ms);
+		cr_assert_not_null(daemon_wait_log(&d, want, DEADLINE_MS),
+		    "%s", daemon_log(&d));
+	}
+	expect_echo(daemon_connect(&d), "served meanwhile");
+	cr_assert_eq(unlink(orphan), 0);
+	snprintf(want, sizeof(want), "worker %u: serving", number);
+	cr_assert_not_null(daemon_wait_log(&d, want, 4 * DEADLINE_MS), "%s",
+	    daemon_log(&d));
+	cr_assert_eq(proc_children(d.pid, pids, WORKERS_MAX), 2);
+	expect_echo(daemon_connect(&d), "and after");
+	daemon_stop(&d);
+}
+
 /* pid exits 0, having written want into out (a file). */
 static void
 expect_output(pid_t pid, int out, const char *want)
