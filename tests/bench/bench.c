@@ -10,6 +10,7 @@
  *   stream     1 connection, 1 GiB            vs blocking_echo   MB/s
  *   ping-pong  100 x 512-byte rounds, 3 s      vs epoll_echo      rounds/s
  *   burst      1000 x 64 KiB, half-close       vs epoll_echo      seconds
+ *   workers    churn as above, workers = 2    vs workers = 1     conn/s
  *   idle       10,000 idle connections         RSS bytes per connection
  *   scale      10,000 x 64 KiB, half-close     seconds, errors
  *   transform  64 KiB blocks                   vs memcpy          GB/s
@@ -53,6 +54,7 @@ struct load {
 
 static int rounds = 5;
 static int ncpu;
+static bool unpinned;		/* servers and load on any cpu */
 static const char *only;
 
 static double
@@ -77,7 +79,7 @@ pin(int cpu)
 {
 	cpu_set_t set;
 
-	if (ncpu < 2)
+	if (ncpu < 2 || unpinned)
 		return;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
@@ -246,6 +248,10 @@ print_rounds(const char *label, const double *v, int n)
 static const char *const upcased_argv[] = { "bin/upcased", "-f", "-c",
     "/dev/null", "-o", "listen=127.0.0.1:0", "-o", "listen_backlog=4096",
     "-o", "max_connections=20000", NULL };
+/* A master and two workers, against the single process above. */
+static const char *const workers_argv[] = { "bin/upcased", "-f", "-c",
+    "/dev/null", "-o", "listen=127.0.0.1:0", "-o", "listen_backlog=4096",
+    "-o", "max_connections=20000", "-o", "workers=2", NULL };
 /* The same daemon without its seccomp filter: what the sandbox costs. */
 static const char *const unsandboxed_argv[] = { "bin/upcased", "-f", "-c",
     "/dev/null", "-o", "listen=127.0.0.1:0", "-o", "listen_backlog=4096",
@@ -273,13 +279,14 @@ static struct row table[12];
 static int nrows;
 
 /*
- * Measure one load against upcased (B) and a baseline (A), alternating
- * A, B per round; record the medians.
+ * Measure one load against ours (B, upcased as ours_argv starts it) and a
+ * baseline (A), alternating A, B per round; record the medians.
  */
 static void
-versus(const char *name, const char *metric_name, enum metric m,
+versus_with(const char *name, const char *metric_name, enum metric m,
     const char *const *baseline_argv, const char *baseline_name,
-    const char *target, const char *const *args)
+    const char *target, const char *const *args,
+    const char *const *ours_argv)
 {
 	double a[MAX_ROUNDS], b[MAX_ROUNDS], ratio[MAX_ROUNDS];
 	double p50[2][MAX_ROUNDS], p99[2][MAX_ROUNDS];
@@ -288,7 +295,7 @@ versus(const char *name, const char *metric_name, enum metric m,
 	long errors = 0;
 
 	server_start(&base, baseline_argv);
-	server_start(&ours, upcased_argv);
+	server_start(&ours, ours_argv);
 	printf("%s (%s, rounds A=%s, B=upcased):\n", name, metric_name,
 	    baseline_name);
 	for (int i = 0; i < rounds; i++) {
@@ -323,6 +330,15 @@ versus(const char *name, const char *metric_name, enum metric m,
 		    median(p99[0], rounds), errors);
 	else
 		snprintf(row->note, sizeof(row->note), "%ld errors", errors);
+}
+
+static void
+versus(const char *name, const char *metric_name, enum metric m,
+    const char *const *baseline_argv, const char *baseline_name,
+    const char *target, const char *const *args)
+{
+	versus_with(name, metric_name, m, baseline_argv, baseline_name,
+	    target, args, upcased_argv);
 }
 
 /*
@@ -608,6 +624,15 @@ main(void)
 	if (wanted("churn"))
 		versus("churn", "conn/s", ROUNDS_PER_S, epoll_argv, "epoll LT",
 		    ">= 0.95", churn_args);
+	/* Two workers against one process. Nothing is pinned: the workers
+	 * need both cpus, which the load generator shares with them. */
+	if (wanted("workers")) {
+		unpinned = true;
+		versus_with("churn, workers = 2", "conn/s", ROUNDS_PER_S,
+		    upcased_argv, "workers = 1", "report", churn_args,
+		    workers_argv);
+		unpinned = false;
+	}
 	/* Every call runs the filter: ping-pong makes the most per byte. */
 	if (wanted("sandbox"))
 		versus("sandbox (ping-pong)", "rounds/s", ROUNDS_PER_S,
