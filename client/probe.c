@@ -6,8 +6,8 @@
  *
  *   echo              a short exchange back exactly, and after it a
  *                     half-close answered by EOF
- *   half-close        8 MiB sent while reading, then a half-close: all
- *                     of it back, then EOF
+ *   half-close        8 MiB sent while reading, the last 64 KiB of it
+ *                     with the half-close: all of it back, then EOF
  *   reply-after-eof   the reply held until the client's EOF and longer
  *                     (delay stepping up to --max-wait): the longest the
  *                     path still delivers, the shortest at which it cuts

@@ -158,7 +158,16 @@ exchange(int fd, struct trial *t, double start, double limit)
 			return;
 		}
 		if (p.revents & POLLOUT) {
-			ssize_t k = send_some(fd, t->sent, t->send - t->sent);
+			ssize_t k;
+
+			/* The last chunk goes out with the half-close: corked
+			 * until the shutdown, so a path that closes both ways
+			 * at the client's FIN cannot have echoed it first,
+			 * however this client is scheduled. */
+			if (t->shut && t->send - t->sent <= TRIAL_CHUNK)
+				setsockopt(fd, IPPROTO_TCP, TCP_CORK,
+				    &(int){ 1 }, sizeof(int));
+			k = send_some(fd, t->sent, t->send - t->sent);
 
 			if (k > 0)
 				t->sent += (size_t)k;
