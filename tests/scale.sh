@@ -16,7 +16,7 @@ HOLD=${HOLD:-20}
 PORT=${PORT:-1070}
 METRICS=${METRICS:-1071}
 dir=$(mktemp -d /tmp/upcased-scale-XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 rss_kib() {	# the master and its workers, summed
 	kib=0
