@@ -67,7 +67,8 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/config.c \
               daemon/metrics.c daemon/notify.c daemon/preamble.c \
               daemon/counters.c daemon/inherit.c daemon/master.c \
               daemon/pidfile.c daemon/privs.c daemon/probe.c \
-              daemon/record.c daemon/sandbox.c daemon/server.c \
+              daemon/record.c daemon/running.c daemon/sandbox.c \
+              daemon/server.c \
               daemon/signals.c daemon/timeout.c daemon/upgrade.c
 CLIENT_SRC := client/args.c client/bench.c client/main.c client/net.c \
               client/probe.c client/progress.c client/stream.c client/trial.c

@@ -232,12 +232,12 @@ start(const struct config *c, bool foreground)
 		    strerror(errno));
 		return startup_fail(err);
 	}
-	if (server_listen(c, err, sizeof(err)) == -1)
+	if (running_listen(c, err, sizeof(err)) == -1)
 		return startup_fail(err);
 	/* An upgrade's new binary is already where the old one was. */
 	if (c->daemonize && !foreground && !upgrading) {
 		if (detach_start(err, sizeof(err)) == -1) {
-			server_unlisten();
+			running_unlisten(false);
 			return startup_fail(err);
 		}
 		detached = true;
@@ -246,7 +246,7 @@ start(const struct config *c, bool foreground)
 	if ((!upgrading && pidfile_write(getpid(), err, sizeof(err)) == -1) ||
 	    (c->user[0] != '\0' &&
 	    privs_drop(c->user, c->group, err, sizeof(err)) == -1)) {
-		server_unlisten();
+		running_unlisten(false);
 		return startup_fail(err);
 	}
 	if (c->user[0] == '\0' && geteuid() == 0)

@@ -1,6 +1,6 @@
 /*
  * master.c — workers = N: the master process. It holds every listening
- * socket (bound or inherited by server_listen, as a single process would),
+ * socket (bound or inherited by running_listen, as a single process would),
  * forks N workers that each run server_run on their own loop, and does no
  * client I/O itself.
  *
@@ -14,7 +14,7 @@
  * replaced after a delay that doubles each time, up to RESPAWN_DELAY_MAX_MS
  * (a worker that crashes on start must not become a fork loop).
  *
- * Reload (SIGHUP): server_reconfigure commits the new configuration or
+ * Reload (SIGHUP): running_reconfigure commits the new configuration or
  * changes nothing; then a new generation of workers starts with it, and the
  * old ones are told to stop (SIGTERM): they stop accepting, take what was
  * already queued for them, and finish their connections, up to
@@ -122,7 +122,7 @@ worker_main(unsigned slot, unsigned number)
 	unsetenv("NOTIFY_SOCKET");	/* the master speaks to systemd */
 	counters_attach(slot);
 	server_become_worker(number);
-	c = *server_config();
+	c = *running_config();
 	int rc = server_run(&c, NULL, NULL);
 	access_close();
 	log_close();
@@ -261,16 +261,16 @@ master_stop(int signo)
 	stopping = true;
 	notify_stopping();
 	upgrade_abandon();
-	for (struct listener *l = server_listeners(); l != NULL; l = l->next)
+	for (struct listener *l = running_listeners(); l != NULL; l = l->next)
 		listener_block(l);
-	server_unlisten();
+	running_unlisten(false);
 	for (unsigned n = 1; n <= CONFIG_WORKERS_MAX; n++)
 		loop_timer_cancel(loop, &seats[n].respawn);
 	log_info("%s: shutting down, waiting for %u worker%s", name, alive(),
 	    alive() == 1 ? "" : "s");
 	signal_workers(SIGTERM, false, false);
 	kill_timer.fn = master_on_kill_timer;
-	loop_timer_set(loop, &kill_timer, server_config()->shutdown_timeout +
+	loop_timer_set(loop, &kill_timer, running_config()->shutdown_timeout +
 	    KILL_GRACE_MS);
 	if (alive() == 0)
 		loop_stop(loop);
@@ -280,7 +280,7 @@ master_stop(int signo)
 static void
 master_start_generation(void)
 {
-	nworkers = config_workers(server_config());
+	nworkers = config_workers(running_config());
 	for (unsigned n = 1; n <= CONFIG_WORKERS_MAX; n++) {
 		loop_timer_cancel(loop, &seats[n].respawn);
 		seats[n].quick_deaths = 0;
@@ -295,7 +295,7 @@ master_reload(void)
 {
 	unsigned old = alive();
 
-	if (!server_reconfigure())
+	if (!running_reconfigure(NULL))
 		return;
 	generation++;
 	master_start_generation();
@@ -310,9 +310,9 @@ master_handed_over(void)
 {
 	stopping = true;
 	/* Shared: the new master keeps them, Unix sockets' files too. */
-	for (struct listener *l = server_listeners(); l != NULL; l = l->next)
+	for (struct listener *l = running_listeners(); l != NULL; l = l->next)
 		l->shared = true;
-	server_unlisten();
+	running_unlisten(false);
 	for (unsigned n = 1; n <= CONFIG_WORKERS_MAX; n++)
 		loop_timer_cancel(loop, &seats[n].respawn);
 	signal_workers(SIGTERM, false, false);
@@ -347,7 +347,7 @@ master_on_signal(int signo)
 		break;
 	case SIGUSR2:
 		if (!stopping)
-			upgrade_start(loop, server_listeners(),
+			upgrade_start(loop, running_listeners(),
 			    master_handed_over);
 		break;
 	case SIGCHLD:
@@ -364,29 +364,29 @@ master_before_wait(struct loop *lp)
 }
 
 int
-master_run(const struct config *c, server_reload_fn *reload,
+master_run(const struct config *c, running_reload_fn *reload,
     server_ready_fn *ready)
 {
 	struct counters t;
 	int status = 0;
 
-	server_adopt(c, reload);
+	running_adopt(c, reload);
 	master_pid = getpid();
 	loop = loop_create(64);
 	if (loop == NULL || signals_start(loop, master_on_signal) == -1) {
 		log_error("cannot start: %s", strerror(errno));
-		server_unlisten();
+		running_unlisten(false);
 		loop_free(loop);
 		return 1;
 	}
-	for (struct listener *l = server_listeners(); l != NULL; l = l->next)
+	for (struct listener *l = running_listeners(); l != NULL; l = l->next)
 		log_info("listening on %s", l->name);
 	if (c->sandbox) {
 		char err[256];
 
 		if (sandbox_enter(true, err, sizeof(err)) == -1) {
 			log_error("%s", err);
-			server_unlisten();
+			running_unlisten(false);
 			signals_stop(loop);
 			loop_free(loop);
 			return 1;
@@ -404,7 +404,7 @@ master_run(const struct config *c, server_reload_fn *reload,
 	sandbox_report();
 	counters_total(&t);
 	server_log_summary(&t);
-	server_unlisten();
+	running_unlisten(false);
 	signals_stop(loop);
 	loop_timer_cancel(loop, &kill_timer);
 	loop_free(loop);

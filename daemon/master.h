@@ -10,7 +10,7 @@
 
 /* Like server_run, for a master: serve through workers until stopped.
  * Returns the process's exit status. */
-int master_run(const struct config *config, server_reload_fn *reload,
+int master_run(const struct config *config, running_reload_fn *reload,
     server_ready_fn *ready);
 
 #endif

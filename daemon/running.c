@@ -1,0 +1,263 @@
+/*
+ * running.c — what the daemon runs with: the configuration in force and
+ * the listeners it names. They are bound once at start, and on SIGHUP the
+ * file is read again and committed whole (listeners, logs, keys) or not at
+ * all. The loop that serves them is server.c's, or the master's.
+ */
+#include "running.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "conn.h"
+#include "counters.h"
+#include "http.h"
+#include "inherit.h"
+#include "log.h"
+
+static struct config current;
+static struct listener *listeners;
+static running_reload_fn *reload_config;
+static uint64_t reloads_ok, reloads_failed;
+
+static void
+listener_free(struct listener *l)
+{
+	counters_cell_free(l->accepted);
+	free(l);
+}
+
+/* Close every listener of *list; drain: take their queued clients first
+ * (a running daemon that stops listening). */
+static void
+listeners_close(struct listener **list, bool drain)
+{
+	while (*list != NULL) {
+		struct listener *l = *list;
+
+		*list = l->next;
+		if (drain)
+			listener_drain(l);
+		else
+			listener_close(l);
+		listener_free(l);
+	}
+}
+
+/* Open a listener for each address of c that list lacks, onto the end of
+ * *added: in the configuration's order. */
+static int
+listeners_open_new(const struct config *c, struct listener *list,
+    struct listener **added, char *err, size_t errlen)
+{
+	while (*added != NULL)
+		added = &(*added)->next;
+	for (unsigned i = 0; i < c->nlisten; i++) {
+		const struct addr *a = &c->listen[i].addr;
+		struct listener *l;
+		int fd;
+
+		for (l = list; l != NULL && !listener_is(l, a);
+		    l = l->next)
+			;
+		if (l != NULL)
+			continue;
+		l = malloc(sizeof(*l));
+		if (l == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		fd = inherit_claim(a);
+		if ((fd != -1 ? listener_adopt(l, fd, c->listen[i].options, err,
+		    errlen) : listener_open(l, a, c->listen[i].options,
+		    (int)c->listen_backlog, err, errlen)) == -1) {
+			free(l);
+			return -1;
+		}
+		l->addr = *a;		/* a reload finds it by this */
+		l->accepted = counters_cell();
+		l->next = NULL;
+		*added = l;
+		added = &l->next;
+	}
+	return 0;
+}
+
+int
+running_listen(const struct config *c, char *err, size_t errlen)
+{
+	struct listener *added = NULL;
+
+	if (listeners_open_new(c, NULL, &added, err, errlen) == -1 ||
+	    inherit_check(err, errlen) == -1) {
+		listeners_close(&added, false);
+		return -1;
+	}
+	listeners = added;
+	return 0;
+}
+
+void
+running_unlisten(bool drain)
+{
+	listeners_close(&listeners, drain);
+	listener_fini();
+}
+
+/* Who takes a listener's sockets, as its options say. */
+listener_accept_fn *
+running_acceptor(unsigned options)
+{
+	return options & LISTEN_METRICS ? http_accept : conn_accept;
+}
+
+static void
+keep_string(enum config_key key, char *next, const char *now,
+    size_t size)
+{
+	if (strcmp(next, now) == 0)
+		return;
+	log_warnx("reload: %s changes only on restart", config_key_name(key));
+	snprintf(next, size, "%s", now);
+}
+
+/* Keys that only a restart can change: warn and keep the running value. */
+static void
+keep_static(struct config *next)
+{
+	if (next->daemonize != current.daemonize) {
+		log_warnx("reload: daemonize changes only on restart");
+		next->daemonize = current.daemonize;
+	}
+	if ((config_workers(next) > 1) != (config_workers(&current) > 1)) {
+		log_warnx("reload: workers changes between 1 and more only "
+		    "on restart");
+		next->workers = current.workers;
+	}
+	if (next->sandbox != current.sandbox) {
+		log_warnx("reload: sandbox changes only on restart");
+		next->sandbox = current.sandbox;
+	}
+	keep_string(KEY_PIDFILE, next->pidfile, current.pidfile,
+	    sizeof(next->pidfile));
+	keep_string(KEY_USER, next->user, current.user,
+	    sizeof(next->user));
+	keep_string(KEY_GROUP, next->group, current.group,
+	    sizeof(next->group));
+}
+
+/*
+ * Switch to next's log targets where they differ: both, or neither (the
+ * access log goes back to the running target if the error log fails).
+ */
+static int
+reopen_logs(const struct config *next, char *err, size_t errlen)
+{
+	char undo[256];
+	bool access = strcmp(next->access_log, current.access_log) != 0;
+
+	if (access && access_open(next->access_log, err, errlen) == -1)
+		return -1;
+	if (strcmp(next->log_file, current.log_file) != 0 &&
+	    log_open(next->log_file, err, errlen) == -1) {
+		if (access && access_open(current.access_log, undo,
+		    sizeof(undo)) == -1)
+			log_warnx("%s", undo);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the configuration again and commit it whole: listeners, logs and
+ * keys, or none of them. In the master, a listener that goes is blocked
+ * and closed (the old workers take its queue, see master.c) and a new one
+ * is only bound: the next workers watch it.
+ */
+bool
+running_reconfigure(struct loop *loop)
+{
+	struct config *next = malloc(sizeof(*next));
+	struct listener *added = NULL, **lp;
+	bool master = loop == NULL;
+	char err[1024];
+
+	log_info("SIGHUP: reloading the configuration");
+	if (next == NULL)
+		snprintf(err, sizeof(err), "out of memory");
+	if (next == NULL || reload_config(next, err, sizeof(err)) == -1 ||
+	    listeners_open_new(next, listeners, &added, err,
+	    sizeof(err)) == -1 || reopen_logs(next, err,
+	    sizeof(err)) == -1) {
+		log_warnx("reload failed: %s; keeping the running "
+		    "configuration", err);
+		counters_reloads(reloads_ok, ++reloads_failed);
+		listeners_close(&added, false);
+		free(next);
+		return false;
+	}
+	keep_static(next);
+
+	/* Committed: nothing below can fail. */
+	for (lp = &listeners; *lp != NULL;) {
+		struct listener *l = *lp;
+		unsigned i;
+
+		for (i = 0; i < next->nlisten; i++)
+			if (listener_is(l, &next->listen[i].addr))
+				break;
+		if (i < next->nlisten) {
+			/* Kept: its next clients get its new options. */
+			l->options = next->listen[i].options;
+			l->on_accept = running_acceptor(l->options);
+			lp = &l->next;
+			continue;
+		}
+		log_info("no longer listening on %s", l->name);
+		*lp = l->next;
+		l->next = NULL;
+		if (master)
+			listener_block(l);
+		listeners_close(&l, !master);
+	}
+	for (*lp = added; *lp != NULL;) {
+		struct listener *l = *lp;
+
+		if (!master && listener_start(l, loop,
+		    running_acceptor(l->options), false) == -1) {
+			log_warn("cannot watch %s", l->name);
+			*lp = l->next;
+			l->next = NULL;
+			listeners_close(&l, false);
+			continue;
+		}
+		log_info("listening on %s", l->name);
+		lp = &l->next;
+	}
+	log_level = next->log_level;
+	current = *next;
+	free(next);
+	counters_reloads(++reloads_ok, reloads_failed);
+	return true;
+}
+
+void
+running_adopt(const struct config *c, running_reload_fn *reload)
+{
+	current = *c;
+	reload_config = reload;
+}
+
+const struct config *
+running_config(void)
+{
+	return &current;
+}
+
+struct listener *
+running_listeners(void)
+{
+	return listeners;
+}
