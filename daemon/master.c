@@ -41,6 +41,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "pidfile.h"
+#include "running.h"
 #include "sandbox.h"
 #include "server.h"
 #include "signals.h"
@@ -323,8 +324,6 @@ master_handed_over(void)
 static void
 master_on_signal(int signo)
 {
-	char err[512];
-
 	switch (signo) {
 	case SIGTERM:
 	case SIGINT:
@@ -338,11 +337,7 @@ master_on_signal(int signo)
 		notify_ready();
 		break;
 	case SIGUSR1:
-		if (log_reopen(err, sizeof(err)) == -1 ||
-		    access_reopen(err, sizeof(err)) == -1)
-			log_warnx("%s", err);
-		else
-			log_info("logs reopened");
+		running_reopen_logs();
 		signal_workers(SIGUSR1, false, false);
 		break;
 	case SIGUSR2:

@@ -261,3 +261,15 @@ running_listeners(void)
 {
 	return listeners;
 }
+
+void
+running_reopen_logs(void)
+{
+	char err[512];
+
+	if (log_reopen(err, sizeof(err)) == -1 ||
+	    access_reopen(err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+	else
+		log_info("logs reopened");
+}

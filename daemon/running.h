@@ -46,4 +46,8 @@ listener_accept_fn *running_acceptor(unsigned options);
  */
 bool running_reconfigure(struct loop *loop);
 
+/* SIGUSR1: reopen the error and access logs at their paths (after a
+ * rotation), or log why not and keep writing where they were. */
+void running_reopen_logs(void);
+
 #endif

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "access.h"
 #include "conn.h"
 #include "counters.h"
 #include "http.h"
@@ -186,7 +185,7 @@ server_reload(void)
 static void
 server_on_signal(int signo)
 {
-	char err[512], name[16];
+	char name[16];
 
 	/* A worker stops when the master says (SIGTERM); the terminal's
 	 * SIGINT and SIGHUP reach the whole process group, and are the
@@ -221,11 +220,7 @@ server_on_signal(int signo)
 		upgrade_reap();
 		break;
 	case SIGUSR1:
-		if (log_reopen(err, sizeof(err)) == -1 ||
-		    access_reopen(err, sizeof(err)) == -1)
-			log_warnx("%s", err);
-		else
-			log_info("logs reopened");
+		running_reopen_logs();
 		break;
 	}
 }

@@ -62,14 +62,6 @@ void daemon_start_args(struct daemon *d, const char *const *args);
  * that detach make themselves a subreaper). */
 void daemon_adopt(struct daemon *d, const char *pidfile);
 
-/*
- * The daemons started from now on preload tests/fault.c ($FAULT_LIB, set
- * by make check), whose faults its environment variables choose;
- * fault_unload ends that for the next ones.
- */
-void fault_preload(void);
-void fault_unload(void);
-
 /* Kill the daemon if it still runs and remove its directory: for .fini. */
 void daemon_kill(struct daemon *d);
 

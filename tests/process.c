@@ -234,3 +234,25 @@ plain_echo_server(size_t limit, struct sockaddr_storage *ss, socklen_t *sslen,
 			close(fd);
 	}
 }
+
+void
+fault_preload(void)
+{
+	const char *lib = getenv("FAULT_LIB");
+	char asan[512];
+
+	cr_assert_not_null(lib, "FAULT_LIB is not set: run the suite with "
+	    "make check");
+	setenv("LD_PRELOAD", lib, 1);
+	/* A sanitizer build wants its runtime first; the library only wraps
+	 * a few calls. */
+	snprintf(asan, sizeof(asan), "%s:verify_asan_link_order=0",
+	    getenv("ASAN_OPTIONS") != NULL ? getenv("ASAN_OPTIONS") : "");
+	setenv("ASAN_OPTIONS", asan, 1);
+}
+
+void
+fault_unload(void)
+{
+	unsetenv("LD_PRELOAD");
+}

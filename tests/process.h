@@ -56,4 +56,12 @@ pid_t plain_echo_server(size_t limit, struct sockaddr_storage *ss,
  * what it starts; this is for a daemon that detached). */
 void process_track(pid_t pid);
 
+/*
+ * The daemons started from now on preload tests/fault.c ($FAULT_LIB, set
+ * by make check), whose faults its environment variables choose;
+ * fault_unload ends that for the next ones.
+ */
+void fault_preload(void);
+void fault_unload(void);
+
 #endif

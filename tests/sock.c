@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -341,4 +342,32 @@ load_run(const struct sockaddr_storage *ss, socklen_t sslen, unsigned n,
 	free(buf);
 	free(c);
 	return failed;
+}
+
+int
+notify_listen(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	cr_assert_lt(strlen(path), sizeof(sun.sun_path), "%s", path);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	setenv("NOTIFY_SOCKET", sun.sun_path, 1);
+	return fd;
+}
+
+void
+expect_datagram(int fd, char *buf, size_t cap, const char *prefix)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	cr_assert_eq(poll(&p, 1, DEADLINE_MS), 1, "no '%s' datagram", prefix);
+	n = recv(fd, buf, cap - 1, 0);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	cr_assert_eq(strncmp(buf, prefix, strlen(prefix)), 0,
+	    "got '%s', expected '%s...'", buf, prefix);
 }

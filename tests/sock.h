@@ -60,4 +60,15 @@ long long now_ms(void);
 unsigned load_run(const struct sockaddr_storage *ss, socklen_t sslen,
     unsigned n, size_t size, int timeout_ms);
 
+/*
+ * A datagram socket bound at path and named in NOTIFY_SOCKET for the
+ * processes started from now on (unset it after): systemd's end of
+ * sd_notify. Returns the socket.
+ */
+int notify_listen(const char *path);
+
+/* The next datagram on fd, which must begin with prefix, into buf (NUL
+ * terminated); fails the test at the deadline. */
+void expect_datagram(int fd, char *buf, size_t cap, const char *prefix);
+
 #endif

@@ -4,13 +4,11 @@
  * reload, STOPPING=1 on SIGTERM.
  */
 #include <criterion/criterion.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,23 +16,8 @@
 
 TestSuite(notify, .timeout = 60);
 
-static void
-expect_datagram(int fd, char *buf, size_t cap, const char *prefix)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t n;
-
-	cr_assert_eq(poll(&p, 1, DEADLINE_MS), 1, "no '%s' datagram", prefix);
-	n = recv(fd, buf, cap - 1, 0);
-	cr_assert_gt(n, 0);
-	buf[n] = '\0';
-	cr_assert_eq(strncmp(buf, prefix, strlen(prefix)), 0,
-	    "got '%s', expected '%s...'", buf, prefix);
-}
-
 Test(notify, ready_reloading_stopping)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct daemon d = { 0 };
 	struct timespec ts;
 	unsigned long long usec, now;
@@ -42,11 +25,7 @@ Test(notify, ready_reloading_stopping)
 	int fd;
 
 	daemon_init(&d);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
-	    daemon_file(&d, "notify"));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	setenv("NOTIFY_SOCKET", sun.sun_path, 1);
+	fd = notify_listen(daemon_file(&d, "notify"));
 	daemon_start(&d, NULL);
 	unsetenv("NOTIFY_SOCKET");
 
