@@ -149,10 +149,10 @@ struct pending {
 	int fd;
 };
 
-/* Start bin/upcase bench -a ADDR ARGS... --json on cpu 0, at niceness
- * nice. */
+/* Start bin/upcase bench -a ADDR ARGS... --json on cpu 0; background:
+ * as SCHED_IDLE, so that it never delays another load's wake-ups there. */
 static struct pending
-load_start(const struct server *s, const char *const *args, int nice)
+load_start(const struct server *s, const char *const *args, bool background)
 {
 	const char *argv[32] = { "bin/upcase", "bench", "-a", s->addr };
 	struct pending l = { .s = s };
@@ -169,7 +169,9 @@ load_start(const struct server *s, const char *const *args, int nice)
 		die("fork");
 	if (l.pid == 0) {
 		pin(0);
-		setpriority(PRIO_PROCESS, 0, nice);
+		if (background)
+			sched_setscheduler(0, SCHED_IDLE,
+			    &(struct sched_param){ 0 });
 		dup2(p[1], STDOUT_FILENO);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
@@ -213,7 +215,16 @@ load_finish(struct pending *l)
 static struct load
 run_load(const struct server *s, const char *const *args)
 {
-	struct pending l = load_start(s, args, 0);
+	struct pending l = load_start(s, args, false);
+
+	return load_finish(&l);
+}
+
+/* The same in the background (load_start). */
+static struct load
+run_background(const struct server *s, const char *const *args)
+{
+	struct pending l = load_start(s, args, true);
 
 	return load_finish(&l);
 }
@@ -345,10 +356,12 @@ versus(const char *name, const char *metric_name, enum metric m,
  * Short connections beside four streams, on one server: the streams alone,
  * then again with the short ones (64 bytes each, 1000 a second on schedule,
  * at most 4 at a time) started once they run. Gives the short ones'
- * latency from their scheduled start, and what the streams keep. Open loop
- * at a modest rate keeps the short ones' client mostly asleep: it shares
- * cpu 0 with the streams' client, and a client of its own that spun would
- * measure its wait for a time slice instead of the server.
+ * latency from their scheduled start, and what the streams keep. The short
+ * ones' client shares cpu 0 with the streams' client, which never sleeps:
+ * at the same priority, each wake-up of the short ones would wait for the
+ * streams' time slice to end (2 to 4 ms here, whatever the server), so
+ * the streams' client runs as SCHED_IDLE, alone and beside them alike.
+ * Open loop at a modest rate keeps the short ones' client mostly asleep.
  */
 static void
 mixed_round(const struct server *s, struct load *shorts, double *kept)
@@ -358,8 +371,8 @@ mixed_round(const struct server *s, struct load *shorts, double *kept)
 	static const char *const short_args[] = { "-c", "4", "-n", "64",
 	    "--rate", "1000", "--duration", "3", "--sources", "8",
 	    "--timeout", "60", NULL };
-	struct load alone = run_load(s, streams), beside;
-	struct pending l = load_start(s, streams, 0);
+	struct load alone = run_background(s, streams), beside;
+	struct pending l = load_start(s, streams, true);
 
 	usleep(200000);		/* a benchmark's ramp, not a test's wait */
 	*shorts = run_load(s, short_args);
