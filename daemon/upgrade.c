@@ -109,13 +109,15 @@ static void __attribute__((noreturn))
 upgrade_exec(struct listener *listeners, int ready_fd)
 {
 	int fds[UPGRADE_FDS_MAX], n = 0, nsockets, high;
-	char names[CONFIG_LISTEN_MAX * ADDR_TEXT_MAX] = "", text[64];
+	/* Names are colon-separated, and addresses hold colons: each is
+	 * "upgrade", for messages; the new binary matches by address. */
+	char names[CONFIG_LISTEN_MAX * sizeof("upgrade:")] = "", text[64];
 	size_t len = 0;
 
 	for (struct listener *l = listeners; l != NULL; l = l->next) {
 		fds[n++] = l->fd;
 		len += (size_t)snprintf(names + len, sizeof(names) - len,
-		    "%s%s", len > 0 ? ":" : "", l->name);
+		    "%supgrade", len > 0 ? ":" : "");
 	}
 	nsockets = n;
 	fds[n++] = ready_fd;
