@@ -232,12 +232,18 @@ listener_start(struct listener *l, struct loop *loop,
 }
 
 void
+listener_stop(struct listener *l)
+{
+	if (l->loop == NULL)
+		return;
+	loop_timer_cancel(l->loop, &l->retry);
+	loop_del_shared(l->loop, l->fd);
+}
+
+void
 listener_close(struct listener *l)
 {
-	if (l->loop != NULL) {
-		loop_timer_cancel(l->loop, &l->retry);
-		loop_del_shared(l->loop, l->fd);
-	}
+	listener_stop(l);
 	close(l->fd);
 	l->fd = -1;
 	if (!l->shared && l->addr.ss.ss_family == AF_UNIX &&
@@ -393,9 +399,8 @@ listener_drain(struct listener *l)
 	 * now on wakes a process still serving (EPOLLEXCLUSIVE gives each
 	 * arrival's wakeup to one waiter), and whatever woke this one is
 	 * taken below. */
-	if (l->loop != NULL)
-		loop_del_shared(l->loop, l->fd);
-	while (!l->retry.armed && listener_accept(l))
+	listener_stop(l);
+	while (listener_accept(l))
 		;
 	listener_close(l);
 }

@@ -101,6 +101,10 @@ bool listener_is(const struct listener *l, const struct addr *addr);
 int listener_start(struct listener *l, struct loop *loop,
     listener_accept_fn *on_accept, bool exclusive);
 
+/* Stop watching l, which stays open, until listener_start again (a
+ * worker with no room for more clients leaves them to the others). */
+void listener_stop(struct listener *l);
+
 /* Keep new handshakes from completing (a filter that drops every packet;
  * a client retries and then finds the port closed). */
 void listener_block(struct listener *l);

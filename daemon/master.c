@@ -228,10 +228,13 @@ master_reap(void)
 		workers[i].pid = 0;
 		counters_retire(i);
 		describe(pid, status, why, sizeof(why));
-		if (w.stopping || stopping)
-			log_debug("worker %u %s", w.number, why);
-		else if (w.generation == generation)
+		if (!w.stopping && !stopping && w.generation == generation)
 			master_respawn(w.number, loop_now(loop) - w.started,
+			    why);
+		else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			log_debug("worker %u %s", w.number, why);
+		else	/* a crash while finishing costs its clients */
+			log_warnx("worker %u %s while finishing", w.number,
 			    why);
 	}
 	if (stopping && alive() == 0)

@@ -230,27 +230,29 @@ server_on_signal(int signo)
  * kernel wakes the others for the next clients (EPOLLEXCLUSIVE wakes the
  * waiter that slept last, which would otherwise fill up first while the
  * others have room), and watches them again once it has room for two
- * turns' worth. When every worker is full, clients wait in the kernel's queue, as
- * with HAProxy's maxconn, rather than being refused. The margin is what a
- * turn may accept: a batch per listener.
+ * turns' worth. When every worker is full, clients wait in the kernel's
+ * queue, as with HAProxy's maxconn, rather than being refused. The margin
+ * is what a turn may accept: a batch per listener.
  */
 static void
 server_step_aside(void)
 {
 	static bool aside;
-	unsigned margin = 0, max = running_config()->max_connections, open = conn_count();
+	struct listener *all = running_listeners();
+	unsigned margin = 0, open = conn_count();
+	unsigned max = running_config()->max_connections;
 
-	for (struct listener *l = running_listeners(); l != NULL; l = l->next)
+	for (struct listener *l = all; l != NULL; l = l->next)
 		margin += LISTENER_BATCH;
 	if (margin > max / 8)
 		margin = max / 8;
 	if (!aside && open + margin >= max) {
 		log_debug("%u connections open: no longer accepting", open);
-		for (struct listener *l = running_listeners(); l != NULL; l = l->next)
-			loop_del_shared(loop, l->fd);
+		for (struct listener *l = all; l != NULL; l = l->next)
+			listener_stop(l);
 		aside = true;
 	} else if (aside && open + 2 * margin < max) {
-		for (struct listener *l = running_listeners(); l != NULL; l = l->next)
+		for (struct listener *l = all; l != NULL; l = l->next)
 			if (listener_start(l, loop, l->on_accept, true) == -1)
 				log_warn("cannot watch %s", l->name);
 		log_debug("%u connections open: accepting again", open);

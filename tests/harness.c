@@ -237,6 +237,26 @@ log_find(struct daemon *d, const char *needle)
 	return line_buf;
 }
 
+bool
+daemon_wait_count(struct daemon *d, const char *needle, int n,
+    int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	char events[4096];
+
+	while (daemon_count_log(d, needle) < n) {
+		struct pollfd pfd = { .fd = d->inotify_fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+
+		if (left <= 0)
+			return false;
+		if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) > 0)
+			while (read(d->inotify_fd, events, sizeof(events)) > 0)
+				;
+	}
+	return true;
+}
+
 const char *
 daemon_wait_log(struct daemon *d, const char *needle, int timeout_ms)
 {

@@ -72,6 +72,11 @@ void daemon_kill(struct daemon *d);
 const char *daemon_wait_log(struct daemon *d, const char *needle,
     int timeout_ms);
 
+/* Wait until the whole log holds needle n times; false at the deadline.
+ * For lines whose order is not known (several workers'). */
+bool daemon_wait_count(struct daemon *d, const char *needle, int n,
+    int timeout_ms);
+
 /* Count log lines containing needle (the whole log). */
 int daemon_count_log(struct daemon *d, const char *needle);
 

@@ -232,6 +232,9 @@ Test(workers, replacements_that_die_at_once_back_off)
 	start_workers(&d, "workers=2", NULL);
 	fault_unload();
 	cr_assert_eq(proc_children(d.pid, pids, WORKERS_MAX), 2);
+	/* Both past their start, where the fault would stop them. */
+	cr_assert(daemon_wait_count(&d, ": serving", 2, DEADLINE_MS), "%s",
+	    daemon_log(&d));
 	write_file(orphan, "");		/* from now on a worker exits at once */
 	cr_assert_eq(kill(pids[0], SIGKILL), 0);
 	line = daemon_wait_log(&d, "was killed by signal 9 (Killed); starting "
