@@ -306,11 +306,17 @@ Test(workers, twenty_reloads_under_churn_refuse_nobody)
 Test(workers, a_finishing_worker_takes_no_new_clients)
 {
 	struct daemon d = { 0 };
+	pid_t pids[WORKERS_MAX], old;
+	char want[128];
+	const char *line;
 	int a;
 
 	start_workers(&d, "workers=2", NULL);
+	cr_assert_eq(proc_children(d.pid, pids, WORKERS_MAX), 2);
 	a = daemon_connect(&d);
 	round_trip(a, "old", "OLD");
+	old = holder(pids, 2, server_inode(a, &d.ss));
+	cr_assert_neq(old, 0);
 	cr_assert_eq(kill(d.pid, SIGHUP), 0);
 	cr_assert_not_null(daemon_wait_log(&d, "waiting up to 30s for 1 "
 	    "connection", DEADLINE_MS), "%s", daemon_log(&d));
@@ -321,6 +327,16 @@ Test(workers, a_finishing_worker_takes_no_new_clients)
 		close(fd);
 	}
 	round_trip(a, "still", "STILL");
+	/* Killed now it is not replaced (it was on its way out), but its
+	 * death is logged, not only at debug. */
+	cr_assert_eq(kill(old, SIGKILL), 0);
+	snprintf(want, sizeof(want), "(pid %d) was killed by signal 9 "
+	    "(Killed) while finishing", (int)old);
+	line = daemon_wait_log(&d, want, DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	cr_assert_not_null(strstr(line, "warn: "), "%s", line);
+	cr_assert_eq(daemon_count_log(&d, "starting another"), 0, "%s",
+	    daemon_log(&d));
 	close(a);
 	daemon_stop(&d);
 }
