@@ -197,16 +197,18 @@ upgrade_start(struct loop *lp, struct listener *listeners,
 bool
 upgrade_reaped(pid_t pid, int status)
 {
-	char why[160];
+	char why[256];
 
 	if (state == IDLE || pid != child)
 		return false;
 	if (state == STARTING) {
 		if (WIFSIGNALED(status))
 			snprintf(why, sizeof(why), "the new binary (pid %ld) "
-			    "was killed by signal %d (%s) before it was ready",
+			    "was killed by signal %d (%s) before it was ready%s",
 			    (long)pid, WTERMSIG(status),
-			    strsignal(WTERMSIG(status)));
+			    strsignal(WTERMSIG(status)),
+			    WTERMSIG(status) == SIGSYS ? " (a system call off "
+			    "the sandbox's list, which it inherits)" : "");
 		else
 			snprintf(why, sizeof(why), "the new binary (pid %ld) "
 			    "exited with status %d before it was ready",

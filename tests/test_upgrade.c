@@ -163,8 +163,9 @@ start_copy(struct daemon *d, char *exe, char *cmd, char *conf)
 	    DEADLINE_MS), "%s", daemon_log(d));
 }
 
-/* A new binary that fails leaves the old one serving, pidfile and all,
- * with one line saying why. */
+/* A new binary that fails (a bad configuration, no execute bit, a call the
+ * sandbox forbids) leaves the old one serving, pidfile and all, with one
+ * line saying why. */
 Test(upgrade, a_failed_start_changes_nothing)
 {
 	struct daemon d = { 0 };
@@ -195,7 +196,21 @@ Test(upgrade, a_failed_start_changes_nothing)
 	    line);
 	echo_once(&d, "two", "TWO");
 	cr_assert_eq(pidfile_pid(&d), d.pid);
-	cr_assert_eq(daemon_count_log(&d, "upgrade failed"), 2, "%s",
+
+	/* One that makes a call the inherited filter forbids (sleep's
+	 * clock_nanosleep) dies of SIGSYS, and the line says why. */
+	cr_assert_eq(unlink(exe), 0);
+	write_file(exe, "#!/bin/sh\nexec sleep 1\n");
+	cr_assert_eq(chmod(exe, 0755), 0);
+	kill(d.pid, SIGUSR2);
+	line = daemon_wait_log(&d, "upgrade failed: ", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	cr_assert_not_null(strstr(line, "was killed by signal 31 (Bad system "
+	    "call) before it was ready (a system call off the sandbox's list, "
+	    "which it inherits); the running binary stays"), "%s", line);
+	echo_once(&d, "three", "THREE");
+	cr_assert_eq(pidfile_pid(&d), d.pid);
+	cr_assert_eq(daemon_count_log(&d, "upgrade failed"), 3, "%s",
 	    daemon_log(&d));
 	daemon_stop(&d);
 }
@@ -207,15 +222,21 @@ Test(upgrade, a_second_signal_waits_and_a_crash_changes_nothing)
 {
 	struct daemon d = { 0 };
 	char conf[512], exe[PATH_MAX], cmd[2 * PATH_MAX], want[160];
+	char script[PATH_MAX + 64];
 	const char *line;
 	pid_t pending;
 
 	start_copy(&d, exe, cmd, conf);
 
 	/* A "binary" that starts and never gets ready (the running one's
-	 * file can be replaced, not written). */
+	 * file can be replaced, not written). It waits in open(2) on a FIFO
+	 * nobody writes: under the master's filter, which it inherits, a
+	 * sleep would die of SIGSYS. */
 	cr_assert_eq(unlink(exe), 0);
-	write_file(exe, "#!/bin/sh\necho never ready >&2\nexec sleep 600\n");
+	snprintf(script, sizeof(script), "#!/bin/sh\necho never ready >&2\n"
+	    "read x < %s\n", daemon_file(&d, "hold"));
+	cr_assert_eq(mkfifo(daemon_file(&d, "hold"), 0600), 0);
+	write_file(exe, script);
 	cr_assert_eq(chmod(exe, 0755), 0);
 	kill(d.pid, SIGUSR2);
 	cr_assert_not_null(daemon_wait_log(&d, "never ready", DEADLINE_MS),
