@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #ifndef VERSION
 #define VERSION "0.0.0"
 #endif
