@@ -135,6 +135,7 @@ signal_name(int signo, char *buf, size_t buflen)
 static void
 server_stop(const char *why)
 {
+	uint64_t timeout = running_config()->shutdown_timeout;
 	char t[32];
 
 	if (stopping) {
@@ -154,10 +155,10 @@ server_stop(const char *why)
 		return;
 	}
 	log_info("%s: shutting down, waiting up to %s for %u connection%s",
-	    why, format_duration(running_config()->shutdown_timeout, t, sizeof(t)),
-	    conn_count(), plural(conn_count()));
+	    why, format_duration(timeout, t, sizeof(t)), conn_count(),
+	    plural(conn_count()));
 	shutdown_timer.fn = server_on_shutdown_timeout;
-	loop_timer_set(loop, &shutdown_timer, running_config()->shutdown_timeout);
+	loop_timer_set(loop, &shutdown_timer, timeout);
 }
 
 /* The new binary serves (upgrade.h): it has the sockets now. */
@@ -214,7 +215,8 @@ server_on_signal(int signo)
 			    "a single process cannot exec (workers >= 2 can, "
 			    "from the master)");
 		else
-			upgrade_start(loop, running_listeners(), server_handed_over);
+			upgrade_start(loop, running_listeners(),
+			    server_handed_over);
 		break;
 	case SIGCHLD:
 		upgrade_reap();

@@ -204,7 +204,8 @@ upgrade_reaped(pid_t pid, int status)
 	if (state == STARTING) {
 		if (WIFSIGNALED(status))
 			snprintf(why, sizeof(why), "the new binary (pid %ld) "
-			    "was killed by signal %d (%s) before it was ready%s",
+			    "was killed by signal %d (%s) before it was "
+			    "ready%s",
 			    (long)pid, WTERMSIG(status),
 			    strsignal(WTERMSIG(status)),
 			    WTERMSIG(status) == SIGSYS ? " (a system call off "

@@ -5,12 +5,17 @@
  * median of the per-round ratios B/A: each pair ran back to back, so drift
  * in the machine's speed between rounds cancels out of it.
  * The load is bin/upcase bench, which checks every echoed byte. Servers run
- * on one core, the load on the other, when there are two.
+ * on one core, the load on the other, when there are two (but for the
+ * workers row, where nothing is pinned).
  *
  *   stream     1 connection, 1 GiB            vs blocking_echo   MB/s
  *   ping-pong  100 x 512-byte rounds, 3 s      vs epoll_echo      rounds/s
  *   burst      1000 x 64 KiB, half-close       vs epoll_echo      seconds
- *   workers    churn as above, workers = 2    vs workers = 1     conn/s
+ *   mixed      4 x 2 GiB, and 64-byte ones     vs epoll_echo      short p99 ms,
+ *              1000/s beside them                                 streams kept
+ *   churn      64 slots of 64-byte connections vs epoll_echo      conn/s
+ *   workers    churn, workers = 2             vs workers = 1     conn/s
+ *   sandbox    ping-pong                       vs sandbox = no    rounds/s
  *   idle       10,000 idle connections         RSS bytes per connection
  *   scale      10,000 x 64 KiB, half-close     seconds, errors
  *   transform  64 KiB blocks                   vs memcpy          GB/s
