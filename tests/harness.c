@@ -237,23 +237,35 @@ log_find(struct daemon *d, const char *needle)
 	return line_buf;
 }
 
+/*
+ * Wait until d's log may have grown, or deadline (now_ms) has passed:
+ * false then. A daemon that died will write nothing more: the bounded
+ * wait still ends, and callers see the log.
+ */
+static bool
+log_wait(struct daemon *d, long long deadline)
+{
+	struct pollfd pfd = { .fd = d->inotify_fd, .events = POLLIN };
+	long long left = deadline - now_ms();
+	char events[4096];
+
+	if (left <= 0)
+		return false;
+	if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) > 0)
+		while (read(d->inotify_fd, events, sizeof(events)) > 0)
+			;
+	return true;
+}
+
 bool
 daemon_wait_count(struct daemon *d, const char *needle, int n,
     int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
-	char events[4096];
 
-	while (daemon_count_log(d, needle) < n) {
-		struct pollfd pfd = { .fd = d->inotify_fd, .events = POLLIN };
-		long long left = deadline - now_ms();
-
-		if (left <= 0)
+	while (daemon_count_log(d, needle) < n)
+		if (!log_wait(d, deadline))
 			return false;
-		if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) > 0)
-			while (read(d->inotify_fd, events, sizeof(events)) > 0)
-				;
-	}
 	return true;
 }
 
@@ -261,25 +273,26 @@ const char *
 daemon_wait_log(struct daemon *d, const char *needle, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
-	char events[4096];
+	const char *line;
 
-	for (;;) {
-		struct pollfd pfd = { .fd = d->inotify_fd, .events = POLLIN };
-		const char *line = log_find(d, needle);
-		long long left = deadline - now_ms();
-
-		if (line != NULL)
-			return line;
-		if (left <= 0)
+	while ((line = log_find(d, needle)) == NULL)
+		if (!log_wait(d, deadline))
 			return NULL;
-		/* A daemon that died will write nothing more: the bounded
-		 * wait below still ends it, and callers see the log. */
-		if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) > 0)
-			while (read(d->inotify_fd, events, sizeof(events)) > 0)
-				;
-	}
+	return line;
 }
 
+void
+daemon_stop_notified(struct daemon *d, int fd)
+{
+	char buf[256];
+
+	kill(d->pid, SIGTERM);
+	expect_datagram(fd, buf, sizeof(buf), "STOPPING=1");
+	expect_exit(daemon_signal_wait(d, 0, DEADLINE_MS), 0, daemon_log(d));
+	d->pid = -1;
+	close(fd);
+	daemon_kill(d);
+}
 
 int
 daemon_signal_wait(struct daemon *d, int sig, int timeout_ms)

@@ -87,6 +87,10 @@ const char *daemon_log(struct daemon *d);
  * deadline (the daemon is then killed). */
 int daemon_signal_wait(struct daemon *d, int sig, int timeout_ms);
 
+/* SIGTERM, expect STOPPING=1 on fd (notify_listen's), a clean exit;
+ * close fd and remove the directory. */
+void daemon_stop_notified(struct daemon *d, int fd);
+
 /* SIGTERM, wait, check a clean exit; remove the directory. */
 void daemon_stop(struct daemon *d);
 

@@ -44,10 +44,5 @@ Test(notify, ready_reloading_stopping)
 	    "MONOTONIC_USEC=%llu, now %llu", usec, now);
 	expect_datagram(fd, buf, sizeof(buf), "READY=1\n");
 
-	kill(d.pid, SIGTERM);
-	expect_datagram(fd, buf, sizeof(buf), "STOPPING=1");
-	expect_exit(daemon_signal_wait(&d, 0, DEADLINE_MS), 0, daemon_log(&d));
-	d.pid = -1;
-	close(fd);
-	daemon_kill(&d);
+	daemon_stop_notified(&d, fd);
 }

@@ -139,8 +139,9 @@ Test(upgrade, a_single_process_hands_over_without_its_sandbox)
 }
 
 /* Run a copy of upcased, whose file a test may then replace, with two
- * workers and a pidfile; exe gets the copy's path, cmd the command that
- * makes it again, conf the configuration (in d's u.conf). */
+ * workers and a pidfile; exe (PATH_MAX bytes) gets the copy's path, cmd
+ * (2 * PATH_MAX) the command that makes it again, conf (512) the
+ * configuration, also in d's u.conf. */
 static void
 start_copy(struct daemon *d, char *exe, char *cmd, char *conf)
 {
@@ -285,20 +286,14 @@ Test(upgrade, systemd_is_told_the_new_main_pid)
 	cr_assert_str_eq(buf, want);
 
 	next = upgrade(&d);
-	/* Sent before the old master exited, which upgrade() waited for. */
-	cr_assert_gt(recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT), 0,
-	    "no datagram after the upgrade");
+	expect_datagram(fd, buf, sizeof(buf), "MAINPID=");
 	snprintf(want, sizeof(want), "MAINPID=%d\nREADY=1", (int)next);
-	cr_assert_eq(strncmp(buf, want, strlen(want)), 0, "%s", buf);
-	/* The old master exited without a word more. */
+	cr_assert_str_eq(buf, want);
+	/* The old master has exited (upgrade() waited for it) without a
+	 * word more. */
 	cr_assert_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
 	echo_once(&d, "after", "AFTER");
-	kill(d.pid, SIGTERM);
-	expect_datagram(fd, buf, sizeof(buf), "STOPPING=1");
-	expect_exit(daemon_signal_wait(&d, 0, DEADLINE_MS), 0, daemon_log(&d));
-	d.pid = -1;
-	close(fd);
-	daemon_kill(&d);
+	daemon_stop_notified(&d, fd);
 }
 
 /* A port nobody listens on now (bound, then closed). */

@@ -235,7 +235,7 @@ Test(workers, replacements_that_die_at_once_back_off)
 	/* Both past their start, where the fault would stop them. */
 	cr_assert(daemon_wait_count(&d, ": serving", 2, DEADLINE_MS), "%s",
 	    daemon_log(&d));
-	write_file(orphan, "");		/* from now on a worker exits at once */
+	write_file(orphan, "");	/* from now on a worker exits at once */
 	cr_assert_eq(kill(pids[0], SIGKILL), 0);
 	line = daemon_wait_log(&d, "was killed by signal 9 (Killed); starting "
 	    "another now", DEADLINE_MS);
