@@ -42,24 +42,16 @@
 
 /*
  * One read takes at most CONN_READ_MAX bytes: large enough that the syscall
- * is a small fraction of the copy, small enough to stay in L2. A connection
- * reads at most CONN_READ_BUDGET bytes per turn before yielding to the others.
- *
- * A crowded turn (loop_crowded: other fds wait too) is kept short, so that a
- * small exchange arriving beside bulk transfers waits for one short turn,
- * not for every transfer's megabyte (the idea of shortest-job-first, and of
- * nginx's posted events). A connection whose last read filled its buffer
- * is bulk: more is waiting. In a crowded turn a bulk connection reads only
- * from its posted run, and the posted bulk readers share CONN_READ_MAX per
- * turn: the first takes it and yields the rest of the turn to the loop's
- * next events, the others keep their places in the posted list and go
- * first next turn. That is round-robin among the transfers, each read still
- * a full one (as many syscalls per byte as alone), while a connection that
- * reads less than a buffer at a time (a request, a ping-pong round, a burst)
- * is served on its event at once, as before.
+ * is a small fraction of the copy, small enough to stay in L2. A read that
+ * fills the buffer means more is waiting: the connection is bulk, and from
+ * then on it reads one buffer at a time, from its turn in the loop's
+ * low-priority queue (loop_post_low), until a read comes up short. The
+ * transfers take turns, one buffer a turn between them, and whatever reads
+ * less than a buffer at a time (a request, a ping-pong round, a burst) is
+ * served on its event at once: it waits for one buffer of other people's
+ * copying at most, never for every transfer's.
  */
 #define CONN_READ_MAX		(256 * 1024)
-#define CONN_READ_BUDGET	(4 * CONN_READ_MAX)
 
 enum conn_state {
 	CONN_CLOSED,		/* slot unused */
@@ -91,7 +83,7 @@ struct conn {
 	uint8_t probe : 1;		/* on a probe listener: probe.h says
 					 * what it may do */
 	uint8_t counted : 1;		/* against max_connections_per_ip */
-	uint8_t bulk : 1;		/* the last read filled its buffer */
+	uint8_t bulk : 1;		/* reads in its low-priority turns */
 };
 
 static inline struct conn *
@@ -116,8 +108,6 @@ static struct timeout_set timeouts;	/* lists[LIST_*], oldest first */
 static struct conn_stats stats;
 static uint64_t last_refusal_line;	/* loop ms, for log_due */
 static uint64_t last_header_line;	/* the same, for bad headers */
-static uint64_t bulk_turn;		/* loop_turn() bulk_left is for */
-static size_t bulk_left;		/* what bulk readers may still read */
 static void (*conn_on_close)(void);
 
 static void conn_on_event(struct loop *loop, int fd, uint32_t events,
@@ -509,29 +499,19 @@ conn_may_read(const struct conn *c)
 
 /*
  * Read, transform and echo until the kernel has nothing more, the backlog
- * reaches backlog_high, or the turn's budget is spent (then run again next
- * turn: with edge triggering no new event would come for bytes already
- * waiting). A read takes no more than fits under backlog_high, so that a
- * connection never owes more than that. Returns 0, or -1 if c was closed.
+ * reaches backlog_high, or a read fills the buffer (then c is bulk: see
+ * CONN_READ_MAX; turn: this run is its turn). A read takes no more than
+ * fits under backlog_high, so that a connection never owes more than that.
+ * Returns 0, or -1 if c was closed.
  */
 static int
-conn_read(struct conn *c, bool posted)
+conn_read(struct conn *c, bool turn)
 {
-	bool shared = c->bulk && loop_crowded(conn_loop);
-	size_t budget = CONN_READ_BUDGET;
 	uint64_t before = c->bytes_in;
 
-	if (shared && !posted) {
-		loop_post(conn_loop, conn_fd(c));	/* keeps its place */
+	if (c->bulk && !turn)
 		return 0;
-	}
-	if (shared) {
-		if (bulk_turn != loop_turn(conn_loop)) {
-			bulk_turn = loop_turn(conn_loop);
-			bulk_left = CONN_READ_MAX;
-		}
-		budget = bulk_left;
-	}
+	c->bulk = false;
 	while (conn_may_read(c)) {
 		size_t owed = backlog_len(&c->out), want = CONN_READ_MAX;
 		ssize_t n;
@@ -544,22 +524,10 @@ conn_read(struct conn *c, bool posted)
 			stats.read_pauses++;
 			break;
 		}
-		if (budget == 0 || (c->bulk && loop_crowded(conn_loop) &&
-		    !shared)) {
-			log_debug("fd %d: read budget spent, yielding",
-			    conn_fd(c));
-			loop_post(conn_loop, conn_fd(c));
-			if (shared)
-				loop_yield(conn_loop);
-			break;
-		}
-		if (want > budget)
-			want = budget;
 		if (want > config.backlog_high - owed)
 			want = config.backlog_high - owed;
 
 		n = recv(conn_fd(c), scratch, want, 0);
-		c->bulk = n == (ssize_t)want;
 		if (n > 0) {
 			/* A short read emptied the socket; a new edge comes
 			 * with the next byte. After the FIN, read on to 0. */
@@ -567,13 +535,17 @@ conn_read(struct conn *c, bool posted)
 				c->readable = false;
 			c->bytes_in += (size_t)n;
 			stats.bytes_in += (size_t)n;
-			budget -= (size_t)n;
-			if (shared)
-				bulk_left -= (size_t)n;
 			upper_inplace(scratch, (size_t)n);
 			if (conn_send(c, scratch, c->probe ?
 			    probe_take(conn_fd(c), (size_t)n) : (size_t)n) == -1)
 				return -1;
+			if ((size_t)n == want) {
+				log_debug("fd %d: bulk, taking turns",
+				    conn_fd(c));
+				c->bulk = true;
+				loop_post_low(conn_loop, conn_fd(c));
+				break;
+			}
 		} else if (n == 0) {
 			log_debug("eof fd %d after %llu bytes, %zu owed",
 			    conn_fd(c), (unsigned long long)c->bytes_in,
@@ -593,14 +565,14 @@ conn_read(struct conn *c, bool posted)
 	return 0;
 }
 
-/* Make all the progress the flags allow (posted: in c's posted run). May
- * close c. */
+/* Make all the progress the flags allow (turn: a posted run, a bulk
+ * reader's turn). May close c. */
 static void
-conn_run(struct conn *c, bool posted)
+conn_run(struct conn *c, bool turn)
 {
 	if (c->writable && backlog_len(&c->out) > 0 && conn_flush(c) == -1)
 		return;
-	if (conn_may_read(c) && conn_read(c, posted) == -1)
+	if (conn_may_read(c) && conn_read(c, turn) == -1)
 		return;
 	if (c->probe && backlog_len(&c->out) == 0 &&
 	    probe_fin_due(conn_fd(c)))

@@ -362,7 +362,7 @@ listener_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 	(void)events;
 	/* A spent batch goes on next turn: edge-triggered, a queue left
 	 * non-empty raises no new event. */
-	if (!l->retry.armed && listener_accept(l))
+	if (!loop_timer_armed(&l->retry) && listener_accept(l))
 		loop_post(loop, fd);
 }
 

@@ -1,15 +1,13 @@
 /*
- * loop.c — the epoll backend, the posted lists and the timers behind loop.h.
+ * loop.c — the epoll backend, the posted lists and the timer heap behind
+ * loop.h.
  *
- * A turn: wait (not at all if anything is posted, else until the next timer),
- * dispatch what epoll returned, run what was posted before this turn began,
- * fire expired timers. Posting during a turn defers to the next one, so a
- * connection that used up its budget waits behind everyone else once. In a
- * crowded turn (two fds or more) an fd that epoll reports while posted runs
- * for the event and keeps its place in the list: a handler that only reads
- * from its posted runs (conn.c's bulk readers) is served in turn whatever
- * events it gets. Alone, its event run covers the post. A posted run may
- * yield the rest of the turn; those not run yet go first in the next.
+ * Posted fds sit on circular lists threaded through the fd table, whose
+ * heads are three extra slots past the last fd: two lists that take turns
+ * (the one being run this turn, and the one collecting posts for the next)
+ * and the low-priority queue. An fd is on one list at most. Links are
+ * stored as slot + 1 so that the zeroed table means "nothing posted"
+ * without touching a page.
  */
 #include "loop.h"
 
@@ -20,36 +18,35 @@
 
 #define LOOP_MAX_EVENTS 512	/* epoll events taken per wait */
 
+enum { ON_NONE, ON_TURN_A, ON_TURN_B, ON_LOW };
+
 struct loop_file {
 	loop_io_fn *fn;		/* NULL when fd is not registered */
 	void *data;
 	uint32_t gen;		/* bumped by loop_del; stale events carry the old value */
-	uint32_t prev, next;	/* posted-list links as slot + 1; 0: not posted */
+	uint32_t prev, next;	/* list links as slot + 1 */
+	uint8_t on;		/* ON_*: the list it is on */
 };
-
-/*
- * Posted fds sit on one of two circular lists threaded through the files
- * table, whose heads are two extra slots past the last fd: NEXT_TURN collects
- * posts, and at the start of a turn its entries move to THIS_TURN, which runs
- * after the epoll events. Links are stored as slot + 1 so that the zeroed
- * table means "nothing posted" without touching a page.
- */
-#define NEXT_TURN(loop)	((uint32_t)(loop)->setsize)
-#define THIS_TURN(loop)	((uint32_t)(loop)->setsize + 1)
 
 struct loop {
 	int epfd;
 	int setsize;			/* fds 0..setsize-1 */
-	struct loop_file *files;	/* indexed by fd, then the two list heads */
-	struct loop_timer *timers;	/* armed timers, unordered: a few */
+	struct loop_file *files;	/* indexed by fd, then the list heads */
+	uint8_t next_turn;		/* ON_TURN_A or B: posts go there */
+	struct loop_timer **heap;	/* armed timers, earliest first */
+	uint32_t ntimers, maxtimers;
 	uint64_t now;			/* monotonic ms, refreshed each wakeup */
 	loop_turn_fn *before_wait;	/* or NULL */
-	uint64_t turn;			/* turns begun */
-	bool crowded;			/* this turn serves two fds or more */
-	bool yield;			/* run no more posted fds this turn */
 	bool stop;
 	struct epoll_event events[LOOP_MAX_EVENTS];
 };
+
+/* The slot of list on's head. */
+static uint32_t
+loop_head(const struct loop *loop, uint8_t on)
+{
+	return (uint32_t)loop->setsize + on - 1;
+}
 
 static uint64_t
 loop_clock(void)
@@ -71,13 +68,19 @@ loop_create(int setsize)
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	/* calloc of a large table maps zero pages: untouched slots cost no
 	 * memory, so sizing it for every possible fd is free. */
-	loop->files = calloc((size_t)setsize + 2, sizeof(*loop->files));
-	if (loop->epfd == -1 || loop->files == NULL) {
+	loop->files = calloc((size_t)setsize + ON_LOW, sizeof(*loop->files));
+	loop->maxtimers = (uint32_t)setsize + LOOP_TIMERS_FIXED;
+	loop->heap = calloc(loop->maxtimers, sizeof(*loop->heap));
+	if (loop->epfd == -1 || loop->files == NULL || loop->heap == NULL) {
 		loop_free(loop);
 		return NULL;
 	}
-	for (uint32_t head = NEXT_TURN(loop); head <= THIS_TURN(loop); head++)
+	for (uint8_t on = ON_TURN_A; on <= ON_LOW; on++) {
+		uint32_t head = loop_head(loop, on);
+
 		loop->files[head].prev = loop->files[head].next = head + 1;
+	}
+	loop->next_turn = ON_TURN_A;
 	loop->now = loop_clock();
 	return loop;
 }
@@ -92,6 +95,7 @@ loop_free(struct loop *loop)
 	if (loop->epfd != -1)
 		close(loop->epfd);
 	free(loop->files);
+	free(loop->heap);
 	free(loop);
 	errno = saved;
 }
@@ -110,14 +114,10 @@ loop_key(int fd, uint32_t gen)
 }
 
 static bool
-loop_posted(const struct loop *loop, uint32_t slot)
+loop_list_empty(const struct loop *loop, uint8_t on)
 {
-	return loop->files[slot].next != 0;
-}
+	uint32_t head = loop_head(loop, on);
 
-static bool
-loop_list_empty(const struct loop *loop, uint32_t head)
-{
 	return loop->files[head].next == head + 1;
 }
 
@@ -126,52 +126,26 @@ loop_unpost(struct loop *loop, uint32_t slot)
 {
 	struct loop_file *f = &loop->files[slot];
 
-	if (f->next == 0)
+	if (f->on == ON_NONE)
 		return;
 	loop->files[f->prev - 1].next = f->next;
 	loop->files[f->next - 1].prev = f->prev;
 	f->prev = f->next = 0;
+	f->on = ON_NONE;
 }
 
 static void
-loop_append(struct loop *loop, uint32_t head, uint32_t slot)
+loop_append(struct loop *loop, uint8_t on, uint32_t slot)
 {
+	uint32_t head = loop_head(loop, on);
 	struct loop_file *h = &loop->files[head], *f = &loop->files[slot];
 
+	loop_unpost(loop, slot);
 	f->next = head + 1;
 	f->prev = h->prev;
 	loop->files[h->prev - 1].next = slot + 1;
 	h->prev = slot + 1;
-}
-
-/* Move every entry of list from to the end of list to. */
-static void
-loop_splice(struct loop *loop, uint32_t from, uint32_t to)
-{
-	struct loop_file *f = &loop->files[from], *t = &loop->files[to];
-
-	if (loop_list_empty(loop, from))
-		return;
-	loop->files[f->next - 1].prev = t->prev;
-	loop->files[t->prev - 1].next = f->next;
-	loop->files[f->prev - 1].next = to + 1;
-	t->prev = f->prev;
-	f->prev = f->next = from + 1;
-}
-
-/* Does this turn serve two fds or more? n events (one per fd), and the
- * posted list: a lone fd both posted and reported counts once. */
-static bool
-loop_is_crowded(const struct loop *loop, int n)
-{
-	const struct loop_file *head = &loop->files[THIS_TURN(loop)];
-
-	if (loop_list_empty(loop, THIS_TURN(loop)))
-		return n >= 2;
-	if (head->next != head->prev)
-		return true;		/* two posted, or more */
-	return n >= 2 || (n == 1 &&
-	    (uint32_t)loop->events[0].data.u64 != head->next - 1);
+	f->on = on;
 }
 
 int
@@ -215,40 +189,94 @@ loop_del_shared(struct loop *loop, int fd)
 void
 loop_post(struct loop *loop, int fd)
 {
-	if (loop->files[fd].fn == NULL || loop_posted(loop, (uint32_t)fd))
-		return;
-	loop_append(loop, NEXT_TURN(loop), (uint32_t)fd);
+	struct loop_file *f = &loop->files[fd];
+
+	if (f->fn != NULL && f->on != loop->next_turn)
+		loop_append(loop, loop->next_turn, (uint32_t)fd);
+}
+
+void
+loop_post_low(struct loop *loop, int fd)
+{
+	struct loop_file *f = &loop->files[fd];
+
+	if (f->fn != NULL && f->on == ON_NONE)
+		loop_append(loop, ON_LOW, (uint32_t)fd);
+}
+
+/* The heap: heap[0] is the earliest; a timer's slot is its index + 1. */
+static void
+heap_place(struct loop *loop, struct loop_timer *t, uint32_t i)
+{
+	loop->heap[i] = t;
+	t->slot = i + 1;
+}
+
+static void
+heap_up(struct loop *loop, uint32_t i)
+{
+	struct loop_timer *t = loop->heap[i];
+
+	while (i > 0 && loop->heap[(i - 1) / 2]->when > t->when) {
+		heap_place(loop, loop->heap[(i - 1) / 2], i);
+		i = (i - 1) / 2;
+	}
+	heap_place(loop, t, i);
+}
+
+static void
+heap_down(struct loop *loop, uint32_t i)
+{
+	struct loop_timer *t = loop->heap[i];
+
+	for (;;) {
+		uint32_t child = 2 * i + 1;
+
+		if (child >= loop->ntimers)
+			break;
+		if (child + 1 < loop->ntimers &&
+		    loop->heap[child + 1]->when < loop->heap[child]->when)
+			child++;
+		if (loop->heap[child]->when >= t->when)
+			break;
+		heap_place(loop, loop->heap[child], i);
+		i = child;
+	}
+	heap_place(loop, t, i);
 }
 
 void
 loop_timer_set(struct loop *loop, struct loop_timer *timer, uint64_t delay_ms)
 {
-	if (timer->armed)
-		loop_timer_cancel(loop, timer);
 	/* At least 1 ms: a timer re-armed from its own callback must not fire
 	 * again in the same turn. */
 	timer->when = loop->now + (delay_ms ? delay_ms : 1);
-	timer->prev = NULL;
-	timer->next = loop->timers;
-	if (loop->timers != NULL)
-		loop->timers->prev = timer;
-	loop->timers = timer;
-	timer->armed = true;
+	if (timer->slot == 0) {
+		/* More timers than the loop was made for is a bug of the
+		 * caller's: there is one per fd and a fixed few. */
+		if (loop->ntimers == loop->maxtimers)
+			abort();
+		heap_place(loop, timer, loop->ntimers++);
+	}
+	heap_up(loop, timer->slot - 1);
+	heap_down(loop, timer->slot - 1);
 }
 
 void
 loop_timer_cancel(struct loop *loop, struct loop_timer *timer)
 {
-	if (!timer->armed)
+	uint32_t i = timer->slot - 1;
+	struct loop_timer *last;
+
+	if (timer->slot == 0)
 		return;
-	if (timer->prev != NULL)
-		timer->prev->next = timer->next;
-	else
-		loop->timers = timer->next;
-	if (timer->next != NULL)
-		timer->next->prev = timer->prev;
-	timer->prev = timer->next = NULL;
-	timer->armed = false;
+	timer->slot = 0;
+	last = loop->heap[--loop->ntimers];
+	if (last == timer)
+		return;
+	heap_place(loop, last, i);
+	heap_up(loop, i);
+	heap_down(loop, last->slot - 1);
 }
 
 uint64_t
@@ -257,51 +285,23 @@ loop_now(const struct loop *loop)
 	return loop->now;
 }
 
-bool
-loop_crowded(const struct loop *loop)
-{
-	return loop->crowded;
-}
-
-uint64_t
-loop_turn(const struct loop *loop)
-{
-	return loop->turn;
-}
-
-void
-loop_yield(struct loop *loop)
-{
-	loop->yield = true;
-}
-
-static struct loop_timer *
-loop_timer_earliest(const struct loop *loop)
-{
-	struct loop_timer *t, *first = NULL;
-
-	for (t = loop->timers; t != NULL; t = t->next)
-		if (first == NULL || t->when < first->when)
-			first = t;
-	return first;
-}
-
 /* How long epoll_wait may sleep, in ms (-1: until an event). */
 static int
 loop_wait_ms(const struct loop *loop)
 {
-	struct loop_timer *t;
+	uint64_t when;
 
-	if (!loop_list_empty(loop, THIS_TURN(loop)))
+	if (!loop_list_empty(loop, loop->next_turn) ||
+	    !loop_list_empty(loop, ON_LOW))
 		return 0;
-	t = loop_timer_earliest(loop);
-	if (t == NULL)
+	if (loop->ntimers == 0)
 		return -1;
-	if (t->when <= loop->now)
+	when = loop->heap[0]->when;
+	if (when <= loop->now)
 		return 0;
-	if (t->when - loop->now > 3600 * 1000)
+	if (when - loop->now > 3600 * 1000)
 		return 3600 * 1000;
-	return (int)(t->when - loop->now);
+	return (int)(when - loop->now);
 }
 
 /* An error or hangup concerns both directions: whoever reads or writes next
@@ -324,32 +324,30 @@ loop_dispatch(struct loop *loop, int n)
 
 		if (f->fn == NULL || f->gen != (uint32_t)(key >> 32))
 			continue;	/* closed earlier in this batch */
-		if (!loop->crowded)
-			loop_unpost(loop, (uint32_t)fd);  /* this run covers it */
 		f->fn(loop, fd, loop_fold(loop->events[i].events), f->data);
 	}
 }
 
-/* Run what was posted before this turn; posts made now wait for the next. */
-static void
-loop_run_posted(struct loop *loop)
+/* Run the first fd of list on, if any. */
+static bool
+loop_run_first(struct loop *loop, uint8_t on)
 {
-	while (!loop->yield && !loop_list_empty(loop, THIS_TURN(loop))) {
-		uint32_t slot = loop->files[THIS_TURN(loop)].next - 1;
-		struct loop_file *f = &loop->files[slot];
+	uint32_t slot = loop->files[loop_head(loop, on)].next - 1;
+	struct loop_file *f = &loop->files[slot];
 
-		loop_unpost(loop, slot);
-		f->fn(loop, (int)slot, 0, f->data);
-	}
+	if (loop_list_empty(loop, on))
+		return false;
+	loop_unpost(loop, slot);
+	f->fn(loop, (int)slot, 0, f->data);
+	return true;
 }
 
 static void
 loop_run_timers(struct loop *loop)
 {
-	struct loop_timer *t;
+	while (loop->ntimers > 0 && loop->heap[0]->when <= loop->now) {
+		struct loop_timer *t = loop->heap[0];
 
-	/* Rescan after each callback: it may arm or cancel others. */
-	while ((t = loop_timer_earliest(loop)) != NULL && t->when <= loop->now) {
 		loop_timer_cancel(loop, t);
 		t->fn(loop, t);
 	}
@@ -360,10 +358,9 @@ loop_run(struct loop *loop)
 {
 	loop->stop = false;
 	while (!loop->stop) {
+		uint8_t this_turn;
 		int n;
 
-		loop_splice(loop, NEXT_TURN(loop), THIS_TURN(loop));
-		loop->yield = false;
 		loop->now = loop_clock();
 		if (loop->before_wait != NULL)
 			loop->before_wait(loop);
@@ -374,11 +371,16 @@ loop_run(struct loop *loop)
 				continue;
 			return -1;
 		}
+		/* The posts made so far are this turn's; those made from
+		 * now on, the next one's. */
+		this_turn = loop->next_turn;
+		loop->next_turn = this_turn == ON_TURN_A ? ON_TURN_B :
+		    ON_TURN_A;
 		loop->now = loop_clock();
-		loop->turn++;
-		loop->crowded = loop_is_crowded(loop, n);
 		loop_dispatch(loop, n);
-		loop_run_posted(loop);
+		while (loop_run_first(loop, this_turn))
+			;
+		loop_run_first(loop, ON_LOW);
 		loop_run_timers(loop);
 	}
 	return 0;

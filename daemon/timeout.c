@@ -80,7 +80,7 @@ timeout_set_rearm(struct timeout_set *s)
 		loop_timer_cancel(s->loop, &s->timer);
 		return;
 	}
-	if (s->timer.armed && s->timer.when <= when)
+	if (loop_timer_armed(&s->timer) && s->timer.when <= when)
 		return;
 	loop_timer_set(s->loop, &s->timer, when > now ? when - now : 0);
 }

@@ -64,3 +64,14 @@ sample(const char *samples, const char *name)
 	cr_assert_fail("no sample %s in:\n%s", name, samples);
 	return 0;
 }
+
+double
+scrape_value(const struct sockaddr_storage *ss, socklen_t len,
+    const char *name)
+{
+	static char answer[1 << 16];
+
+	http_request(ss, len, "GET /metrics HTTP/1.1\r\nHost: upcased\r\n\r\n",
+	    answer, sizeof(answer));
+	return sample(answer, name);
+}

@@ -25,6 +25,11 @@ size_t http_request(const struct sockaddr_storage *ss, socklen_t len,
 void scrape(const struct sockaddr_storage *ss, socklen_t len,
     const char *dir, char *out, size_t cap);
 
+/* One sample's value from a GET /metrics, without the parser's check:
+ * for a test that polls a counter. */
+double scrape_value(const struct sockaddr_storage *ss, socklen_t len,
+    const char *name);
+
 /* The value of sample (NAME, or NAME{LABELS} as printed) in samples;
  * fails the test when there is none. */
 double sample(const char *samples, const char *name);

@@ -1,7 +1,8 @@
 /*
  * test_loop.c — the reactor on its own, with pipes: what must never reach a
  * handler (an event for an fd closed and reused in the same batch), when
- * posted fds run, and timers that re-arm themselves.
+ * posted and low-priority fds run, and timers (re-armed from their own
+ * callback, and thousands at once).
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -141,7 +142,8 @@ Test(loop, posted_fd_runs_next_turn_once_without_an_event)
 	cr_assert_eq(loop_run(loop), 0);
 	cr_assert_eq(p.calls, 2, "the posted fd did not run");
 	cr_assert_eq(p.events, 0, "a posted run carries no events");
-	cr_assert(stopper.armed, "the loop slept until the timer instead");
+	cr_assert(loop_timer_armed(&stopper), "the loop slept until the timer "
+	    "instead");
 	loop_timer_cancel(loop, &stopper);
 	loop_free(loop);
 }
@@ -166,7 +168,7 @@ Test(loop, timer_rearmed_from_its_callback_fires_once_per_turn)
 	cr_assert_eq(loop_run(loop), 0);
 	cr_assert_eq(rearm_calls, 1, "fired %d times in one turn",
 	    rearm_calls);
-	cr_assert(t.armed);
+	cr_assert(loop_timer_armed(&t));
 	cr_assert_eq(loop_run(loop), 0);
 	cr_assert_eq(rearm_calls, 2);
 	loop_timer_cancel(loop, &t);
@@ -204,36 +206,38 @@ Test(loop, hangup_is_reported_as_both_directions)
 
 /* The order handlers ran in, each as fd * 2, plus 1 for an event run;
  * the loop stops after stop_after of them. */
-static int order[8], norder, stop_after;
+static int order[16], norder, stop_after;
+static bool repost;	/* a run posts its fd again (a spent batch) */
+static bool relow;	/* a run queues its fd at low priority again */
+static int relow_not;	/* ... unless it is this fd */
 
 static void
 on_ordered(struct loop *loop, int fd, uint32_t events, void *data)
 {
+	(void)data;
 	order[norder++] = fd * 2 + (events != 0);
-	if (data != NULL && norder == 1) {
-		loop_post(loop, fd);	/* again, behind the others */
-		loop_yield(loop);
-		loop_stop(loop);
-	}
+	if (repost)
+		loop_post(loop, fd);
+	if (relow && fd != relow_not)
+		loop_post_low(loop, fd);
 	if (norder == stop_after)
 		loop_stop(loop);
 }
 
-/* Three idle pipes, registered (yielder: the first run yields): read ends
- * in rd, write ends in wr, each posted in that order. */
+/* Three idle pipes, registered: read ends in rd, write ends in wr. */
 static void
-posted_pipes(struct loop *loop, int rd[3], int wr[3], bool yielder)
+idle_pipes(struct loop *loop, int rd[3], int wr[3])
 {
 	norder = 0;
+	repost = relow = false;
 	for (int i = 0; i < 3; i++) {
 		int p[2];
 
 		cr_assert_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
 		rd[i] = p[0];
 		wr[i] = p[1];
-		cr_assert_eq(loop_add(loop, p[0], EPOLLIN, on_ordered,
-		    yielder ? (void *)loop : NULL), 0);
-		loop_post(loop, p[0]);
+		cr_assert_eq(loop_add(loop, p[0], EPOLLIN, on_ordered, NULL),
+		    0);
 	}
 }
 
@@ -246,75 +250,128 @@ close_pipes(const int rd[3], const int wr[3])
 	}
 }
 
-/* A posted run that yields: the fds not run yet go first next turn, before
- * the one that posted itself again (round-robin: no one starves). */
-Test(loop, yield_leaves_the_rest_first_next_turn)
+/* An event for a posted fd runs its handler, and the post runs too, in
+ * its place: an event never takes a post back. */
+Test(loop, an_event_never_takes_a_post_back)
 {
 	struct loop *loop = loop_create(1024);
 	int rd[3], wr[3];
 
 	cr_assert_not_null(loop);
-	posted_pipes(loop, rd, wr, true);
-	stop_after = 4;
-	cr_assert_eq(loop_run(loop), 0);
-	cr_assert_eq(norder, 1);
-	cr_assert_eq(loop_run(loop), 0);
-	cr_assert_eq(norder, 4, "the others did not run in the next turn");
-	cr_assert_eq(order[0], rd[0] * 2);
-	cr_assert_eq(order[1], rd[1] * 2);
-	cr_assert_eq(order[2], rd[2] * 2);
-	cr_assert_eq(order[3], rd[0] * 2, "the yielder did not go last");
-	loop_free(loop);
-	close_pipes(rd, wr);
-}
-
-/* An event for a posted fd runs its handler and leaves it in its place. */
-Test(loop, event_for_a_posted_fd_keeps_its_place)
-{
-	struct loop *loop = loop_create(1024);
-	int rd[3], wr[3];
-
-	cr_assert_not_null(loop);
-	posted_pipes(loop, rd, wr, false);
+	idle_pipes(loop, rd, wr);
+	for (int i = 0; i < 3; i++)
+		loop_post(loop, rd[i]);
 	cr_assert_eq(write(wr[1], "x", 1), 1);
 	stop_after = 4;
 	cr_assert_eq(loop_run(loop), 0);
 	cr_assert_eq(norder, 4);
 	cr_assert_eq(order[0], rd[1] * 2 + 1, "the event did not run first");
 	cr_assert_eq(order[1], rd[0] * 2);
-	cr_assert_eq(order[2], rd[1] * 2, "the event took it off the list");
+	cr_assert_eq(order[2], rd[1] * 2, "the event took the post back");
 	cr_assert_eq(order[3], rd[2] * 2);
 	loop_free(loop);
 	close_pipes(rd, wr);
 }
 
-static int lone_calls;
-
-static void
-on_lone(struct loop *loop, int fd, uint32_t events, void *data)
-{
-	(void)fd;
-	(void)events;
-	(void)data;
-	lone_calls++;
-	loop_stop(loop);	/* the turn still runs to its end */
-}
-
-/* Alone in its turn, a posted fd that is also reported runs once: the
- * event's run covers the post (no second run, no extra syscalls). */
-Test(loop, lone_posted_fd_with_an_event_runs_once)
+/* A handler that posts itself again runs once a turn, whatever events it
+ * gets meanwhile: posted from this turn's run, its post moves to the next
+ * turn (a listener whose batch is spent every time never runs twice in a
+ * turn, and never starves the others). */
+Test(loop, a_post_from_a_run_waits_for_the_next_turn)
 {
 	struct loop *loop = loop_create(1024);
-	int fds[2];
+	int rd[3], wr[3];
 
 	cr_assert_not_null(loop);
-	make_readable_pipe(fds);
-	cr_assert_eq(loop_add(loop, fds[0], EPOLLIN, on_lone, NULL), 0);
-	loop_post(loop, fds[0]);
+	idle_pipes(loop, rd, wr);
+	loop_post(loop, rd[0]);
+	loop_post(loop, rd[2]);
+	cr_assert_eq(write(wr[0], "x", 1), 1);	/* an event for rd[0] too */
+	repost = true;
+	stop_after = 3;
 	cr_assert_eq(loop_run(loop), 0);
-	cr_assert_eq(lone_calls, 1, "ran %d times in one turn", lone_calls);
-	cr_assert_not(loop_crowded(loop), "one fd made a crowded turn");
+	/* Turn 1: rd[0]'s event, which posts it for turn 2 (taking it off
+	 * turn 1's list), then rd[2]'s post; turn 2, which the stop lets
+	 * end: rd[0], then rd[2] again. */
+	cr_assert_eq(norder, 4);
+	cr_assert_eq(order[0], rd[0] * 2 + 1);
+	cr_assert_eq(order[1], rd[2] * 2, "rd[0] ran twice in one turn");
+	cr_assert_eq(order[2], rd[0] * 2);
+	cr_assert_eq(order[3], rd[2] * 2);
 	loop_free(loop);
-	close(fds[0]);
-	close(fds[1]);
+	close_pipes(rd, wr);
+}
+
+/* The low-priority queue: one fd a turn, after the posts, round-robin. */
+Test(loop, low_priority_fds_take_turns_one_a_turn)
+{
+	struct loop *loop = loop_create(1024);
+	int rd[3], wr[3];
+
+	cr_assert_not_null(loop);
+	idle_pipes(loop, rd, wr);
+	loop_post_low(loop, rd[0]);
+	loop_post_low(loop, rd[1]);
+	loop_post_low(loop, rd[0]);	/* queued already: keeps its place */
+	relow = true;
+	relow_not = rd[2];
+	for (int turn = 0; turn < 4; turn++) {
+		/* A post goes before the queue, in the same turn. */
+		loop_post(loop, rd[2]);
+		stop_after = norder + 2;
+		cr_assert_eq(loop_run(loop), 0);
+	}
+	cr_assert_eq(norder, 8);
+	for (int turn = 0; turn < 4; turn++) {
+		cr_assert_eq(order[2 * turn], rd[2] * 2, "turn %d", turn);
+		cr_assert_eq(order[2 * turn + 1], rd[turn % 2] * 2,
+		    "turn %d ran fd %d", turn, order[2 * turn + 1] / 2);
+	}
+	loop_free(loop);
+	close_pipes(rd, wr);
+}
+
+/* Timers fire in the order of their deadlines, however they were armed,
+ * re-armed and cancelled. */
+enum { NTIMERS = 2000 };
+static struct loop_timer many[NTIMERS];
+static uint64_t fired[NTIMERS];
+static int nfired;
+
+static void
+on_many(struct loop *loop, struct loop_timer *timer)
+{
+	fired[nfired++] = timer->when;
+	if (nfired == NTIMERS * 3 / 4)
+		loop_stop(loop);
+}
+
+Test(loop, timers_fire_in_deadline_order)
+{
+	struct loop *loop = loop_create(NTIMERS);
+	unsigned seed = 1;
+
+	cr_assert_not_null(loop);
+	for (int i = 0; i < NTIMERS; i++) {
+		seed = seed * 1103515245 + 12345;
+		many[i].fn = on_many;
+		loop_timer_set(loop, &many[i], 1 + (seed >> 16) % 40);
+	}
+	/* Every other one re-armed, every fourth cancelled. */
+	for (int i = 0; i < NTIMERS; i += 2) {
+		seed = seed * 1103515245 + 12345;
+		loop_timer_set(loop, &many[i], 1 + (seed >> 16) % 40);
+	}
+	for (int i = 0; i < NTIMERS; i += 4)
+		loop_timer_cancel(loop, &many[i]);
+	for (int i = 0; i < NTIMERS; i++)
+		cr_assert_eq(loop_timer_armed(&many[i]), i % 4 != 0);
+	cr_assert_eq(loop_run(loop), 0);
+	cr_assert_eq(nfired, NTIMERS * 3 / 4, "%d fired", nfired);
+	for (int i = 1; i < nfired; i++)
+		cr_assert_leq(fired[i - 1], fired[i], "timer %d fired out of "
+		    "order", i);
+	for (int i = 0; i < NTIMERS; i++)
+		cr_assert_not(loop_timer_armed(&many[i]));
+	loop_free(loop);
 }
