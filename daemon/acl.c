@@ -14,8 +14,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "log.h"
-
 struct slot {
 	uint8_t addr[16];
 	uint16_t family;
@@ -24,11 +22,8 @@ struct slot {
 
 static struct acl_rule rules[ACL_RULES_MAX];
 static unsigned nrules;
-static unsigned per_ip;
 static struct slot *slots;
 static size_t mask;			/* slots - 1, a power of two less 1 */
-static struct acl_stats stats;
-static uint64_t last_denied_line, last_per_ip_line;	/* for log_due */
 
 int
 acl_rule_parse(const char *text, bool allow, struct acl_rule *r, char *err,
@@ -116,11 +111,10 @@ acl_fini(void)
 }
 
 void
-acl_configure(const struct acl_rule *r, unsigned n, unsigned limit)
+acl_configure(const struct acl_rule *r, unsigned n)
 {
 	memcpy(rules, r, n * sizeof(*r));
 	nrules = n;
-	per_ip = limit;
 }
 
 static bool
@@ -175,54 +169,42 @@ acl_key(const struct addr_packed *c, struct addr_packed *k)
 	}
 }
 
-/* The first rule that matches c, or NULL. */
-static const struct acl_rule *
-acl_match(const struct addr_packed *c)
+static bool
+has_address(const struct addr_packed *c)
 {
+	return c->family == AF_INET || c->family == AF_INET6;
+}
+
+const struct acl_rule *
+acl_denies(const struct addr_packed *client)
+{
+	struct addr_packed key;
+
+	if (!has_address(client))
+		return NULL;
+	acl_key(client, &key);
 	for (unsigned r = 0; r < nrules; r++)
-		if (rule_matches(&rules[r], c))
-			return &rules[r];
+		if (rule_matches(&rules[r], &key))
+			return rules[r].allow ? NULL : &rules[r];
 	return NULL;
 }
 
 bool
-acl_admit(const struct addr_packed *client, const char *where, uint64_t now,
-    bool *counted)
+acl_take(const struct addr_packed *client, unsigned limit, bool *counted)
 {
-	const struct acl_rule *r;
-	struct addr_packed key, *c = &key;
-	char text[ADDR_TEXT_MAX], rule[64];
+	struct addr_packed key;
 	size_t i;
 
-	if (counted != NULL)
-		*counted = false;
-	if (client->family != AF_INET && client->family != AF_INET6)
+	*counted = false;
+	if (limit == 0 || !has_address(client))
 		return true;
 	acl_key(client, &key);
-	if ((r = acl_match(c)) != NULL && !r->allow) {
-		stats.denied++;
-		if (log_due(&last_denied_line, now))
-			log_warnx("%s: refusing %s: denied by 'deny %s' "
-			    "(%" PRIu64 " so far)", where, addr_packed_format(client,
-			    text, sizeof(text)), acl_rule_format(r, rule,
-			    sizeof(rule)), stats.denied);
+	i = find(&key);
+	if (slots[i].count >= limit)
 		return false;
-	}
-	if (per_ip == 0 || counted == NULL)
-		return true;
-	i = find(c);
-	if (slots[i].count >= per_ip) {
-		stats.per_ip++;
-		if (log_due(&last_per_ip_line, now))
-			log_warnx("%s: refusing %s: max_connections_per_ip %u "
-			    "reached (%" PRIu64 " so far)", where,
-			    addr_packed_format(client, text, sizeof(text)),
-			    per_ip, stats.per_ip);
-		return false;
-	}
 	if (slots[i].count == 0) {
-		memcpy(slots[i].addr, c->addr, 16);
-		slots[i].family = c->family;
+		memcpy(slots[i].addr, key.addr, 16);
+		slots[i].family = key.family;
 	}
 	slots[i].count++;
 	*counted = true;
@@ -255,10 +237,4 @@ acl_release(const struct addr_packed *client)
 		i = j;
 	}
 	slots[i].count = 0;
-}
-
-const struct acl_stats *
-acl_stats(void)
-{
-	return &stats;
 }

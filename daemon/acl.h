@@ -1,11 +1,12 @@
 /*
- * acl.h — who may connect: allow and deny rules by address block, in the
- * order given (the first that matches decides; none matching, or none
- * given: allowed), and a limit of open connections per client address.
- * They apply to the client as the daemon knows it: the peer, or behind a
- * PROXY header the client the header names. Unix-socket clients have no
- * address: rules and limit leave them alone (the file's permissions
- * decide).
+ * acl.h — the mechanics of who may connect: allow and deny rules by
+ * address block, in the order given (the first that matches decides; none
+ * matching, or none given: allowed), and the count of open connections
+ * per client address. They apply to the client as the daemon knows it:
+ * the peer, or behind a PROXY header the client the header names.
+ * Unix-socket clients have no address: rules and counts leave them alone
+ * (the file's permissions decide). When to ask, and what a refusal costs,
+ * is admit.h's.
  */
 #ifndef ACL_H
 #define ACL_H
@@ -33,30 +34,26 @@ int acl_rule_parse(const char *text, bool allow, struct acl_rule *r,
 /* Format r as acl_rule_parse reads it. Returns buf. */
 char *acl_rule_format(const struct acl_rule *r, char *buf, size_t len);
 
-struct acl_stats {
-	uint64_t denied;	/* refused by a deny rule */
-	uint64_t per_ip;	/* refused: max_connections_per_ip reached */
-};
-
 /* For up to setsize connections at once. Returns 0, or -1 with errno. */
 int acl_init(int setsize);
 void acl_fini(void);
 
-/* Rules (copied) and the limit (0: none), for the next clients. */
-void acl_configure(const struct acl_rule *rules, unsigned n,
-    unsigned per_ip);
+/* Rules (copied), for the next clients. */
+void acl_configure(const struct acl_rule *rules, unsigned n);
+
+/* The deny rule that refuses client (the first rule that matches it, if
+ * that denies), or NULL. */
+const struct acl_rule *acl_denies(const struct addr_packed *client);
 
 /*
- * May client connect through where (a listener's name) at now (ms)? A
- * refusal is counted and logged, at most once a second per reason. With
- * counted, an admitted client counts against max_connections_per_ip and
- * *counted says whether it did: then acl_release it when it closes.
+ * Count client as one more open connection, unless it has limit open
+ * already: false then. A client without an address (a Unix socket's) is
+ * never counted, and always taken (*counted false).
  */
-bool acl_admit(const struct addr_packed *client, const char *where,
-    uint64_t now, bool *counted);
+bool acl_take(const struct addr_packed *client, unsigned limit,
+    bool *counted);
 
+/* A client acl_take counted has closed. */
 void acl_release(const struct addr_packed *client);
-
-const struct acl_stats *acl_stats(void);
 
 #endif

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "admit.h"
 #include "backlog.h"
 #include "log.h"
 #include "loop.h"
@@ -82,7 +83,7 @@ struct conn {
 	uint8_t writable : 1;		/* socket may take more bytes */
 	uint8_t probe : 1;		/* on a probe listener: probe.h says
 					 * what it may do */
-	uint8_t counted : 1;		/* against max_connections_per_ip */
+	uint8_t counted : 1;		/* admit_ticket's */
 	uint8_t bulk : 1;		/* reads in its low-priority turns */
 };
 
@@ -106,8 +107,7 @@ static unsigned char *scratch;		/* CONN_READ_MAX, shared by all */
 static struct conn_config config;
 static struct timeout_set timeouts;	/* lists[LIST_*], oldest first */
 static struct conn_stats stats;
-static uint64_t last_refusal_line;	/* loop ms, for log_due */
-static uint64_t last_header_line;	/* the same, for bad headers */
+static uint64_t last_header_line;	/* loop ms, for log_due */
 static void (*conn_on_close)(void);
 
 static void conn_on_event(struct loop *loop, int fd, uint32_t events,
@@ -115,20 +115,17 @@ static void conn_on_event(struct loop *loop, int fd, uint32_t events,
 static void conn_on_timeout(struct loop *loop, struct loop_timer *timer);
 
 int
-conn_init(struct loop *loop, const struct conn_config *cfg,
-    void (*on_close)(void))
+conn_init(struct loop *loop, void (*on_close)(void))
 {
 	timeout_set_init(&timeouts, loop, conn_on_timeout);
 	conn_loop = loop;
 	conn_on_close = on_close;
 	conns = calloc((size_t)loop_setsize(loop), sizeof(*conns));
 	scratch = malloc(CONN_READ_MAX);
-	if (conns == NULL || scratch == NULL || probe_init(loop) == -1 ||
-	    acl_init(loop_setsize(loop)) == -1) {
+	if (conns == NULL || scratch == NULL || probe_init(loop) == -1) {
 		conn_fini();
 		return -1;
 	}
-	conn_configure(cfg);
 	return 0;
 }
 
@@ -138,7 +135,6 @@ conn_fini(void)
 	if (conn_loop != NULL)
 		loop_timer_cancel(conn_loop, &timeouts.timer);
 	probe_fini();
-	acl_fini();
 	free(conns);
 	free(scratch);
 	conns = NULL;
@@ -172,8 +168,6 @@ void
 conn_configure(const struct conn_config *cfg)
 {
 	config = *cfg;
-	acl_configure(cfg->rules, cfg->nrules, cfg->max_connections_per_ip);
-	config.rules = NULL;	/* acl.c has its copy */
 	timeouts.lists[LIST_HEADER].ms = cfg->header_timeout;
 	timeouts.lists[LIST_IDLE].ms = cfg->idle_timeout;
 	timeouts.lists[LIST_DRAIN].ms = cfg->drain_timeout;
@@ -223,8 +217,8 @@ conn_close(struct conn *c, enum conn_end end, const char *detail)
 
 	if (c->probe)
 		probe_end(conn_fd(c), end == END_DONE);
-	if (c->counted)
-		acl_release(&c->peer);
+	admit_release(&c->peer, &(struct admit_ticket){ .counted =
+	    c->counted });
 	record_close(&r);
 	stats.closed++;
 	conn_set_state(c, CONN_CLOSED);
@@ -254,15 +248,15 @@ conn_fail(struct conn *c, const char *op)
 /* May c's client, as a PROXY header named it, connect? If not, c is
  * closed. */
 static bool
-conn_admit(struct conn *c, const char *where)
+conn_admit(struct conn *c)
 {
-	bool counted;
+	struct admit_ticket t = { .counted = false };
 
-	if (!acl_admit(&c->peer, where, loop_now(conn_loop), &counted)) {
+	if (!admit_named(&c->peer, &t)) {
 		conn_close(c, END_REFUSED, NULL);
 		return false;
 	}
-	c->counted = counted;
+	c->counted = t.counted;
 	return true;
 }
 
@@ -271,28 +265,11 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
     socklen_t peerlen)
 {
 	struct addr_packed client;
-	bool counted = false;
+	struct admit_ticket t;
 	struct conn *c;
 
-	/* The table holds fds below the limit the loop was sized for: one
-	 * past it means someone raised the limit under the running daemon. */
-	if (conn_count() >= config.max_connections ||
-	    fd >= loop_setsize(conn_loop)) {
-		close(fd);
-		stats.refused++;
-		if (log_due(&last_refusal_line, loop_now(conn_loop)))
-			log_warnx("%s: refusing connections: %s (%llu so far)",
-			    l->name, fd >= loop_setsize(conn_loop) ?
-			    "descriptor past the event table" :
-			    "max_connections reached",
-			    (unsigned long long)stats.refused);
-		return;
-	}
-	/* The client is known now, before any byte is read, unless a PROXY
-	 * header will name it. */
 	addr_pack(&client, peer);
-	if (!(l->options & LISTEN_PROXY_PROTOCOL) &&
-	    !acl_admit(&client, l->name, loop_now(conn_loop), &counted)) {
+	if (!admit_accept(l, fd, &client, &t)) {
 		close(fd);
 		return;
 	}
@@ -302,15 +279,14 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	if (loop_add(conn_loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP,
 	    conn_on_event, c) == -1) {
 		log_warn("%s: cannot take connection", l->name);
-		if (counted)
-			acl_release(&client);
+		admit_release(&client, &t);
 		close(fd);
 		return;
 	}
 	stats.accepted++;
 	c->opened = loop_now(conn_loop);
 	c->peer = client;
-	c->counted = counted;
+	c->counted = t.counted;
 	c->probe = (l->options & LISTEN_PROBE) != 0;
 	conn_set_state(c, l->options & LISTEN_PROXY_PROTOCOL ? CONN_HEADER :
 	    c->probe ? CONN_SCENARIO : CONN_OPEN);
@@ -390,7 +366,7 @@ conn_read_preamble(struct conn *c, bool fin)
 			log_debug("fd %d: PROXY v%d header, client %s",
 			    conn_fd(c), h.version, addr_packed_format(&c->peer,
 			    why, sizeof(why)));
-			if (!conn_admit(c, "PROXY header"))
+			if (!conn_admit(c))
 				return -1;
 			conn_set_state(c, c->probe ? CONN_SCENARIO : CONN_OPEN);
 			continue;

@@ -1,11 +1,10 @@
 /*
- * conn.h — client connections: whether to take an accepted socket at all
- * (max_connections, and acl.h's rules and limit per client), the PROXY
- * header of a listener that expects one, the uppercase echo with its write
- * backlog and watermarks, the read budget that keeps one client from
- * starving the rest (and short turns when others wait), half-close, and
- * the header, idle and drain timeouts. This module owns a connection from
- * conn_accept to its close, when it hands its record over (record.h).
+ * conn.h — client connections: the PROXY header of a listener that expects
+ * one, the uppercase echo with its write backlog and watermarks, the turns
+ * that keep a transfer from starving the rest, half-close, and the header,
+ * idle and drain timeouts. This module owns a connection from conn_accept
+ * to its close, when it hands its record over (record.h); whether to take
+ * one at all is admit.h's.
  */
 #ifndef CONN_H
 #define CONN_H
@@ -14,18 +13,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "acl.h"
 #include "listener.h"
 #include "record.h"
 
 struct loop;
 
 struct conn_config {
-	unsigned max_connections;	/* open at once; more are refused */
-	unsigned max_connections_per_ip;	/* the same per client; 0:
-					 * no limit */
-	const struct acl_rule *rules;	/* allow and deny (copied) */
-	unsigned nrules;
 	size_t backlog_high;	/* bytes owed at which reading stops; a
 				 * connection never owes more */
 	size_t backlog_low;	/* bytes owed at which reading resumes */
@@ -40,7 +33,6 @@ struct conn_config {
 struct conn_stats {
 	uint64_t accepted;	/* connections taken */
 	uint64_t closed;	/* ... and closed since (by how: record.h) */
-	uint64_t refused;	/* closed at once: max_connections reached */
 	uint64_t bytes_in;	/* bytes read from clients */
 	uint64_t bytes_out;	/* bytes written to clients */
 	uint64_t owed;		/* bytes in backlogs now */
@@ -49,18 +41,18 @@ struct conn_stats {
 };
 
 /*
- * Set up for fds below loop_setsize(loop). on_close, if set, runs after each
- * close (shutdown waits there for the last one). Returns 0, or -1 with
- * errno.
+ * Set up for fds below loop_setsize(loop); conn_configure before the first
+ * client. on_close, if set, runs after each close (shutdown waits there
+ * for the last one). Returns 0, or -1 with errno.
  */
-int conn_init(struct loop *loop, const struct conn_config *config,
-    void (*on_close)(void));
+int conn_init(struct loop *loop, void (*on_close)(void));
 void conn_fini(void);
 
-/* Apply new limits, watermarks and timeouts to every connection (reload). */
+/* Apply watermarks and timeouts to every connection (start, reload). */
 void conn_configure(const struct conn_config *config);
 
-/* The listener's callback: take over fd as a connection, or refuse it. */
+/* The listener's callback: take over fd as a connection, unless admit.h
+ * refuses it. */
 void conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
     socklen_t peerlen);
 

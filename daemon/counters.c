@@ -54,7 +54,7 @@ counters_collect(struct counters *out)
 	out->conn = *conn_stats();
 	out->record = *record_stats();
 	out->listener = *listener_stats();
-	out->acl = *acl_stats();
+	out->admit = *admit_stats();
 	out->http = *http_stats();
 	out->access_dropped = access_dropped();
 	out->open = conn_count();

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "acl.h"
+#include "admit.h"
 #include "conn.h"
 #include "http.h"
 #include "listener.h"
@@ -27,7 +27,7 @@ struct counters {
 	struct conn_stats conn;
 	struct record_stats record;
 	struct listener_stats listener;
-	struct acl_stats acl;
+	struct admit_stats admit;
 	struct http_stats http;
 	uint64_t access_dropped;	/* access log lines lost */
 	uint64_t open;			/* connections open now (a gauge) */

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "acl.h"
 #include "addr.h"
+#include "admit.h"
 #include "backlog.h"
 #include "log.h"
 #include "loop.h"
@@ -72,6 +72,7 @@ http_close(struct http_conn *h)
 {
 	if (!h->answered)
 		stats.dropped++;
+	admit_release(NULL, &(struct admit_ticket){ .metrics = true });
 	loop_timer_cancel(http_loop, &h->deadline);
 	loop_del(http_loop, h->fd);
 	close(h->fd);
@@ -252,26 +253,26 @@ void
 http_accept(struct listener *l, int fd, const struct sockaddr *peer,
     socklen_t peerlen)
 {
-	struct http_conn *h = NULL;
+	struct http_conn *h = conns;
 	struct addr_packed client;
+	struct admit_ticket t;
 
 	(void)peerlen;
-	/* Allow and deny guard this listener too; the per-client limit is
-	 * for echo connections (HTTP_CONNS_MAX bounds these). */
 	addr_pack(&client, peer);
-	if (!acl_admit(&client, l->name, loop_now(http_loop), NULL)) {
+	if (!admit_accept(l, fd, &client, &t)) {
 		close(fd);
 		return;
 	}
-	for (size_t i = 0; i < HTTP_CONNS_MAX && h == NULL; i++)
-		if (conns[i].fd == -1)
-			h = &conns[i];
-	if (h == NULL || loop_add(http_loop, fd, EPOLLIN | EPOLLOUT |
-	    EPOLLRDHUP, http_on_event, h) == -1) {
+	/* admit.h gives a metrics listener no more room than there are
+	 * slots: one is free. */
+	while (h->fd != -1)
+		h++;
+	if (loop_add(http_loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP,
+	    http_on_event, h) == -1) {
 		stats.dropped++;
+		admit_release(&client, &t);
 		if (log_due(&last_line, loop_now(http_loop)))
-			log_warnx("%s: refusing a metrics request: %s", l->name,
-			    h == NULL ? "too many at once" : strerror(errno));
+			log_warn("%s: refusing a metrics request", l->name);
 		close(fd);
 		return;
 	}

@@ -16,7 +16,7 @@
 
 struct loop;
 
-#define HTTP_CONNS_MAX		16	/* open at once; more are refused */
+#define HTTP_CONNS_MAX		16	/* open at once; more wait (admit.h) */
 #define HTTP_REQUEST_MAX	4096	/* bytes of a request's header */
 
 /* Write the metrics exposition to out. */
@@ -28,8 +28,7 @@ struct http_stats {
 	uint64_t bad_request;	/* 400: malformed or too large */
 	uint64_t not_found;	/* 404 */
 	uint64_t bad_method;	/* 405 */
-	uint64_t dropped;	/* closed unanswered: too slow, refused,
-				 * gone */
+	uint64_t dropped;	/* closed unanswered: too slow, or gone */
 };
 
 void http_init(struct loop *loop, http_render_fn *render);

@@ -1,8 +1,9 @@
 /*
- * listener.c — accepting. Each wakeup accepts at most LISTENER_BATCH
- * connections, then posts the listener to go on next turn: accept is
- * edge-triggered like everything else, so a queue left non-empty raises no
- * new event.
+ * listener.c — accepting. Each wakeup accepts what the owner has room for,
+ * LISTENER_BATCH at most, then posts the listener to go on next turn:
+ * accept is edge-triggered like everything else, so a queue left non-empty
+ * raises no new event. With no room it accepts nothing: its owner stops
+ * watching it (listener_stop) and resumes it when room comes.
  *
  * Running out of descriptors (EMFILE, ENFILE) must neither spin nor strand
  * the queued clients, who would wait for an edge that never comes. The
@@ -27,6 +28,7 @@
 
 #include "log.h"
 
+#define LISTENER_BATCH		64	/* accepts per listener per turn */
 #define LISTENER_RETRY_MS	100	/* paused: try again this often */
 
 static int spare_fd = -1;		/* held for the out-of-fds case */
@@ -219,25 +221,37 @@ listener_adopt(struct listener *l, int fd, unsigned options, char *err,
 
 int
 listener_start(struct listener *l, struct loop *loop,
-    listener_accept_fn *on_accept, bool exclusive)
+    listener_accept_fn *on_accept, listener_room_fn *room, bool exclusive)
 {
 	if (spare_fd == -1)
 		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	l->loop = loop;
 	l->on_accept = on_accept;
+	l->room = room;
+	l->exclusive = exclusive;
 	l->retry.fn = listener_on_retry;
 	l->retry.data = l;
-	return loop_add(loop, l->fd, EPOLLIN | (exclusive ? EPOLLEXCLUSIVE : 0),
-	    listener_on_event, l);
+	return listener_resume(l);
+}
+
+int
+listener_resume(struct listener *l)
+{
+	if (loop_add(l->loop, l->fd, EPOLLIN | (l->exclusive ? EPOLLEXCLUSIVE :
+	    0), listener_on_event, l) == -1)
+		return -1;
+	l->watching = true;
+	return 0;
 }
 
 void
 listener_stop(struct listener *l)
 {
-	if (l->loop == NULL)
+	if (!l->watching)
 		return;
 	loop_timer_cancel(l->loop, &l->retry);
 	loop_del_shared(l->loop, l->fd);
+	l->watching = false;
 }
 
 void
@@ -309,11 +323,16 @@ listener_refuse_queued(struct listener *l, int err)
 	return fd != -1 || accept_err != EAGAIN;
 }
 
-/* Accept a batch. Returns true if it was spent: more may be queued. */
+/* Accept a batch, as large as there is room for. Returns true if it was
+ * spent: more may be queued. */
 static bool
 listener_accept(struct listener *l)
 {
-	for (int i = 0; i < LISTENER_BATCH; i++) {
+	unsigned room = l->room(l);
+
+	if (room > LISTENER_BATCH)
+		room = LISTENER_BATCH;
+	for (unsigned i = 0; i < room; i++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		int fd;
@@ -349,7 +368,7 @@ listener_accept(struct listener *l)
 			return false;
 		}
 	}
-	return true;
+	return room > 0;
 }
 
 static void
@@ -398,9 +417,9 @@ listener_drain(struct listener *l)
 	/* Out of epoll before the last accepts: a connection arriving from
 	 * now on wakes a process still serving (EPOLLEXCLUSIVE gives each
 	 * arrival's wakeup to one waiter), and whatever woke this one is
-	 * taken below. */
+	 * taken below, as far as there is room. */
 	listener_stop(l);
-	while (listener_accept(l))
+	while (l->room != NULL && listener_accept(l))
 		;
 	listener_close(l);
 }

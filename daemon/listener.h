@@ -1,8 +1,10 @@
 /*
- * listener.h — listening sockets and accepting: a bounded batch per wakeup,
- * and what to do when the process runs out of descriptors or the kernel out
- * of memory. Each accepted socket goes to the callback its owner gave; what
- * it becomes (a connection, a refusal) is the owner's business.
+ * listener.h — listening sockets and accepting: at most as many clients as
+ * the owner says there is room for, in bounded batches, and what to do when
+ * the process runs out of descriptors or the kernel out of memory. Each
+ * accepted socket goes to the callback its owner gave; what it becomes (a
+ * connection, a refusal) is the owner's business, and so is the room: the
+ * listener knows no limit but the number it is told.
  */
 #ifndef LISTENER_H
 #define LISTENER_H
@@ -17,8 +19,6 @@
 #include "loop.h"
 
 struct listener;
-
-#define LISTENER_BATCH		64	/* accepts per listener per turn */
 
 /*
  * What a listener's connections are, from `listen = ADDRESS [OPTION]...`.
@@ -51,6 +51,9 @@ void listen_spec_print(const struct listen_spec *s, FILE *out);
 typedef void listener_accept_fn(struct listener *l, int fd,
     const struct sockaddr *peer, socklen_t peerlen);
 
+/* How many clients l may take now (admit.h's answer). */
+typedef unsigned listener_room_fn(const struct listener *l);
+
 struct listener {
 	int fd;
 	struct addr addr;		/* as configured */
@@ -61,7 +64,10 @@ struct listener {
 					 * counters.h cell, or NULL */
 	bool shared;			/* other processes hold the socket:
 					 * see listener_drain */
+	bool exclusive;			/* watched with EPOLLEXCLUSIVE */
+	bool watching;			/* registered with the loop */
 	listener_accept_fn *on_accept;	/* given to listener_start */
+	listener_room_fn *room;		/* the same */
 	struct loop_timer retry;	/* armed while accepting is paused */
 	struct loop *loop;		/* NULL until listener_start */
 	struct listener *next;		/* the daemon's list of listeners */
@@ -93,17 +99,22 @@ int listener_adopt(struct listener *l, int fd, unsigned options, char *err,
 bool listener_is(const struct listener *l, const struct addr *addr);
 
 /*
- * Register with loop and hand every accepted socket to on_accept from now
- * on. exclusive: several processes wait on this socket (workers), and the
- * kernel wakes one of them per connection (EPOLLEXCLUSIVE), not all.
- * Returns 0 or -1 with errno.
+ * Register with loop and hand accepted sockets to on_accept from now on, as
+ * many as room says each time. exclusive: several processes wait on this
+ * socket (workers), and the kernel wakes one of them per connection
+ * (EPOLLEXCLUSIVE), not all. Returns 0 or -1 with errno.
  */
 int listener_start(struct listener *l, struct loop *loop,
-    listener_accept_fn *on_accept, bool exclusive);
+    listener_accept_fn *on_accept, listener_room_fn *room, bool exclusive);
 
-/* Stop watching l, which stays open, until listener_start again (a
- * worker with no room for more clients leaves them to the others). */
+/* Stop watching l, which stays open, until listener_resume (a process
+ * with no room for more clients leaves them in the queue, or to the other
+ * workers). */
 void listener_stop(struct listener *l);
+
+/* Watch l again; what is queued already is taken on the next turn.
+ * Returns 0 or -1 with errno. */
+int listener_resume(struct listener *l);
 
 /* Keep new handshakes from completing (a filter that drops every packet;
  * a client retries and then finds the port closed). */
@@ -111,11 +122,13 @@ void listener_block(struct listener *l);
 
 /*
  * Stop taking clients gracefully: no handshake completes from now on
- * (listener_block), every client already queued goes to on_accept, then
- * listener_close. Closing alone would reset the queued ones, who believe
- * they are connected. A shared listener is not blocked: whoever owns the
- * socket (the master) decides whether it goes away, and blocks it first
- * if it does.
+ * (listener_block), the clients already queued go to on_accept as far as
+ * there is room, then listener_close. A shared listener is not blocked,
+ * and what it has no room for stays queued for the other processes that
+ * hold the socket (a new generation of workers, a new binary): whoever
+ * owns the socket (the master) decides whether it goes away, and blocks
+ * it first if it does. Only the last close resets the clients still
+ * queued, who believe they are connected.
  */
 void listener_drain(struct listener *l);
 

@@ -92,16 +92,20 @@ write_connections(FILE *out, const struct metrics_server *server)
 	head(out, "upcased_connections_closed_total", "counter",
 	    "Connections closed, by how they ended.");
 	for (int i = 0; i < END_COUNT; i++)
-		fprintf(out, "upcased_connections_closed_total{reason=\"%s\"} "
-		    "%llu\n", record_end_names[i],
-		    (unsigned long long)rs->ended[i]);
+		if (i != END_REFUSED)	/* with the refusals, below */
+			fprintf(out, "upcased_connections_closed_total{reason="
+			    "\"%s\"} %llu\n", record_end_names[i],
+			    (unsigned long long)rs->ended[i]);
 	head(out, "upcased_connections_refused_total", "counter",
-	    "Connections closed as soon as their client was known, by "
-	    "reason.");
-	refused(out, "max_connections", cs->refused);
-	refused(out, "fd_limit", ls->refused);
-	refused(out, "denied", t->acl.denied);
-	refused(out, "max_connections_per_ip", t->acl.per_ip);
+	    "Connections closed as soon as their client was known (at "
+	    "accept, or once a PROXY header named it), by reason.");
+	refused(out, "fd_limit", ls->refused + t->admit.fd_table);
+	refused(out, "denied", t->admit.denied);
+	refused(out, "max_connections_per_ip", t->admit.per_ip);
+	counter(out, "upcased_listener_full_total", "Times a listener stopped "
+	    "accepting for lack of room (max_connections, the metrics "
+	    "requests' limit): its clients waited in the queue.",
+	    t->admit.full);
 	counter(out, "upcased_accept_pauses_total", "Times accepting paused "
 	    "on a failure only time mends (the kernel short of memory).",
 	    ls->paused);

@@ -38,9 +38,13 @@ record_close(const struct record *r)
 	while (bucket < RECORD_BUCKETS &&
 	    (double)r->duration_ms / 1000 > record_bucket_bounds[bucket])
 		bucket++;
-	stats.lifetimes[bucket]++;
-	stats.lifetime_ms += r->duration_ms;
-	stats.ended[r->end]++;
+	/* A client refused once its PROXY header named it is counted with
+	 * the refusals (admit.h), not with the connections served. */
+	if (r->end != END_REFUSED) {
+		stats.lifetimes[bucket]++;
+		stats.lifetime_ms += r->duration_ms;
+		stats.ended[r->end]++;
+	}
 	if (access_on()) {
 		char client[ADDR_TEXT_MAX], listener[ADDR_TEXT_MAX] = "-";
 		struct access_entry e = { client, listener, r->duration_ms,

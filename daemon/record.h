@@ -19,7 +19,8 @@ enum conn_end {
 	END_DRAIN_TIMEOUT,
 	END_BAD_HEADER,		/* no, a malformed, or a late PROXY header */
 	END_REFUSED,		/* the client a PROXY header named may not
-				 * connect (acl.h) */
+				 * connect (admit.h): logged, but counted
+				 * with the refusals, not here */
 	END_SHUTDOWN,		/* closed by the daemon's stop */
 	END_ERROR,		/* any other failure, out of memory too */
 	END_COUNT
@@ -42,7 +43,7 @@ struct record {
 };
 
 struct record_stats {
-	uint64_t ended[END_COUNT];	/* closed, by how */
+	uint64_t ended[END_COUNT];	/* closed, by how (END_REFUSED: 0) */
 	uint64_t lifetimes[RECORD_BUCKETS + 1];	/* by bucket; last +Inf */
 	uint64_t lifetime_ms;		/* their sum */
 };

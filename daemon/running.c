@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "admit.h"
 #include "conn.h"
 #include "counters.h"
 #include "http.h"
@@ -226,7 +227,7 @@ running_reconfigure(struct loop *loop)
 		struct listener *l = *lp;
 
 		if (!master && listener_start(l, loop,
-		    running_acceptor(l->options), false) == -1) {
+		    running_acceptor(l->options), admit_room, false) == -1) {
 			log_warn("cannot watch %s", l->name);
 			*lp = l->next;
 			l->next = NULL;

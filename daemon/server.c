@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "admit.h"
 #include "conn.h"
 #include "counters.h"
 #include "http.h"
@@ -41,14 +42,17 @@ static bool stopping;
 static struct loop_timer shutdown_timer;
 static unsigned worker;		/* this worker's number; 0: not a worker */
 
-static struct conn_config
-conn_config_of(const struct config *c)
+/* The configuration's parts that each module takes. */
+static void
+server_configure(const struct config *c)
 {
-	struct conn_config cc = {
+	struct admit_config ac = {
 		.max_connections = c->max_connections,
 		.max_connections_per_ip = c->max_connections_per_ip,
 		.rules = c->rules,
 		.nrules = c->nrules,
+	};
+	struct conn_config cc = {
 		.backlog_high = c->backlog_high,
 		.backlog_low = c->backlog_low,
 		.header_timeout = c->header_timeout,
@@ -56,7 +60,9 @@ conn_config_of(const struct config *c)
 		.drain_timeout = c->drain_timeout,
 	};
 
-	return cc;
+	admit_configure(&ac);
+	conn_configure(&cc);
+	http_configure(c->header_timeout);
 }
 
 /*
@@ -81,9 +87,11 @@ server_setsize(unsigned max_connections)
 	}
 	if (rl.rlim_cur < want)
 		log_warnx("max_connections %u needs %llu open files, the limit "
-		    "is %llu: connections past that are refused",
+		    "is %llu: %llu connections at most, the next clients wait",
 		    max_connections, (unsigned long long)want,
-		    (unsigned long long)rl.rlim_cur);
+		    (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)(rl.rlim_cur > SERVER_FDS_RESERVED ?
+		    rl.rlim_cur - SERVER_FDS_RESERVED : 0));
 	return rl.rlim_cur < SERVER_SETSIZE_MAX ? (int)rl.rlim_cur :
 	    SERVER_SETSIZE_MAX;
 }
@@ -173,13 +181,9 @@ server_handed_over(void)
 static void
 server_reload(void)
 {
-	struct conn_config cc;
-
 	if (!running_reconfigure(loop))
 		return;
-	cc = conn_config_of(running_config());
-	conn_configure(&cc);
-	http_configure(running_config()->header_timeout);
+	server_configure(running_config());
 	log_info("configuration reloaded");
 }
 
@@ -227,49 +231,13 @@ server_on_signal(int signo)
 	}
 }
 
-/*
- * A worker near max_connections stops watching the listeners, so that the
- * kernel wakes the others for the next clients (EPOLLEXCLUSIVE wakes the
- * waiter that slept last, which would otherwise fill up first while the
- * others have room), and watches them again once it has room for two
- * turns' worth. When every worker is full, clients wait in the kernel's
- * queue, as with HAProxy's maxconn, rather than being refused. The margin
- * is what a turn may accept: a batch per listener.
- */
-static void
-server_step_aside(void)
-{
-	static bool aside;
-	struct listener *all = running_listeners();
-	unsigned margin = 0, open = conn_count();
-	unsigned max = running_config()->max_connections;
-
-	for (struct listener *l = all; l != NULL; l = l->next)
-		margin += LISTENER_BATCH;
-	if (margin > max / 8)
-		margin = max / 8;
-	if (!aside && open + margin >= max) {
-		log_debug("%u connections open: no longer accepting", open);
-		for (struct listener *l = all; l != NULL; l = l->next)
-			listener_stop(l);
-		aside = true;
-	} else if (aside && open + 2 * margin < max) {
-		for (struct listener *l = all; l != NULL; l = l->next)
-			if (listener_start(l, loop, l->on_accept, true) == -1)
-				log_warn("cannot watch %s", l->name);
-		log_debug("%u connections open: accepting again", open);
-		aside = false;
-	}
-}
-
 static void
 server_before_wait(struct loop *lp)
 {
 	(void)lp;
 	sandbox_report();
 	counters_publish();
-	if (worker != 0 && !stopping)
-		server_step_aside();
+	admit_before_wait(running_listeners());
 }
 
 void
@@ -288,8 +256,8 @@ server_log_summary(const struct counters *t)
 	log_info("exiting: connections served %llu (%s), refused %llu; bytes "
 	    "in %llu, out %llu", (unsigned long long)cs->accepted,
 	    n > 0 ? ended : "none closed",
-	    (unsigned long long)(cs->refused + t->listener.refused +
-	    t->acl.denied + t->acl.per_ip),
+	    (unsigned long long)(t->listener.refused + t->admit.denied +
+	    t->admit.per_ip + t->admit.fd_table),
 	    (unsigned long long)cs->bytes_in,
 	    (unsigned long long)cs->bytes_out);
 }
@@ -311,12 +279,12 @@ int
 server_run(const struct config *c, running_reload_fn *reload,
     server_ready_fn *ready)
 {
-	struct conn_config cc = conn_config_of(c);
 	struct counters t;
-	int status = 0;
+	int status = 0, setsize;
 
 	running_adopt(c, reload);
-	loop = loop_create(server_setsize(c->max_connections));
+	setsize = server_setsize(c->max_connections);
+	loop = loop_create(setsize);
 	if (loop == NULL) {
 		log_error("cannot create the event loop: %s", strerror(errno));
 		running_unlisten(false);
@@ -324,16 +292,18 @@ server_run(const struct config *c, running_reload_fn *reload,
 	}
 	metrics_init();
 	http_init(loop, server_render_metrics);
-	http_configure(c->header_timeout);
-	if (conn_init(loop, &cc, server_on_conn_close) == -1 ||
+	if (admit_init(loop, setsize > SERVER_FDS_RESERVED ?
+	    (unsigned)(setsize - SERVER_FDS_RESERVED) : 0) == -1 ||
+	    conn_init(loop, server_on_conn_close) == -1 ||
 	    signals_start(loop, server_on_signal) == -1) {
 		log_error("cannot start: %s", strerror(errno));
 		status = 1;
 		goto out;
 	}
+	server_configure(c);
 	for (struct listener *l = running_listeners(); l != NULL; l = l->next) {
 		if (listener_start(l, loop, running_acceptor(l->options),
-		    worker != 0) == -1) {
+		    admit_room, worker != 0) == -1) {
 			log_error("cannot watch %s: %s", l->name,
 			    strerror(errno));
 			status = 1;
@@ -372,6 +342,7 @@ out:
 	signals_stop(loop);
 	loop_timer_cancel(loop, &shutdown_timer);
 	conn_fini();
+	admit_fini();
 	loop_free(loop);
 	loop = NULL;
 	return status;

@@ -1,8 +1,9 @@
 /*
  * test_limits.c — running out: of descriptors (every queued client past
  * what fits is refused at once, the spare descriptor survives, one log line
- * a second), of kernel memory (accepting pauses and retries on a timer
- * without spinning), and of max_connections.
+ * a second), and of kernel memory (accepting pauses and retries on a timer
+ * without spinning). Reaching max_connections refuses nobody:
+ * test_capacity.c.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -141,36 +142,4 @@ Test(limits, accept_enomem_pauses_without_spinning)
 Test(limits, accept_enobufs_pauses_without_spinning)
 {
 	accept_fault_pauses_without_spinning("ENOBUFS");
-}
-
-Test(limits, max_connections_refuses_the_rest_at_once)
-{
-	enum { MAX = 5 };
-	struct daemon d = { 0 };
-	int held[MAX], fd;
-	char got[16];
-
-	daemon_start(&d, "-o", "max_connections=5", NULL);
-	hold(&d, held, MAX);
-	/* One too many: closed at once, without a byte. */
-	expect_unanswered(daemon_connect(&d), "sixth client");
-	cr_assert_not_null(daemon_wait_log(&d, "refusing connections: "
-	    "max_connections reached (1 so far)", DEADLINE_MS), "%s",
-	    daemon_log(&d));
-
-	/* The ones it has are still served. */
-	cr_assert_eq(write_all(held[0], "y", 1, DEADLINE_MS), 0);
-	cr_assert_eq(read(held[0], got, 1), 1);
-	cr_assert_eq(got[0], 'Y');
-
-	/* One leaves (its EOF comes from the daemon's close, so its place is
-	 * free); a newcomer gets the place. */
-	release(held[0]);
-	fd = daemon_connect(&d);
-	cr_assert_eq(exchange(fd, "in", 2, got, sizeof(got), 2, DEADLINE_MS),
-	    2, "the freed place was not given to a newcomer");
-	close(fd);
-	for (int i = 1; i < MAX; i++)
-		close(held[i]);
-	daemon_stop(&d);
 }

@@ -100,7 +100,8 @@ Test(metrics, counters_match_the_traffic_sent)
 	cr_assert_eq(sample(m.samples, "upcased_metrics_requests_total"
 	    "{code=\"200\"}"), 1);
 	cr_assert_eq(sample(m.samples, "upcased_connections_refused_total"
-	    "{reason=\"max_connections\"}"), 0);
+	    "{reason=\"fd_limit\"}"), 0);
+	cr_assert_eq(sample(m.samples, "upcased_listener_full_total"), 0);
 	cr_assert_eq(sample(m.samples, "upcased_build_info"
 	    "{version=\"" VERSION "\"}"), 1);
 	/* The process: the scrape's own connection was open while it was
