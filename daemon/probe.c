@@ -141,8 +141,15 @@ probe_may_close(int fd)
 
 	if (p->s.hold && !p->released)
 		return false;
-	if (!p->s.close_rst || ioctl(fd, SIOCOUTQ, &unacked) == -1 ||
-	    unacked == 0)
+	if (!p->s.close_rst)
+		return true;
+	/* Not knowing what the peer lacks, a reset could take it: end with
+	 * a FIN instead, which delivers every byte. */
+	if (ioctl(fd, SIOCOUTQ, &unacked) == -1) {
+		p->s.close_rst = false;
+		return true;
+	}
+	if (unacked == 0)
 		return true;
 	loop_timer_set(probe_loop, &p->timer, PROBE_ACK_POLL_MS);
 	return false;

@@ -49,7 +49,8 @@ bool probe_fin_due(int fd);
 
 /* The echo is done and the client has half-closed: may fd close now?
  * With close=rst, not before the peer acknowledged every byte (a reset
- * discards what it has not); fd is posted to ask again. */
+ * discards what it has not); fd is posted to ask again. When that cannot
+ * be known, the close is a FIN, not a reset. */
 bool probe_may_close(int fd);
 
 /* fd closes; done: as the protocol ends it (close=rst resets it then). */

@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -119,7 +120,7 @@ struct arg_rule {
 	long nr;
 	unsigned arg;
 	uint32_t clear;		/* bits that must be clear; 0: values */
-	uint32_t values[3];	/* allowed values (0: unused) */
+	uint32_t values[4];	/* allowed values (0: unused) */
 };
 
 static struct arg_rule arg_rules[] = {
@@ -127,8 +128,9 @@ static struct arg_rule arg_rules[] = {
 	/* No new executable memory: no code can be brought in. */
 	{ SYS_mmap, 2, PROT_EXEC, { 0 } },
 	{ SYS_mprotect, 2, PROT_EXEC, { 0 } },
-	/* isatty() in stdio, and what a socket's flags need. */
-	{ SYS_ioctl, 1, 0, { TCGETS, FIONBIO, FIONREAD } },
+	/* isatty() in stdio, what a socket's flags need, and a probe's
+	 * close=rst asking what its peer has not acknowledged. */
+	{ SYS_ioctl, 1, 0, { TCGETS, FIONBIO, FIONREAD, SIOCOUTQ } },
 	/* abort(): a signal to this process only (values[0] set below). */
 	{ SYS_tgkill, 0, 0, { 0 } },
 };
@@ -157,7 +159,7 @@ emit_arg_rule(struct prog *p, const struct arg_rule *r)
 {
 	uint8_t k = 0;
 
-	while (k < 3 && r->values[k] != 0)
+	while (k < 4 && r->values[k] != 0)
 		k++;
 	/* Past the block: the load, the tests, the trap and the allow. */
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0,

@@ -29,11 +29,13 @@ static char line_buf[4096];
 void
 daemon_init(struct daemon *d)
 {
+	bool expected = d->denials_expected;
 	int fd;
 
 	if (d->dir[0] != '\0')
 		return;
 	memset(d, 0, sizeof(*d));
+	d->denials_expected = expected;
 	d->pid = -1;
 	snprintf(d->dir, sizeof(d->dir), "/tmp/upcased-test-XXXXXX");
 	cr_assert_not_null(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
@@ -121,9 +123,14 @@ daemon_kill(struct daemon *d)
 		wait_exit(d->pid, NULL, DEADLINE_MS);
 	}
 	if (d->dir[0] != '\0') {
+		const char *log = daemon_log(d);
+		bool denied = !d->denials_expected &&
+		    strstr(log, "sandbox: denied") != NULL;
+
 		close(d->inotify_fd);
 		remove_dir(d->dir);
 		d->dir[0] = '\0';
+		cr_assert_not(denied, "the sandbox denied a call:\n%s", log);
 	}
 }
 

@@ -28,6 +28,8 @@ struct daemon {
 	char addr[128];			/* "127.0.0.1:PORT" it listens on */
 	struct sockaddr_storage ss;	/* the same, for connect */
 	socklen_t sslen;
+	bool denials_expected;		/* "sandbox: denied" in its log is
+					 * what the test is after */
 };
 
 /* Create d's private directory, its log file and the log watch; idempotent.
@@ -62,7 +64,10 @@ void daemon_start_args(struct daemon *d, const char *const *args);
  * that detach make themselves a subreaper). */
 void daemon_adopt(struct daemon *d, const char *pidfile);
 
-/* Kill the daemon if it still runs and remove its directory: for .fini. */
+/* Kill the daemon if it still runs and remove its directory: for .fini.
+ * Every test's daemon ends here, and here its log is checked for a call
+ * the sandbox denied: a free check of the filter's list in every test
+ * (unless denials_expected). */
 void daemon_kill(struct daemon *d);
 
 /*

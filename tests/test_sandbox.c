@@ -3,9 +3,12 @@
  * "Seccomp: 2"), off with sandbox = no; a call off the list fails with
  * EPERM, is logged, and the daemon serves on; what reload and log reopen
  * need (reading the file, binding new TCP and Unix listeners, resolving a
- * name, opening the logs) is on the list.
+ * name, opening the logs) is on the list, and so is what a probe's
+ * close=rst asks the kernel. (Every test's daemon is checked for denied
+ * calls as it stops: harness.h.)
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +38,55 @@ Test(sandbox, on_by_default_and_off_when_asked)
 	daemon_stop(&off);
 }
 
+/*
+ * close=rst resets only once the peer has acknowledged every byte, which
+ * the daemon asks the kernel (SIOCOUTQ). A client whose 16 KiB receive
+ * buffer holds the echo back leaves most of it unacknowledged when the
+ * daemon is done writing: under the default filter it still gets every
+ * byte, then the reset.
+ */
+Test(sandbox, close_rst_to_a_slow_reader_delivers_everything_first)
+{
+	enum { LEN = 200000 };
+	static const char line[] = "UPCASE-PROBE/1 close=rst\n";
+	static unsigned char out[LEN], in[4096];
+	struct daemon d = { 0 };
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char addr[128];
+	const char *listening;
+	int fd, small = 16384;
+	size_t got = 0;
+	ssize_t n;
+
+	daemon_start(&d, "-o", "listen=127.0.0.2:0 probe", NULL);
+	listening = daemon_wait_log(&d, "listening on 127.0.0.2:", DEADLINE_MS);
+	cr_assert_not_null(listening, "%s", daemon_log(&d));
+	parse_listen_line(listening, addr, sizeof(addr), &ss, &sslen);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof(small)), 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&ss, sslen), 0);
+	memset(out, 'a', LEN);
+	/* It all fits under backlog_high: the daemon reads it all at once,
+	 * and owes what our window does not take. */
+	cr_assert_eq(write_all(fd, line, sizeof(line) - 1, DEADLINE_MS), 0);
+	cr_assert_eq(write_all(fd, out, LEN, DEADLINE_MS), 0);
+	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+	while ((n = read(fd, in, sizeof(in))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			cr_assert_eq(in[i], 'A', "byte %zu", got + (size_t)i);
+		got += (size_t)n;
+	}
+	cr_assert_eq(got, LEN, "%zu of %d bytes, then %s", got, LEN,
+	    n == 0 ? "EOF" : strerror(errno));
+	cr_assert_eq(n, -1, "EOF instead of the reset");
+	cr_assert_eq(errno, ECONNRESET, "%s", strerror(errno));
+	close(fd);
+	daemon_stop(&d);
+}
+
 Test(sandbox, a_call_off_the_list_fails_and_is_logged)
 {
 	struct daemon d = { 0 };
@@ -44,6 +96,7 @@ Test(sandbox, a_call_off_the_list_fails_and_is_logged)
 	/* Each accept first tries execve(NULL, ...): without the filter it
 	 * would fail with EFAULT, unseen. */
 	snprintf(nr, sizeof(nr), "%d", SYS_execve);
+	d.denials_expected = true;
 	setenv("FAULT_SYSCALL", nr, 1);
 	fault_preload();
 	daemon_start(&d, NULL);
