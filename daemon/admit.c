@@ -17,7 +17,7 @@ static unsigned capacity;		/* echo connections the fds allow */
 static unsigned open_echo, open_metrics;
 static struct admit_stats stats;
 static uint64_t last_deny_line, last_per_ip_line, last_table_line;
-static uint64_t last_full_line;		/* loop ms, for log_due */
+static uint64_t last_full_line;		/* for log_due */
 
 int
 admit_init(struct loop *loop, unsigned cap)
@@ -66,13 +66,12 @@ static bool
 admit_rules(const struct addr_packed *client, const char *where,
     struct admit_ticket *ticket)
 {
-	uint64_t now = loop_now(admit_loop);
 	const struct acl_rule *deny = acl_denies(client);
 	char text[ADDR_TEXT_MAX], rule[64];
 
 	if (deny != NULL) {
 		stats.denied++;
-		if (log_due(&last_deny_line, now))
+		if (log_due(&last_deny_line))
 			log_warnx("%s: refusing %s: denied by 'deny %s' "
 			    "(%" PRIu64 " so far)", where,
 			    addr_packed_format(client, text, sizeof(text)),
@@ -86,7 +85,7 @@ admit_rules(const struct addr_packed *client, const char *where,
 	    config.max_connections_per_ip, &ticket->counted))
 		return true;
 	stats.per_ip++;
-	if (log_due(&last_per_ip_line, now))
+	if (log_due(&last_per_ip_line))
 		log_warnx("%s: refusing %s: max_connections_per_ip %u reached "
 		    "(%" PRIu64 " so far)", where, addr_packed_format(client,
 		    text, sizeof(text)), config.max_connections_per_ip,
@@ -104,7 +103,7 @@ admit_accept(const struct listener *l, int fd,
 	 * past it means someone raised the limit under the running daemon. */
 	if (fd >= loop_setsize(admit_loop)) {
 		stats.fd_table++;
-		if (log_due(&last_table_line, loop_now(admit_loop)))
+		if (log_due(&last_table_line))
 			log_warnx("%s: refusing connections: descriptor past "
 			    "the event table (%" PRIu64 " so far)", l->name,
 			    stats.fd_table);
@@ -152,7 +151,7 @@ admit_before_wait(struct listener *listeners)
 		if (room == 0 && l->watching) {
 			listener_stop(l);
 			stats.full++;
-			if (log_due(&last_full_line, loop_now(admit_loop)))
+			if (log_due(&last_full_line))
 				log_info("%s: %s reached: accepting paused, "
 				    "new clients wait in the queue (%" PRIu64
 				    " times so far)", l->name, l->options &
@@ -160,7 +159,7 @@ admit_before_wait(struct listener *listeners)
 				    "limit" : "max_connections", stats.full);
 		} else if (room > 0 && !l->watching &&
 		    listener_resume(l) == -1 &&
-		    log_due(&last_full_line, loop_now(admit_loop))) {
+		    log_due(&last_full_line)) {
 			log_warn("cannot watch %s", l->name);
 		}
 	}

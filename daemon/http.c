@@ -9,7 +9,13 @@
  *   GET or HEAD /metrics  200, the exposition
  *   another path          404
  *   another method        405, Allow: GET, HEAD
- *   anything else         400 (not HTTP/1.x, or a header too large)
+ *   anything else         400: a request line off RFC 9112's grammar
+ *                         (one space between its parts, exactly), not
+ *                         HTTP/1.x, a header too large, or one the
+ *                         client's FIN cut short
+ *
+ * The request is read by preamble.h's step, as the echo listeners' PROXY
+ * headers and probe lines are.
  */
 #include "http.h"
 
@@ -24,6 +30,7 @@
 #include "backlog.h"
 #include "log.h"
 #include "loop.h"
+#include "preamble.h"
 
 struct http_conn {
 	int fd;			/* -1: the slot is free */
@@ -88,20 +95,26 @@ http_close_all(void)
 			http_close(&conns[i]);
 }
 
-/* A request that was not GET /metrics: said once a second at most. */
+/* A request that was not GET /metrics, as line (len bytes, shown with
+ * anything but printable ASCII as '?'): said once a second at most. */
 static void
-http_complain(struct http_conn *h, int status, const char *line)
+http_complain(struct http_conn *h, int status, const char *line,
+    size_t len)
 {
-	char peer[ADDR_TEXT_MAX] = "?";
+	char peer[ADDR_TEXT_MAX] = "?", shown[81];
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	socklen_t sslen = sizeof(ss);
+	size_t n = 0;
 
-	if (!log_due(&last_line, loop_now(http_loop)))
+	if (!log_due(&last_line))
 		return;
-	if (getpeername(h->fd, (struct sockaddr *)&ss, &len) == 0)
-		addr_format((struct sockaddr *)&ss, len, peer, sizeof(peer));
-	log_warnx("metrics: %d for %s: '%.80s' (%llu bad requests so far)",
-	    status, peer, line, (unsigned long long)(stats.bad_request +
+	for (; n < len && n < sizeof(shown) - 1; n++)
+		shown[n] = line[n] >= ' ' && line[n] < 0x7f ? line[n] : '?';
+	shown[n] = '\0';
+	if (getpeername(h->fd, (struct sockaddr *)&ss, &sslen) == 0)
+		addr_format((struct sockaddr *)&ss, sslen, peer, sizeof(peer));
+	log_warnx("metrics: %d for %s: '%s' (%llu bad requests so far)",
+	    status, peer, shown, (unsigned long long)(stats.bad_request +
 	    stats.not_found + stats.bad_method));
 }
 
@@ -137,26 +150,99 @@ http_answer(struct http_conn *h, int status, bool head)
 	loop_timer_set(http_loop, &h->deadline, http_timeout);
 }
 
-/* The status for a request line: "METHOD TARGET HTTP/1.x". */
-static int
-http_status(const char *line, bool *head)
-{
-	static char target[HTTP_REQUEST_MAX];
-	char method[16], minor[2];
-	int used = 0;
+/* A request line, as RFC 9112 (section 3) writes it: METHOD SP TARGET SP
+ * HTTP/D.D, one space each; pointers into the peeked bytes. */
+struct http_request {
+	const char *line;		/* the request line */
+	const char *method, *target;
+	size_t method_len, target_len, line_len;
+	int major, minor;
+};
 
-	if (sscanf(line, "%15[A-Z] %4095[^ ] HTTP/1.%1[01]%n", method, target,
-	    minor, &used) != 3 || line[used] != '\0') {
+/* A token's characters (RFC 9110, section 5.6.2). */
+static bool
+http_tchar(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
+	    c) != NULL);
+}
+
+/* The request's header, for preamble_read: its length once whole. The
+ * fields after the line are not looked at. */
+static ssize_t
+http_parse(const void *buf, size_t len, void *out, char *why, size_t whylen)
+{
+	const char *p = buf, *end = memmem(buf, len, "\r\n\r\n", 4), *eol;
+	struct http_request *r = out;
+
+	for (r->line = p, r->line_len = 0; r->line_len < len &&
+	    p[r->line_len] != '\r' && p[r->line_len] != '\n'; r->line_len++)
+		;
+	if (end == NULL && len < HTTP_REQUEST_MAX)
+		return 0;
+	if (end == NULL || memchr(p, '\0', (size_t)(end - p)) != NULL) {
+		snprintf(why, whylen, end == NULL ? "a header larger than %d "
+		    "bytes" : "a NUL byte", HTTP_REQUEST_MAX);
+		return -1;
+	}
+	eol = memmem(p, (size_t)(end + 2 - p), "\r\n", 2);
+	r->line_len = (size_t)(eol - p);
+	for (r->method = p; p < eol && http_tchar(*p); p++)
+		;
+	r->method_len = (size_t)(p - r->method);
+	if (r->method_len == 0 || p == eol || *p++ != ' ')
+		goto bad;
+	for (r->target = p; p < eol && *p > ' ' && *p < 0x7f; p++)
+		;
+	r->target_len = (size_t)(p - r->target);
+	if (r->target_len == 0 || p == eol || *p++ != ' ' || eol - p != 8 ||
+	    memcmp(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' ||
+	    p[6] != '.' || p[7] < '0' || p[7] > '9')
+		goto bad;
+	r->major = p[5] - '0';
+	r->minor = p[7] - '0';
+	return end + 4 - (const char *)buf;
+bad:
+	snprintf(why, whylen, "not METHOD SP TARGET SP HTTP/D.D");
+	return -1;
+}
+
+static const struct preamble_kind http_kind = { "HTTP request",
+    HTTP_REQUEST_MAX, http_parse };
+
+/* Is r's target /metrics? In origin form (/metrics?QUERY, the query
+ * ignored) or absolute form (http://HOST/metrics). */
+static bool
+http_is_metrics(const struct http_request *r)
+{
+	const char *t = r->target, *end = r->target + r->target_len, *query;
+
+	if ((end - t > 7 && strncmp(t, "http://", 7) == 0) ||
+	    (end - t > 8 && strncmp(t, "https://", 8) == 0)) {
+		t = memchr(t + 8, '/', (size_t)(end - t - 8));
+		if (t == NULL)
+			return false;
+	}
+	if ((query = memchr(t, '?', (size_t)(end - t))) != NULL)
+		end = query;
+	return end - t == 8 && memcmp(t, "/metrics", 8) == 0;
+}
+
+/* The status for r, counted. */
+static int
+http_status(const struct http_request *r, bool *head)
+{
+	*head = r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0;
+	if (r->major != 1 || r->minor > 1) {
 		stats.bad_request++;
 		return 400;
 	}
-	*head = strcmp(method, "HEAD") == 0;
-	if (!*head && strcmp(method, "GET") != 0) {
+	if (!*head && (r->method_len != 3 || memcmp(r->method, "GET", 3))) {
 		stats.bad_method++;
 		return 405;
 	}
-	target[strcspn(target, "?")] = '\0';	/* a query is ignored */
-	if (strcmp(target, "/metrics") != 0) {
+	if (!http_is_metrics(r)) {
 		stats.not_found++;
 		return 404;
 	}
@@ -165,54 +251,52 @@ http_status(const char *line, bool *head)
 }
 
 /*
- * Take the request if its header is whole, and answer it. Returns 0, or -1
- * if h was closed.
+ * Take the request if its header is whole (fin: the client has
+ * half-closed, and no more will come), and answer it. Returns 0, or -1 if
+ * h was closed.
  */
 static int
-http_read_request(struct http_conn *h)
+http_read_request(struct http_conn *h, bool fin)
 {
 	static char buf[HTTP_REQUEST_MAX + 1];
+	struct http_request r;
 	bool head = false;
-	char *end;
+	char why[96];
 	int status;
-	ssize_t n = recv(h->fd, buf, HTTP_REQUEST_MAX, MSG_PEEK);
 
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	switch (preamble_read(h->fd, fin, &http_kind, buf, &r, why,
+	    sizeof(why))) {
+	case PREAMBLE_MORE:
 		return 0;
-	if (n <= 0) {			/* gone before asking */
+	case PREAMBLE_CLOSED:	/* gone before asking */
+	case PREAMBLE_ERROR:
 		http_close(h);
 		return -1;
-	}
-	end = memmem(buf, (size_t)n, "\r\n\r\n", 4);
-	if (end == NULL && n < HTTP_REQUEST_MAX)
-		return 0;		/* more is coming */
-	if (end == NULL || memchr(buf, '\0', (size_t)(end - buf)) != NULL) {
+	case PREAMBLE_BAD:
 		stats.bad_request++;
-		http_complain(h, 400, end == NULL ? "(header too large)" :
-		    "(a NUL byte)");
+		http_complain(h, 400, why, strlen(why));
 		http_answer(h, 400, false);
 		return 0;
+	case PREAMBLE_DONE:
+		break;
 	}
-	if (recv(h->fd, buf, (size_t)(end + 4 - buf), 0) != end + 4 - buf) {
-		http_close(h);
-		return -1;
-	}
-	buf[strcspn(buf, "\r\n")] = '\0';	/* the request line */
-	status = http_status(buf, &head);
+	status = http_status(&r, &head);
 	if (status != 200)
-		http_complain(h, status, buf);
+		http_complain(h, status, r.line, r.line_len);
 	http_answer(h, status, head);
 	return 0;
 }
 
-/* All the progress the socket allows. May close h. */
+/* All the progress the socket allows (fin: as http_read_request). May
+ * close h. */
 static void
-http_run(struct http_conn *h)
+http_run(struct http_conn *h, bool fin)
 {
 	char sink[4096];
 	ssize_t n;
 
-	if (!h->answered && (http_read_request(h) == -1 || !h->answered))
+	if (!h->answered && (http_read_request(h, fin) == -1 ||
+	    !h->answered))
 		return;
 	while (backlog_len(&h->out) > 0) {
 		n = send(h->fd, backlog_data(&h->out), backlog_len(&h->out),
@@ -238,8 +322,7 @@ http_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 {
 	(void)loop;
 	(void)fd;
-	(void)events;
-	http_run(data);
+	http_run(data, events & EPOLLRDHUP);
 }
 
 static void
@@ -271,7 +354,7 @@ http_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	    http_on_event, h) == -1) {
 		stats.dropped++;
 		admit_release(&client, &t);
-		if (log_due(&last_line, loop_now(http_loop)))
+		if (log_due(&last_line))
 			log_warn("%s: refusing a metrics request", l->name);
 		close(fd);
 		return;

@@ -284,7 +284,7 @@ static void
 listener_pause(struct listener *l, int err)
 {
 	stats.paused++;
-	if (log_due(&last_pause_line, loop_now(l->loop)))
+	if (log_due(&last_pause_line))
 		log_warnx("%s: accept: %s: pausing accept, retrying every "
 		    "%d ms (%llu pauses so far)", l->name, strerror(err),
 		    LISTENER_RETRY_MS, (unsigned long long)stats.paused);
@@ -309,7 +309,7 @@ listener_refuse_queued(struct listener *l, int err)
 	if (fd != -1) {
 		close(fd);
 		stats.refused++;
-		if (log_due(&last_refusal_line, loop_now(l->loop)))
+		if (log_due(&last_refusal_line))
 			log_warnx("%s: refusing connections: %s (%llu so far)",
 			    l->name, strerror(err),
 			    (unsigned long long)stats.refused);

@@ -138,8 +138,13 @@ log_tag(const char *tag)
 }
 
 bool
-log_due(uint64_t *last, uint64_t now)
+log_due(uint64_t *last)
 {
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
 	if (*last != 0 && now - *last < LOG_EVERY_MS)
 		return false;
 	*last = now;

@@ -51,10 +51,10 @@ void log_tag(const char *tag);
  * For a condition that can recur thousands of times a second (refusals,
  * accept failures): true at most once per LOG_EVERY_MS, so that the caller
  * logs one line with a running count instead of a flood. *last keeps the
- * time of the last line (0: none yet); now is monotonic milliseconds.
+ * monotonic time of the last line, in ms (0: none yet).
  */
 #define LOG_EVERY_MS 1000
-bool log_due(uint64_t *last, uint64_t now);
+bool log_due(uint64_t *last);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

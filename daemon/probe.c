@@ -4,11 +4,15 @@
 #include "probe.h"
 
 #include <linux/sockios.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "log.h"
 #include "loop.h"
+#include "parse.h"
 
 #define PROBE_ACK_POLL_MS	10	/* close=rst: look again this often */
 #define PROBE_SLOT_MS		10	/* rate: what goes at once */
@@ -56,14 +60,28 @@ probe_fini(void)
 	probes = NULL;
 }
 
-void
-probe_start(int fd, const struct scenario *s)
+int
+probe_start(int fd, const struct scenario *s, uint64_t drain_timeout,
+    char *why, size_t whylen)
 {
 	struct probe *p = &probes[fd];
+	char delay[32], drain[32], line[SCENARIO_LINE_MAX];
 
+	if (s->hold && drain_timeout != 0 && s->delay_ms >= drain_timeout) {
+		snprintf(why, whylen, "delay %s is not below drain_timeout "
+		    "%s", format_duration(s->delay_ms, delay, sizeof(delay)),
+		    format_duration(drain_timeout, drain, sizeof(drain)));
+		return -1;
+	}
 	*p = (struct probe){ .s = *s, .start = loop_now(probe_loop) };
 	p->timer.fn = probe_on_timer;
 	p->timer.data = p;
+	if (log_level >= LOG_LEVEL_DEBUG) {
+		scenario_format(s, line);
+		log_debug("fd %d: probe line: %.*s", fd,
+		    (int)strcspn(line, "\n"), line);
+	}
+	return 0;
 }
 
 size_t

@@ -23,8 +23,11 @@ struct loop;
 int probe_init(struct loop *loop);
 void probe_fini(void);
 
-/* fd's scenario begins (its line was read). */
-void probe_start(int fd, const struct scenario *s);
+/* fd's scenario begins (its line was read), unless a delay it asks for
+ * does not fit under drain_timeout (0: none), which would end it first:
+ * -1 with why. */
+int probe_start(int fd, const struct scenario *s, uint64_t drain_timeout,
+    char *why, size_t whylen);
 
 /* Of n bytes just read, how many go into the echo; the rest is dropped
  * (fin_after reached). */

@@ -149,6 +149,16 @@ Test(metrics, bad_requests_cost_only_their_connection)
 		{ "HELLO\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n" },
 		{ "GET /metrics HTTP/2.0\r\n\r\n",
 		    "HTTP/1.1 400 Bad Request\r\n" },
+		/* RFC 9112's request line: one SP between its parts. */
+		{ "GET/metrics HTTP/1.1\r\n\r\n",
+		    "HTTP/1.1 400 Bad Request\r\n" },
+		{ "GET  /metrics HTTP/1.1\r\n\r\n",
+		    "HTTP/1.1 400 Bad Request\r\n" },
+		{ "GET /metrics HTTP/1.1 \r\n\r\n",
+		    "HTTP/1.1 400 Bad Request\r\n" },
+		/* The absolute form, which a server must take. */
+		{ "GET http://upcased/metrics HTTP/1.1\r\n\r\n",
+		    "HTTP/1.1 200 OK\r\n" },
 	};
 	static struct metered m;
 	static char answer[8192], big[6000];
@@ -180,6 +190,15 @@ Test(metrics, bad_requests_cost_only_their_connection)
 	    answer);
 	cr_assert_str_eq(strstr(answer, "\r\n\r\n"), "\r\n\r\n");
 
+	/* Half a request, then the client's FIN: answered 400 at once
+	 * (the timeout is 300 ms; the test's deadline 60 s). */
+	fd = connect_to(&m.ss, m.sslen);
+	cr_assert_eq(write_all(fd, "GET /met", 8, DEADLINE_MS), 0);
+	shutdown(fd, SHUT_WR);
+	cr_assert_gt(read_all(fd, answer, sizeof(answer), DEADLINE_MS), 0);
+	cr_assert_eq(strncmp(answer, "HTTP/1.1 400 ", 13), 0, "%s", answer);
+	close(fd);
+
 	/* Half a request, then nothing: closed at header_timeout,
 	 * unanswered. Meanwhile the echo serves. */
 	fd = connect_to(&m.ss, m.sslen);
@@ -195,9 +214,9 @@ Test(metrics, bad_requests_cost_only_their_connection)
 	cr_assert_eq(sample(m.samples, "upcased_metrics_requests_total"
 	    "{code=\"405\"}"), 1);
 	cr_assert_eq(sample(m.samples, "upcased_metrics_requests_total"
-	    "{code=\"400\"}"), 3);
+	    "{code=\"400\"}"), 7);
 	cr_assert_eq(sample(m.samples, "upcased_metrics_requests_total"
-	    "{code=\"200\"}"), 2);
+	    "{code=\"200\"}"), 3);
 	cr_assert_eq(sample(m.samples, "upcased_metrics_dropped_total"), 1);
 	/* Bad requests are logged, once a second at most. */
 	cr_assert_geq(daemon_count_log(&m.d, "metrics: 404 for 127.0.0.1:"),
