@@ -68,7 +68,7 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/admit.c daemon/config.c \
               daemon/counters.c daemon/inherit.c daemon/master.c \
               daemon/pidfile.c daemon/privs.c daemon/probe.c \
               daemon/record.c daemon/running.c daemon/sandbox.c \
-              daemon/server.c \
+              daemon/server.c daemon/sink.c \
               daemon/signals.c daemon/timeout.c daemon/upgrade.c
 CLIENT_SRC := client/args.c client/bench.c client/main.c client/net.c \
               client/probe.c client/progress.c client/stream.c client/trial.c

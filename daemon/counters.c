@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "access.h"
+#include "log.h"
 
 #define WORDS	(sizeof(struct counters) / sizeof(uint64_t))
 
@@ -57,6 +58,7 @@ counters_collect(struct counters *out)
 	out->admit = *admit_stats();
 	out->http = *http_stats();
 	out->access_dropped = access_dropped();
+	out->log_dropped = log_dropped();
 	out->open = conn_count();
 	out->reloads_ok = reloads[0];
 	out->reloads_failed = reloads[1];

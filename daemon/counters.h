@@ -30,6 +30,7 @@ struct counters {
 	struct admit_stats admit;
 	struct http_stats http;
 	uint64_t access_dropped;	/* access log lines lost */
+	uint64_t log_dropped;		/* error log lines lost */
 	uint64_t open;			/* connections open now (a gauge) */
 	uint64_t reloads_ok;		/* the master's or the process's */
 	uint64_t reloads_failed;

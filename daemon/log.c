@@ -1,12 +1,14 @@
 /*
  * log.c — formatting and delivery of log lines. Each line is built whole and
- * handed to one write(2) on an O_APPEND descriptor, so lines never interleave
- * and no stdio buffer can hold a line back when the daemon dies.
+ * handed to one write to its sink (sink.h): lines never interleave, no stdio
+ * buffer can hold a line back when the daemon dies, and no target can make
+ * the loop wait (a line it cannot take is dropped and counted). Before the
+ * first log_open, lines go straight to stderr, waiting if need be: the
+ * daemon is not serving yet.
  */
 #include "log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,15 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOG_LINE_MAX 1024
+#include "sink.h"
 
-enum log_target { TARGET_STDERR, TARGET_FILE, TARGET_SYSLOG };
+#define LOG_LINE_MAX 1024
 
 enum log_level log_level = LOG_LEVEL_INFO;
 
-static enum log_target log_target = TARGET_STDERR;
-static int log_fd = STDERR_FILENO;
-static char log_path[4096];
+static struct sink sink = SINK_INIT;	/* off: stderr, before log_open */
+static bool to_stderr = true;		/* the target is stderr */
 static bool echo_errors;
 static char line_tag[32];	/* "worker 2: ", or "" */
 
@@ -49,68 +50,31 @@ log_level_name(enum log_level level)
 	return level_names[level];
 }
 
-static int
-log_open_file(const char *path)
-{
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-}
-
 int
 log_open(const char *target, char *err, size_t errlen)
 {
-	if (strcmp(target, "stderr") == 0) {
-		log_close();
-		log_target = TARGET_STDERR;
-		log_fd = STDERR_FILENO;
-	} else if (strcmp(target, "syslog") == 0) {
-		log_close();
-		openlog("upcased", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		log_target = TARGET_SYSLOG;
-	} else {
-		int fd = log_open_file(target);
-
-		if (fd == -1) {
-			snprintf(err, errlen, "cannot open log file %s: %s",
-			    target, strerror(errno));
-			return -1;
-		}
-		log_close();
-		log_target = TARGET_FILE;
-		log_fd = fd;
-		snprintf(log_path, sizeof(log_path), "%s", target);
-	}
+	if (sink_open(&sink, "log file", target, err, errlen) == -1)
+		return -1;
+	to_stderr = strcmp(target, "stderr") == 0;
 	return 0;
 }
 
 int
 log_reopen(char *err, size_t errlen)
 {
-	int fd;
-
-	if (log_target != TARGET_FILE)
-		return 0;
-	fd = log_open_file(log_path);
-	if (fd == -1) {
-		snprintf(err, errlen, "cannot reopen log file %s: %s",
-		    log_path, strerror(errno));
-		return -1;
-	}
-	/* dup3 swaps the file under the same descriptor number atomically:
-	 * no line can go to a closed fd in between. */
-	if (dup3(fd, log_fd, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "cannot reopen log file %s: %s",
-		    log_path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
+	return sink_reopen(&sink, "log file", err, errlen);
 }
 
 bool
 log_to_stderr(void)
 {
-	return log_target == TARGET_STDERR;
+	return to_stderr;
+}
+
+uint64_t
+log_dropped(void)
+{
+	return sink.dropped;
 }
 
 void
@@ -122,12 +86,8 @@ log_echo_errors(bool on)
 void
 log_close(void)
 {
-	if (log_target == TARGET_FILE)
-		close(log_fd);
-	else if (log_target == TARGET_SYSLOG)
-		closelog();
-	log_target = TARGET_STDERR;
-	log_fd = STDERR_FILENO;
+	sink_close(&sink);
+	to_stderr = true;
 }
 
 void
@@ -161,15 +121,17 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 
 	if (level > log_level)
 		return;
-	if (level == LOG_LEVEL_ERROR && echo_errors &&
-	    log_target != TARGET_STDERR) {
+	if (level == LOG_LEVEL_ERROR && echo_errors && !to_stderr) {
 		va_copy(copy, ap);
 		fprintf(stderr, "upcased: ");
 		vfprintf(stderr, fmt, copy);
 		fprintf(stderr, "\n");
 		va_end(copy);
 	}
-	if (log_target != TARGET_SYSLOG) {
+	if (sink.kind == SINK_SYSLOG) {
+		n = sink_syslog_prefix(LOG_DAEMON | syslog_priorities[level],
+		    line, room);
+	} else {
 		struct timespec ts;
 		struct tm tm;
 
@@ -190,16 +152,12 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 	}
 	if (n > room)
 		n = room;	/* truncated: keep what fits, still one line */
-
-	if (log_target == TARGET_SYSLOG) {
-		line[n] = '\0';
-		syslog(syslog_priorities[level], "%s", line);
-		return;
-	}
-	line[n++] = '\n';
-	/* A log line that cannot be written has nowhere better to go. */
-	if (write(log_fd, line, n) == -1)
-		return;
+	if (sink.kind != SINK_SYSLOG)
+		line[n++] = '\n';
+	if (sink.kind != SINK_OFF)
+		sink_write(&sink, line, n);
+	else if (write(STDERR_FILENO, line, n) == -1)
+		return;		/* nowhere better to go */
 }
 
 #define LOG_DEFINE(name, level, with_errno)				\

@@ -25,10 +25,14 @@ int log_level_parse(const char *s, enum log_level *out);
 const char *log_level_name(enum log_level level);
 
 /*
- * Send lines to target: "stderr", "syslog" or a file path (opened for
- * appending). On failure the previous target stays and err says why.
+ * Send lines to target: "stderr", "syslog" (the local /dev/log) or a file
+ * path (opened for appending), never waiting for it (sink.h). On failure
+ * the previous target stays and err says why.
  */
 int log_open(const char *target, char *err, size_t errlen);
+
+/* Lines the target could not take at once, dropped. */
+uint64_t log_dropped(void);
 
 /* Reopen the file target after logrotate moved it; no-op otherwise. */
 int log_reopen(char *err, size_t errlen);

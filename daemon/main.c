@@ -162,10 +162,14 @@ ready(void)
 {
 	char err[256];
 
-	/* Detached, stderr is about to be /dev/null: log to syslog. */
+	/* Detached, stderr is about to be /dev/null: log to syslog. The
+	 * log must let go of the starter's stderr in any case, or whoever
+	 * reads it would wait for an EOF that never comes. */
 	if (detached && log_to_stderr() &&
-	    log_open("syslog", err, sizeof(err)) == -1)
-		log_warnx("%s", err);
+	    log_open("syslog", err, sizeof(err)) == -1) {
+		log_warnx("%s: no log once detached", err);
+		log_close();
+	}
 	log_echo_errors(false);
 	detach_ready();
 	if (!upgrading) {

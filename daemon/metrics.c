@@ -172,6 +172,8 @@ write_daemon(FILE *out, const struct metrics_server *server)
 	    hs->dropped);
 	counter(out, "upcased_access_log_dropped_lines_total", "Access log "
 	    "lines its target could not take at once.", t->access_dropped);
+	counter(out, "upcased_log_dropped_lines_total", "Error log lines its "
+	    "target could not take at once.", t->log_dropped);
 }
 
 /* Open descriptors: /proc/self/fd, less the one reading it. */

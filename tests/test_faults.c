@@ -1,11 +1,11 @@
 /*
  * test_faults.c — what a network does to a daemon, each with its outcome:
  * a connect flood far past max_connections (queued, then all served),
- * slowloris, resets at every
- * stage of a connection, SIGHUP storms during transfers, a log that
- * cannot be written. Through all of it the well-behaved clients get every
- * byte. (Running out of descriptors and of kernel memory is in
- * test_limits.c, a client that never reads in test_backpressure.c.)
+ * slowloris, resets at every stage of a connection, SIGHUP storms during
+ * transfers, a log that cannot be written, an stderr nobody reads.
+ * Through all of it the well-behaved clients get every byte. (Running out
+ * of descriptors and of kernel memory is in test_limits.c, a client that
+ * never reads in test_backpressure.c.)
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -282,4 +282,55 @@ Test(faults, a_log_that_cannot_be_written)
 	    "%s", daemon_log(&d));
 	serve(&d, 20);
 	daemon_stop(&d);
+}
+
+/*
+ * The daemon's stderr a pipe that nobody reads once it has said where it
+ * listens, and a line for every connection (log_level = debug): the pipe
+ * fills at once, and the log drops what it cannot write instead of making
+ * the loop wait. Every client is served; the drops are counted.
+ */
+Test(faults, an_unread_stderr_never_stalls_the_loop)
+{
+	struct sockaddr_storage ss[2];
+	socklen_t sslen[2];
+	char addr[128], buf[4096];
+	size_t len = 0;
+	int p[2], found = 0;
+	unsigned failed;
+	pid_t pid;
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	const char *argv[] = { upcased_path(), "-f", "-c", "/dev/null", "-o",
+	    "listen=127.0.0.1:0", "-o", "listen=127.0.0.2:0 metrics", "-o",
+	    "log_level=debug", NULL };
+	pid = spawn(argv, -1, p[1], p[1]);
+	close(p[1]);
+	/* Its two "listening on" lines, then the pipe is left alone. */
+	while (found < 2) {
+		char *nl, *at;
+		ssize_t n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+
+		cr_assert_gt(n, 0, "the daemon said nothing: %.*s", (int)len,
+		    buf);
+		len += (size_t)n;
+		buf[len] = '\0';
+		while (found < 2 && (nl = strchr(buf, '\n')) != NULL) {
+			*nl = '\0';
+			if ((at = strstr(buf, "listening on ")) != NULL) {
+				parse_listen_line(at, addr, sizeof(addr),
+				    &ss[found], &sslen[found]);
+				found++;
+			}
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len + 1);
+		}
+	}
+	failed = load_run(&ss[0], sslen[0], 2000, 4096, DEADLINE_MS);
+	cr_assert_eq(failed, 0, "%u of 2000 clients failed", failed);
+	cr_assert_gt(scrape_value(&ss[1], sslen[1],
+	    "upcased_log_dropped_lines_total"), 0);
+	expect_exit(daemon_signal_wait(&(struct daemon){ .pid = pid },
+	    SIGTERM, DEADLINE_MS), 0, "the daemon's exit");
+	close(p[0]);
 }
