@@ -65,10 +65,10 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/admit.c daemon/config.c \
               daemon/config_file.c daemon/conn.c daemon/conns.c daemon/detach.c \
               daemon/http.c daemon/listener.c daemon/log.c daemon/loop.c \
               daemon/metrics.c daemon/notify.c daemon/preamble.c \
-              daemon/counters.c daemon/inherit.c daemon/master.c \
+              daemon/counters.c daemon/inherit.c daemon/master.c daemon/supervise.c \
               daemon/pidfile.c daemon/privs.c daemon/probe.c \
-              daemon/record.c daemon/running.c daemon/sandbox.c \
-              daemon/server.c daemon/sink.c \
+              daemon/record.c daemon/cycle.c daemon/sandbox.c \
+              daemon/sink.c daemon/worker.c \
               daemon/signals.c daemon/timeout.c daemon/upgrade.c
 CLIENT_SRC := client/args.c client/bench.c client/main.c client/net.c \
               client/probe.c client/progress.c client/stream.c client/trial.c

@@ -23,7 +23,7 @@
 #include "notify.h"
 #include "pidfile.h"
 #include "privs.h"
-#include "server.h"
+#include "worker.h"
 #include "signals.h"
 #include "upgrade.h"
 
@@ -236,12 +236,12 @@ start(const struct config *c, bool foreground)
 		    strerror(errno));
 		return startup_fail(err);
 	}
-	if (running_listen(c, err, sizeof(err)) == -1)
+	if (cycle_listen(c, err, sizeof(err)) == -1)
 		return startup_fail(err);
 	/* An upgrade's new binary is already where the old one was. */
 	if (c->daemonize && !foreground && !upgrading) {
 		if (detach_start(err, sizeof(err)) == -1) {
-			running_unlisten(false);
+			cycle_unlisten(false);
 			return startup_fail(err);
 		}
 		detached = true;
@@ -250,14 +250,14 @@ start(const struct config *c, bool foreground)
 	if ((!upgrading && pidfile_write(getpid(), err, sizeof(err)) == -1) ||
 	    (c->user[0] != '\0' &&
 	    privs_drop(c->user, c->group, err, sizeof(err)) == -1)) {
-		running_unlisten(false);
+		cycle_unlisten(false);
 		return startup_fail(err);
 	}
 	if (c->user[0] == '\0' && geteuid() == 0)
 		log_warnx("running as root: set user to give up privileges "
 		    "after binding");
 	rc = config_workers(c) > 1 ? master_run(c, config_reload, ready) :
-	    server_run(c, config_reload, ready);
+	    worker_run(c, config_reload, ready);
 	pidfile_remove();
 	return rc;
 }

@@ -6,11 +6,11 @@
 #define MASTER_H
 
 #include "config.h"
-#include "server.h"
+#include "worker.h"
 
-/* Like server_run, for a master: serve through workers until stopped.
+/* Like worker_run, for a master: serve through workers until stopped.
  * Returns the process's exit status. */
-int master_run(const struct config *config, running_reload_fn *reload,
-    server_ready_fn *ready);
+int master_run(const struct config *config, cycle_reload_fn *reload,
+    worker_ready_fn *ready);
 
 #endif

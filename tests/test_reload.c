@@ -1,8 +1,8 @@
 /*
  * test_reload.c — SIGHUP applies a new configuration whole (timeouts for
  * open connections, listeners added and removed, established connections
- * kept), or rejects a bad one and keeps serving on the old. SIGUSR1 reopens
- * the log.
+ * kept), or rejects a bad one and keeps serving on the old; old workers
+ * that never finish are killed. SIGUSR1 reopens the log.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -208,5 +208,31 @@ Test(reload, listener_options_change_in_place)
 	    sizeof(answer), 17, DEADLINE_MS), 2);
 	cr_assert_eq(memcmp(answer, "OK", 2), 0);
 	close(fd);
+	daemon_stop(&d);
+}
+
+/* Workers retired by a reload that never finish (stopped here: SIGSTOP)
+ * are killed once shutdown_timeout and the grace after it have passed,
+ * as on a stop, so that none holds its counters slot for good. */
+Test(reload, a_wedged_old_worker_is_killed_past_shutdown_timeout)
+{
+	struct daemon d = { 0 };
+	pid_t old[8];
+	int n;
+
+	daemon_start(&d, "-o", "workers=2", "-o", "shutdown_timeout=1s",
+	    NULL);
+	cr_assert_not_null(daemon_wait_log(&d, "started 2 workers",
+	    DEADLINE_MS), "%s", daemon_log(&d));
+	n = proc_children(d.pid, old, 8);
+	cr_assert_eq(n, 2);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(kill(old[i], SIGSTOP), 0);
+	cr_assert_eq(kill(d.pid, SIGHUP), 0);
+	cr_assert(daemon_wait_count(&d, "still running past shutdown_timeout: "
+	    "killing it", 2, DEADLINE_MS), "%s", daemon_log(&d));
+	cr_assert(daemon_wait_count(&d, "was killed by signal 9 (Killed) "
+	    "while finishing", 2, DEADLINE_MS), "%s", daemon_log(&d));
+	expect_echo(daemon_connect(&d), "the new ones serve");
 	daemon_stop(&d);
 }

@@ -1,10 +1,11 @@
 /*
- * running.h — the configuration in force and the listeners it names
- * (running.c): bound at start, changed whole on reload. Serving them is
- * server.h's (one process) or master.h's (workers).
+ * cycle.h — the configuration in force and the listeners it names, what
+ * nginx calls the cycle (cycle.c): bound at start, changed whole on
+ * reload. Serving them is worker.h's (one process, or each worker) and
+ * master.h's (the master of workers).
  */
-#ifndef RUNNING_H
-#define RUNNING_H
+#ifndef CYCLE_H
+#define CYCLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,28 +15,28 @@
 #include "loop.h"
 
 /* Read the configuration afresh (for SIGHUP). 0, or -1 with err set. */
-typedef int running_reload_fn(struct config *out, char *err, size_t errlen);
+typedef int cycle_reload_fn(struct config *out, char *err, size_t errlen);
 
 /*
  * Bind every listen address of config, or take the socket passed for it
  * (inherit.h); nothing is accepted yet. On failure none stays open and
  * err names the address.
  */
-int running_listen(const struct config *config, char *err, size_t errlen);
+int cycle_listen(const struct config *config, char *err, size_t errlen);
 
-/* Close what running_listen and reloads opened; drain: take the clients
+/* Close what cycle_listen and reloads opened; drain: take the clients
  * the kernel queued on them first (a daemon that stops serving). */
-void running_unlisten(bool drain);
+void cycle_unlisten(bool drain);
 
 /* Take config as the one in force, and reload as how to read the next. */
-void running_adopt(const struct config *config, running_reload_fn *reload);
-const struct config *running_config(void);
+void cycle_adopt(const struct config *config, cycle_reload_fn *reload);
+const struct config *cycle_config(void);
 
 /* The listeners, in the configuration's order. */
-struct listener *running_listeners(void);
+struct listener *cycle_listeners(void);
 
 /* Who takes a listener's sockets, as its options say. */
-listener_accept_fn *running_acceptor(unsigned options);
+listener_accept_fn *cycle_acceptor(unsigned options);
 
 /*
  * SIGHUP: read the configuration again and commit it whole (listeners,
@@ -44,10 +45,10 @@ listener_accept_fn *running_acceptor(unsigned options);
  * it, and where a listener that goes is blocked first so that the old
  * workers take its queue. Returns whether it committed.
  */
-bool running_reconfigure(struct loop *loop);
+bool cycle_reconfigure(struct loop *loop);
 
 /* SIGUSR1: reopen the error and access logs at their paths (after a
  * rotation), or log why not and keep writing where they were. */
-void running_reopen_logs(void);
+void cycle_reopen_logs(void);
 
 #endif

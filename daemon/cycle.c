@@ -1,10 +1,10 @@
 /*
- * running.c — what the daemon runs with: the configuration in force and
+ * cycle.c — what the daemon runs with: the configuration in force and
  * the listeners it names. They are bound once at start, and on SIGHUP the
  * file is read again and committed whole (listeners, logs, keys) or not at
- * all. The loop that serves them is server.c's, or the master's.
+ * all. The loop that serves them is worker.c's, or the master's.
  */
-#include "running.h"
+#include "cycle.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 
 static struct config current;
 static struct listener *listeners;
-static running_reload_fn *reload_config;
+static cycle_reload_fn *reload_config;
 static uint64_t reloads_ok, reloads_failed;
 
 static void
@@ -87,7 +87,7 @@ listeners_open_new(const struct config *c, struct listener *list,
 }
 
 int
-running_listen(const struct config *c, char *err, size_t errlen)
+cycle_listen(const struct config *c, char *err, size_t errlen)
 {
 	struct listener *added = NULL;
 
@@ -101,7 +101,7 @@ running_listen(const struct config *c, char *err, size_t errlen)
 }
 
 void
-running_unlisten(bool drain)
+cycle_unlisten(bool drain)
 {
 	listeners_close(&listeners, drain);
 	listener_fini();
@@ -109,7 +109,7 @@ running_unlisten(bool drain)
 
 /* Who takes a listener's sockets, as its options say. */
 listener_accept_fn *
-running_acceptor(unsigned options)
+cycle_acceptor(unsigned options)
 {
 	return options & LISTEN_METRICS ? http_accept : conn_accept;
 }
@@ -178,7 +178,7 @@ reopen_logs(const struct config *next, char *err, size_t errlen)
  * is only bound: the next workers watch it.
  */
 bool
-running_reconfigure(struct loop *loop)
+cycle_reconfigure(struct loop *loop)
 {
 	struct config *next = malloc(sizeof(*next));
 	struct listener *added = NULL, **lp;
@@ -212,7 +212,7 @@ running_reconfigure(struct loop *loop)
 		if (i < next->nlisten) {
 			/* Kept: its next clients get its new options. */
 			l->options = next->listen[i].options;
-			l->on_accept = running_acceptor(l->options);
+			l->on_accept = cycle_acceptor(l->options);
 			lp = &l->next;
 			continue;
 		}
@@ -227,7 +227,7 @@ running_reconfigure(struct loop *loop)
 		struct listener *l = *lp;
 
 		if (!master && listener_start(l, loop,
-		    running_acceptor(l->options), admit_room, false) == -1) {
+		    cycle_acceptor(l->options), admit_room, false) == -1) {
 			log_warn("cannot watch %s", l->name);
 			*lp = l->next;
 			l->next = NULL;
@@ -245,26 +245,26 @@ running_reconfigure(struct loop *loop)
 }
 
 void
-running_adopt(const struct config *c, running_reload_fn *reload)
+cycle_adopt(const struct config *c, cycle_reload_fn *reload)
 {
 	current = *c;
 	reload_config = reload;
 }
 
 const struct config *
-running_config(void)
+cycle_config(void)
 {
 	return &current;
 }
 
 struct listener *
-running_listeners(void)
+cycle_listeners(void)
 {
 	return listeners;
 }
 
 void
-running_reopen_logs(void)
+cycle_reopen_logs(void)
 {
 	char err[512];
 

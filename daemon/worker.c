@@ -1,16 +1,16 @@
 /*
- * server.c — one process serving, between start-up and exit: a single
+ * worker.c — one process serving, between start-up and exit: a single
  * process, or one worker of a master's.
  *
  * Stop (SIGTERM, SIGINT): drain and close the listeners (the clients the
  * kernel had queued are taken, not reset), let every connection finish
  * (draining ones flush all they owe), close what is left when
  * shutdown_timeout expires; a second stop signal closes everything at once.
- * Reload (SIGHUP): running_reconfigure commits the file whole or not at
+ * Reload (SIGHUP): cycle_reconfigure commits the file whole or not at
  * all; the connections' limits and timeouts then follow it, and
  * established connections are never dropped.
  */
-#include "server.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -34,8 +34,8 @@
 
 /* Descriptors that are not connections: listeners, epoll, signalfd, the
  * logs, the pidfile, the spare, HTTP_CONNS_MAX metrics requests. */
-#define SERVER_FDS_RESERVED	(CONFIG_LISTEN_MAX + 48)
-#define SERVER_SETSIZE_MAX	(1048576 + SERVER_FDS_RESERVED)
+#define WORKER_FDS_RESERVED	(CONFIG_LISTEN_MAX + 48)
+#define WORKER_SETSIZE_MAX	(1048576 + WORKER_FDS_RESERVED)
 
 static struct loop *loop;
 static bool stopping;
@@ -44,7 +44,7 @@ static unsigned worker;		/* this worker's number; 0: not a worker */
 
 /* The configuration's parts that each module takes. */
 static void
-server_configure(const struct config *c)
+worker_configure(const struct config *c)
 {
 	struct admit_config ac = {
 		.max_connections = c->max_connections,
@@ -70,18 +70,18 @@ server_configure(const struct config *c)
  * loop for it: tables are mapped lazily, so unused slots cost nothing.
  */
 static int
-server_setsize(unsigned max_connections)
+worker_setsize(unsigned max_connections)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)max_connections + SERVER_FDS_RESERVED;
+	rlim_t want = (rlim_t)max_connections + WORKER_FDS_RESERVED;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return 1024;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rlim_t cur = rl.rlim_cur;
 
-		rl.rlim_cur = rl.rlim_max < SERVER_SETSIZE_MAX ? rl.rlim_max :
-		    SERVER_SETSIZE_MAX;
+		rl.rlim_cur = rl.rlim_max < WORKER_SETSIZE_MAX ? rl.rlim_max :
+		    WORKER_SETSIZE_MAX;
 		if (rl.rlim_cur < cur || setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			rl.rlim_cur = cur;
 	}
@@ -90,17 +90,17 @@ server_setsize(unsigned max_connections)
 		    "is %llu: %llu connections at most, the next clients wait",
 		    max_connections, (unsigned long long)want,
 		    (unsigned long long)rl.rlim_cur,
-		    (unsigned long long)(rl.rlim_cur > SERVER_FDS_RESERVED ?
-		    rl.rlim_cur - SERVER_FDS_RESERVED : 0));
-	return rl.rlim_cur < SERVER_SETSIZE_MAX ? (int)rl.rlim_cur :
-	    SERVER_SETSIZE_MAX;
+		    (unsigned long long)(rl.rlim_cur > WORKER_FDS_RESERVED ?
+		    rl.rlim_cur - WORKER_FDS_RESERVED : 0));
+	return rl.rlim_cur < WORKER_SETSIZE_MAX ? (int)rl.rlim_cur :
+	    WORKER_SETSIZE_MAX;
 }
 
 static void
-server_render_metrics(FILE *out)
+worker_render_metrics(FILE *out)
 {
 	struct counters t;
-	struct metrics_server ms = { running_listeners(), &t };
+	struct metrics_server ms = { cycle_listeners(), &t };
 
 	counters_total(&t);
 	metrics_write(out, &ms);
@@ -108,7 +108,7 @@ server_render_metrics(FILE *out)
 
 /* Shutting down, the last connection to close ends the loop. */
 static void
-server_on_conn_close(void)
+worker_on_conn_close(void)
 {
 	if (stopping && conn_count() == 0)
 		loop_stop(loop);
@@ -121,7 +121,7 @@ plural(unsigned n)
 }
 
 static void
-server_on_shutdown_timeout(struct loop *lp, struct loop_timer *timer)
+worker_on_shutdown_timeout(struct loop *lp, struct loop_timer *timer)
 {
 	(void)timer;
 	log_info("shutdown timeout: closing %u connection%s", conn_count(),
@@ -141,9 +141,9 @@ signal_name(int signo, char *buf, size_t buflen)
 
 /* Stop taking clients and finish; why: the signal, or "upgrade". */
 static void
-server_stop(const char *why)
+worker_stop(const char *why)
 {
-	uint64_t timeout = running_config()->shutdown_timeout;
+	uint64_t timeout = cycle_config()->shutdown_timeout;
 	char t[32];
 
 	if (stopping) {
@@ -156,7 +156,7 @@ server_stop(const char *why)
 	stopping = true;
 	if (worker == 0 && strcmp(why, "upgrade") != 0)
 		notify_stopping();
-	running_unlisten(true);
+	cycle_unlisten(true);
 	if (conn_count() == 0) {
 		log_info("%s: shutting down", why);
 		loop_stop(loop);
@@ -165,30 +165,30 @@ server_stop(const char *why)
 	log_info("%s: shutting down, waiting up to %s for %u connection%s",
 	    why, format_duration(timeout, t, sizeof(t)), conn_count(),
 	    plural(conn_count()));
-	shutdown_timer.fn = server_on_shutdown_timeout;
+	shutdown_timer.fn = worker_on_shutdown_timeout;
 	loop_timer_set(loop, &shutdown_timer, timeout);
 }
 
 /* The new binary serves (upgrade.h): it has the sockets now. */
 static void
-server_handed_over(void)
+worker_handed_over(void)
 {
-	for (struct listener *l = running_listeners(); l != NULL; l = l->next)
+	for (struct listener *l = cycle_listeners(); l != NULL; l = l->next)
 		l->shared = true;
-	server_stop("upgrade");
+	worker_stop("upgrade");
 }
 
 static void
-server_reload(void)
+worker_reload(void)
 {
-	if (!running_reconfigure(loop))
+	if (!cycle_reconfigure(loop))
 		return;
-	server_configure(running_config());
+	worker_configure(cycle_config());
 	log_info("configuration reloaded");
 }
 
 static void
-server_on_signal(int signo)
+worker_on_signal(int signo)
 {
 	char name[16];
 
@@ -200,13 +200,13 @@ server_on_signal(int signo)
 	switch (signo) {
 	case SIGTERM:
 	case SIGINT:
-		server_stop(signal_name(signo, name, sizeof(name)));
+		worker_stop(signal_name(signo, name, sizeof(name)));
 		break;
 	case SIGHUP:
 		if (stopping)
 			break;
 		notify_reloading();
-		server_reload();
+		worker_reload();
 		notify_ready();
 		break;
 	case SIGUSR2:
@@ -214,34 +214,34 @@ server_on_signal(int signo)
 			break;
 		/* The filter stays on across exec: the new binary could not
 		 * even load. A master may exec; a worker never does. */
-		if (running_config()->sandbox)
+		if (cycle_config()->sandbox)
 			log_warnx("SIGUSR2: upgrade refused: with sandbox = yes "
 			    "a single process cannot exec (workers >= 2 can, "
 			    "from the master)");
 		else
-			upgrade_start(loop, running_listeners(),
-			    server_handed_over);
+			upgrade_start(loop, cycle_listeners(),
+			    worker_handed_over);
 		break;
 	case SIGCHLD:
 		upgrade_reap();
 		break;
 	case SIGUSR1:
-		running_reopen_logs();
+		cycle_reopen_logs();
 		break;
 	}
 }
 
 static void
-server_before_wait(struct loop *lp)
+worker_before_wait(struct loop *lp)
 {
 	(void)lp;
 	sandbox_report();
 	counters_publish();
-	admit_before_wait(running_listeners());
+	admit_before_wait(cycle_listeners());
 }
 
 void
-server_log_summary(const struct counters *t)
+worker_log_summary(const struct counters *t)
 {
 	const struct conn_stats *cs = &t->conn;
 	const struct record_stats *rs = &t->record;
@@ -263,7 +263,7 @@ server_log_summary(const struct counters *t)
 }
 
 void
-server_become_worker(unsigned number)
+worker_become(unsigned number)
 {
 	char tag[32];
 
@@ -271,38 +271,38 @@ server_become_worker(unsigned number)
 	snprintf(tag, sizeof(tag), "worker %u", number);
 	log_tag(tag);
 	/* The master owns the sockets: whether one goes away is its call. */
-	for (struct listener *l = running_listeners(); l != NULL; l = l->next)
+	for (struct listener *l = cycle_listeners(); l != NULL; l = l->next)
 		l->shared = true;
 }
 
 int
-server_run(const struct config *c, running_reload_fn *reload,
-    server_ready_fn *ready)
+worker_run(const struct config *c, cycle_reload_fn *reload,
+    worker_ready_fn *ready)
 {
 	struct counters t;
 	int status = 0, setsize;
 
-	running_adopt(c, reload);
-	setsize = server_setsize(c->max_connections);
+	cycle_adopt(c, reload);
+	setsize = worker_setsize(c->max_connections);
 	loop = loop_create(setsize);
 	if (loop == NULL) {
 		log_error("cannot create the event loop: %s", strerror(errno));
-		running_unlisten(false);
+		cycle_unlisten(false);
 		return 1;
 	}
 	metrics_init();
-	http_init(loop, server_render_metrics);
-	if (admit_init(loop, setsize > SERVER_FDS_RESERVED ?
-	    (unsigned)(setsize - SERVER_FDS_RESERVED) : 0) == -1 ||
-	    conn_init(loop, server_on_conn_close) == -1 ||
-	    signals_start(loop, server_on_signal) == -1) {
+	http_init(loop, worker_render_metrics);
+	if (admit_init(loop, setsize > WORKER_FDS_RESERVED ?
+	    (unsigned)(setsize - WORKER_FDS_RESERVED) : 0) == -1 ||
+	    conn_init(loop, worker_on_conn_close) == -1 ||
+	    signals_start(loop, worker_on_signal) == -1) {
 		log_error("cannot start: %s", strerror(errno));
 		status = 1;
 		goto out;
 	}
-	server_configure(c);
-	for (struct listener *l = running_listeners(); l != NULL; l = l->next) {
-		if (listener_start(l, loop, running_acceptor(l->options),
+	worker_configure(c);
+	for (struct listener *l = cycle_listeners(); l != NULL; l = l->next) {
+		if (listener_start(l, loop, cycle_acceptor(l->options),
 		    admit_room, worker != 0) == -1) {
 			log_error("cannot watch %s: %s", l->name,
 			    strerror(errno));
@@ -322,7 +322,7 @@ server_run(const struct config *c, running_reload_fn *reload,
 			goto out;
 		}
 	}
-	loop_before_wait(loop, server_before_wait);
+	loop_before_wait(loop, worker_before_wait);
 	if (ready != NULL)
 		ready();
 	if (worker != 0)
@@ -337,8 +337,8 @@ out:
 	sandbox_report();
 	counters_publish();
 	counters_collect(&t);
-	server_log_summary(&t);
-	running_unlisten(false);
+	worker_log_summary(&t);
+	cycle_unlisten(false);
 	signals_stop(loop);
 	loop_timer_cancel(loop, &shutdown_timer);
 	conn_fini();
