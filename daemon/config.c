@@ -1,7 +1,8 @@
 /*
  * config.c — parsing and checking of upcased.conf and -o. One table holds
- * every key with its type, which says how a value is read, checked and
- * printed, so adding a key is adding a row.
+ * every key with its type, and each type is one row of how a value is
+ * read and checked, and printed (config_types.c, as nginx's setter
+ * slots): adding a key is adding a row.
  *
  * The file syntax: "key = value" lines; blank lines and "#" comments (at
  * the start of a line or after white space) are ignored. A key may appear
@@ -12,83 +13,51 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <grp.h>
-#include <pwd.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "config_types.h"
 #include "parse.h"
 
 #define SIZE_MAX_VALUE		(1ull << 30)		/* 1g */
 #define TIMEOUT_MAX_MS		(720ull * 3600 * 1000)	/* 720h */
 #define CONNECTIONS_MAX		1048576
 
-enum key_type {
-	TYPE_LISTEN,		/* an address, added to the list */
-	TYPE_RULE,		/* an address block, added to the rules */
-	TYPE_COUNT,		/* a whole number in [min, max], unsigned */
-	TYPE_SIZE,		/* bytes in [min, max], uint64_t */
-	TYPE_DURATION,		/* ms, at most max, uint64_t */
-	TYPE_BOOL,
-	TYPE_WORKERS,		/* auto (0), or a count in [min, max] */
-	TYPE_PATH,		/* an absolute path in an existing directory */
-	TYPE_LOG_FILE,		/* stderr, syslog, or a TYPE_PATH */
-	TYPE_ACCESS_LOG,	/* off, or a TYPE_LOG_FILE */
-	TYPE_USER,		/* the name of an existing user */
-	TYPE_GROUP,		/* the name of an existing group */
-	TYPE_LOG_LEVEL,
-};
-
-/* A key: how its value is read, checked and printed (its type), and where
- * it is kept (nginx's slots). */
-struct key_info {
-	const char *name;
-	enum key_type type;
-	size_t offset;		/* of the value in struct config */
-	size_t size;		/* of the value, for the string types */
-	uint64_t min, max;	/* for the number types */
-};
-
-#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
-
 static const struct key_info keys[KEY_COUNT] = {
-	[KEY_LISTEN] = { "listen", TYPE_LISTEN, FIELD(listen), 0, 0 },
-	[KEY_LISTEN_BACKLOG] = { "listen_backlog", TYPE_COUNT,
+	[KEY_LISTEN] = { "listen", &type_listen, FIELD(listen), 0, 0 },
+	[KEY_LISTEN_BACKLOG] = { "listen_backlog", &type_count,
 	    FIELD(listen_backlog), 1, 65535 },
-	[KEY_MAX_CONNECTIONS] = { "max_connections", TYPE_COUNT,
+	[KEY_MAX_CONNECTIONS] = { "max_connections", &type_count,
 	    FIELD(max_connections), 1, CONNECTIONS_MAX },
-	[KEY_MAX_CONNECTIONS_PER_IP] = { "max_connections_per_ip", TYPE_COUNT,
-	    FIELD(max_connections_per_ip), 0, CONNECTIONS_MAX },
-	[KEY_ALLOW] = { "allow", TYPE_RULE, FIELD(rules), 0, 0 },
-	[KEY_DENY] = { "deny", TYPE_RULE, FIELD(rules), 0, 0 },
-	[KEY_BACKLOG_HIGH] = { "backlog_high", TYPE_SIZE, FIELD(backlog_high),
-	    1, SIZE_MAX_VALUE },
-	[KEY_BACKLOG_LOW] = { "backlog_low", TYPE_SIZE, FIELD(backlog_low), 0,
-	    SIZE_MAX_VALUE },
-	[KEY_HEADER_TIMEOUT] = { "header_timeout", TYPE_DURATION,
+	[KEY_MAX_CONNECTIONS_PER_IP] = { "max_connections_per_ip",
+	    &type_count, FIELD(max_connections_per_ip), 0, CONNECTIONS_MAX },
+	[KEY_ALLOW] = { "allow", &type_rule, FIELD(rules), 0, 0 },
+	[KEY_DENY] = { "deny", &type_rule, FIELD(rules), 0, 0 },
+	[KEY_BACKLOG_HIGH] = { "backlog_high", &type_size,
+	    FIELD(backlog_high), 1, SIZE_MAX_VALUE },
+	[KEY_BACKLOG_LOW] = { "backlog_low", &type_size, FIELD(backlog_low),
+	    0, SIZE_MAX_VALUE },
+	[KEY_HEADER_TIMEOUT] = { "header_timeout", &type_duration,
 	    FIELD(header_timeout), 1, TIMEOUT_MAX_MS },
-	[KEY_IDLE_TIMEOUT] = { "idle_timeout", TYPE_DURATION,
+	[KEY_IDLE_TIMEOUT] = { "idle_timeout", &type_duration,
 	    FIELD(idle_timeout), 0, TIMEOUT_MAX_MS },
-	[KEY_DRAIN_TIMEOUT] = { "drain_timeout", TYPE_DURATION,
+	[KEY_DRAIN_TIMEOUT] = { "drain_timeout", &type_duration,
 	    FIELD(drain_timeout), 0, TIMEOUT_MAX_MS },
-	[KEY_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", TYPE_DURATION,
+	[KEY_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", &type_duration,
 	    FIELD(shutdown_timeout), 0, TIMEOUT_MAX_MS },
-	[KEY_WORKERS] = { "workers", TYPE_WORKERS, FIELD(workers), 1,
+	[KEY_WORKERS] = { "workers", &type_workers, FIELD(workers), 1,
 	    CONFIG_WORKERS_MAX },
-	[KEY_DAEMONIZE] = { "daemonize", TYPE_BOOL, FIELD(daemonize), 0, 0 },
-	[KEY_PIDFILE] = { "pidfile", TYPE_PATH, FIELD(pidfile), 0, 0 },
-	[KEY_USER] = { "user", TYPE_USER, FIELD(user), 0, 0 },
-	[KEY_GROUP] = { "group", TYPE_GROUP, FIELD(group), 0, 0 },
-	[KEY_LOG_LEVEL] = { "log_level", TYPE_LOG_LEVEL, FIELD(log_level), 0,
+	[KEY_DAEMONIZE] = { "daemonize", &type_bool, FIELD(daemonize), 0, 0 },
+	[KEY_PIDFILE] = { "pidfile", &type_path, FIELD(pidfile), 0, 0 },
+	[KEY_USER] = { "user", &type_user, FIELD(user), 0, 0 },
+	[KEY_GROUP] = { "group", &type_group, FIELD(group), 0, 0 },
+	[KEY_LOG_LEVEL] = { "log_level", &type_log_level, FIELD(log_level), 0,
 	    0 },
-	[KEY_LOG_FILE] = { "log_file", TYPE_LOG_FILE, FIELD(log_file), 0, 0 },
-	[KEY_ACCESS_LOG] = { "access_log", TYPE_ACCESS_LOG, FIELD(access_log),
-	    0, 0 },
-	[KEY_SANDBOX] = { "sandbox", TYPE_BOOL, FIELD(sandbox), 0, 0 },
+	[KEY_LOG_FILE] = { "log_file", &type_log_file, FIELD(log_file), 0,
+	    0 },
+	[KEY_ACCESS_LOG] = { "access_log", &type_access_log,
+	    FIELD(access_log), 0, 0 },
+	[KEY_SANDBOX] = { "sandbox", &type_bool, FIELD(sandbox), 0, 0 },
 };
 
 void
@@ -115,243 +84,6 @@ config_defaults(struct config *c)
 	c->log_level = LOG_LEVEL_INFO;
 	snprintf(c->log_file, sizeof(c->log_file), "stderr");
 	snprintf(c->access_log, sizeof(c->access_log), "off");
-}
-
-/*
- * The directory a path names a file in exists: as much as can be known of
- * a pidfile, log file or socket before creating it (upcased -t creates
- * nothing).
- */
-static int
-check_directory_of(const char *path, char *err, size_t errlen)
-{
-	char dir[PATH_MAX];
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	*strrchr(dir, '/') = '\0';	/* paths here are absolute */
-	if (dir[0] == '\0')
-		return 0;		/* in / */
-	if (stat(dir, &st) == -1) {
-		snprintf(err, errlen, "directory %.400s: %s", dir,
-		    strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%.400s is not a directory", dir);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-check_absolute(const char *text, const char *path, char *err, size_t errlen)
-{
-	if (path[0] != '/') {
-		snprintf(err, errlen, "'%s' is not an absolute path", text);
-		return -1;
-	}
-	return check_directory_of(path, err, errlen);
-}
-
-static int
-set_listen(struct config *c, const char *value, char *err, size_t errlen)
-{
-	struct listen_spec *l = &c->listen[c->nlisten];
-
-	if (c->nlisten == CONFIG_LISTEN_MAX) {
-		snprintf(err, errlen, "more than %d addresses",
-		    CONFIG_LISTEN_MAX);
-		return -1;
-	}
-	if (listen_spec_parse(value, l, err, errlen) == -1)
-		return -1;
-	if (l->addr.ss.ss_family == AF_UNIX && check_absolute(l->text,
-	    ((struct sockaddr_un *)&l->addr.ss)->sun_path, err, errlen) == -1)
-		return -1;
-	for (unsigned i = 0; i < c->nlisten; i++) {
-		if (addr_equal(&c->listen[i].addr, &l->addr)) {
-			snprintf(err, errlen, "%s is listed twice", l->text);
-			return -1;
-		}
-	}
-	c->nlisten++;
-	return 0;
-}
-
-static int
-set_rule(struct config *c, const struct key_info *k, const char *value,
-    char *err, size_t errlen)
-{
-	if (c->nrules == ACL_RULES_MAX) {
-		snprintf(err, errlen, "more than %d allow and deny rules",
-		    ACL_RULES_MAX);
-		return -1;
-	}
-	if (acl_rule_parse(value, k == &keys[KEY_ALLOW],
-	    &c->rules[c->nrules], err, errlen) == -1)
-		return -1;
-	c->nrules++;
-	return 0;
-}
-
-/* Check value as k's type says, and store it. */
-static int
-config_set(struct config *c, const struct key_info *k, const char *value,
-    char *err, size_t errlen)
-{
-	void *field = (char *)c + k->offset;
-	char limit[32];
-	uint64_t v;
-
-	switch (k->type) {
-	case TYPE_LISTEN:
-		return set_listen(c, value, err, errlen);
-	case TYPE_RULE:
-		return set_rule(c, k, value, err, errlen);
-	case TYPE_COUNT:
-		if (parse_uint(value, k->min, k->max, &v, err, errlen) == -1)
-			return -1;
-		*(unsigned *)field = (unsigned)v;
-		return 0;
-	case TYPE_SIZE:
-		if (parse_size(value, k->max, &v, err, errlen) == -1)
-			return -1;
-		if (v < k->min) {
-			snprintf(err, errlen, "must be at least %s",
-			    format_size(k->min, limit, sizeof(limit)));
-			return -1;
-		}
-		*(uint64_t *)field = v;
-		return 0;
-	case TYPE_DURATION:
-		if (parse_duration(value, 0, &v, err, errlen) == -1)
-			return -1;
-		if (v > k->max || v < k->min) {
-			snprintf(err, errlen, "%s is %s than the %s %s", value,
-			    v > k->max ? "longer" : "shorter",
-			    v > k->max ? "maximum" : "minimum",
-			    format_duration(v > k->max ? k->max : k->min,
-			    limit, sizeof(limit)));
-			return -1;
-		}
-		*(uint64_t *)field = v;
-		return 0;
-	case TYPE_BOOL:
-		return parse_bool(value, field, err, errlen);
-	case TYPE_WORKERS:
-		if (strcmp(value, "auto") == 0) {
-			*(unsigned *)field = 0;
-			return 0;
-		}
-		if (parse_uint(value, k->min, k->max, &v, err, errlen) == -1) {
-			snprintf(err, errlen, "'%.64s' is not auto or a number "
-			    "from %llu to %llu", value,
-			    (unsigned long long)k->min,
-			    (unsigned long long)k->max);
-			return -1;
-		}
-		*(unsigned *)field = (unsigned)v;
-		return 0;
-	case TYPE_LOG_LEVEL:
-		if (log_level_parse(value, field) == -1) {
-			snprintf(err, errlen, "'%s' is not error, warn, info "
-			    "or debug", value);
-			return -1;
-		}
-		return 0;
-	case TYPE_ACCESS_LOG:
-		if (strcmp(value, "off") == 0)
-			break;
-		/* FALLTHROUGH */
-	case TYPE_LOG_FILE:
-		if (strcmp(value, "stderr") == 0 ||
-		    strcmp(value, "syslog") == 0)
-			break;
-		/* FALLTHROUGH */
-	case TYPE_PATH:
-		if (check_absolute(value, value, err, errlen) == -1)
-			return -1;
-		break;
-	case TYPE_USER:
-		if (getpwnam(value) == NULL) {
-			snprintf(err, errlen, "no such user '%s'", value);
-			return -1;
-		}
-		break;
-	case TYPE_GROUP:
-		if (getgrnam(value) == NULL) {
-			snprintf(err, errlen, "no such group '%s'", value);
-			return -1;
-		}
-		break;
-	}
-	/* The string types. */
-	if (strlen(value) >= k->size) {
-		snprintf(err, errlen, "longer than %zu bytes", k->size - 1);
-		return -1;
-	}
-	memcpy(field, value, strlen(value) + 1);
-	return 0;
-}
-
-/* Print k as the lines of a file that set it. */
-static void
-config_print_key(const struct config *c, const struct key_info *k,
-    FILE *out)
-{
-	const void *field = (const char *)c + k->offset;
-	char buf[64];
-
-	switch (k->type) {
-	case TYPE_LISTEN:
-		for (unsigned i = 0; i < c->nlisten; i++) {
-			fprintf(out, "%s = ", k->name);
-			listen_spec_print(&c->listen[i], out);
-		}
-		return;
-	case TYPE_RULE:
-		/* One list: allow prints both kinds, in order. */
-		for (unsigned i = 0; k == &keys[KEY_ALLOW] && i < c->nrules;
-		    i++)
-			fprintf(out, "%s = %s\n", c->rules[i].allow ? "allow" :
-			    "deny", acl_rule_format(&c->rules[i], buf,
-			    sizeof(buf)));
-		return;
-	case TYPE_COUNT:
-		fprintf(out, "%s = %u\n", k->name, *(const unsigned *)field);
-		return;
-	case TYPE_SIZE:
-		fprintf(out, "%s = %s\n", k->name, format_size(
-		    *(const uint64_t *)field, buf, sizeof(buf)));
-		return;
-	case TYPE_DURATION:
-		fprintf(out, "%s = %s\n", k->name, format_duration(
-		    *(const uint64_t *)field, buf, sizeof(buf)));
-		return;
-	case TYPE_BOOL:
-		fprintf(out, "%s = %s\n", k->name, *(const bool *)field ?
-		    "yes" : "no");
-		return;
-	case TYPE_WORKERS:
-		if (*(const unsigned *)field == 0)
-			fprintf(out, "%s = auto\n", k->name);
-		else
-			fprintf(out, "%s = %u\n", k->name,
-			    *(const unsigned *)field);
-		return;
-	case TYPE_LOG_LEVEL:
-		fprintf(out, "%s = %s\n", k->name,
-		    log_level_name(*(const enum log_level *)field));
-		return;
-	default:
-		if (*(const char *)field == '\0')
-			fprintf(out, "# %s is not set\n", k->name);
-		else
-			fprintf(out, "%s = %s\n", k->name,
-			    (const char *)field);
-		return;
-	}
 }
 
 unsigned
@@ -454,7 +186,7 @@ config_line(struct config *c, char *line, const struct config_origin *o,
 	struct config_origin *prev = &c->origin[i];
 	bool same_source = prev->file != NULL && prev->file == o->file;
 
-	if (keys[i].type == TYPE_RULE) {
+	if (keys[i].type == &type_rule) {
 		/* allow and deny fill one list, which o may have begun
 		 * with the other kind. */
 		const struct config_origin *other =
@@ -463,18 +195,18 @@ config_line(struct config *c, char *line, const struct config_origin *o,
 		same_source = same_source || (other->file != NULL &&
 		    other->file == o->file);
 	}
-	if (same_source && keys[i].type != TYPE_LISTEN &&
-	    keys[i].type != TYPE_RULE && o->line != 0) {
+	if (same_source && !keys[i].type->list && o->line != 0) {
 		snprintf(err, errlen, "%s: set twice (first on line %u)", key,
 		    prev->line);
 		return -1;
 	}
 	/* A new source's list replaces the old. */
-	if (keys[i].type == TYPE_LISTEN && !same_source)
+	if (keys[i].type == &type_listen && !same_source)
 		c->nlisten = 0;
-	if (keys[i].type == TYPE_RULE && !same_source)
+	if (keys[i].type == &type_rule && !same_source)
 		c->nrules = 0;
-	if (config_set(c, &keys[i], value, reason, sizeof(reason)) == -1) {
+	if (keys[i].type->set(c, &keys[i], value, reason,
+	    sizeof(reason)) == -1) {
 		snprintf(err, errlen, "%s: %s", key, reason);
 		return -1;
 	}
@@ -519,5 +251,5 @@ void
 config_print(const struct config *c, FILE *out)
 {
 	for (size_t i = 0; i < KEY_COUNT; i++)
-		config_print_key(c, &keys[i], out);
+		keys[i].type->print(c, &keys[i], out);
 }
