@@ -63,6 +63,72 @@ check_absolute(const char *text, const char *path, char *err, size_t errlen)
 	return check_directory_of(path, err, errlen);
 }
 
+/* The options a listener takes (listen = ADDRESS [OPTION]...), in the
+ * order they are printed. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} option_names[] = {
+	{ "proxy_protocol", LISTEN_PROXY_PROTOCOL },
+	{ "metrics", LISTEN_METRICS },
+	{ "probe", LISTEN_PROBE },
+};
+
+#define NOPTIONS	(sizeof(option_names) / sizeof(option_names[0]))
+
+static int
+listen_spec_parse(const char *value, struct listen_spec *out, char *err,
+    size_t errlen)
+{
+	size_t len = strcspn(value, " \t"), i;
+	const char *word = value + len;
+
+	if (len >= sizeof(out->text)) {
+		snprintf(err, errlen, "address longer than %zu bytes",
+		    sizeof(out->text) - 1);
+		return -1;
+	}
+	memcpy(out->text, value, len);
+	out->text[len] = '\0';
+	if (addr_parse(out->text, &out->addr, err, errlen) == -1)
+		return -1;
+	for (out->options = 0; *(word += strspn(word, " \t")) != '\0';
+	    word += len) {
+		len = strcspn(word, " \t");
+		for (i = 0; i < NOPTIONS; i++)
+			if (strlen(option_names[i].name) == len &&
+			    strncmp(word, option_names[i].name, len) == 0)
+				break;
+		if (i == NOPTIONS || (out->options & option_names[i].bit)) {
+			snprintf(err, errlen, i == NOPTIONS ? "unknown option "
+			    "'%.*s' (expected proxy_protocol, metrics or "
+			    "probe)" : "option '%.*s' given twice",
+			    (int)(len < 64 ? len : 64), word);
+			return -1;
+		}
+		out->options |= option_names[i].bit;
+	}
+	/* A metrics listener speaks HTTP to whoever connects: a PROXY
+	 * header in front of that is not something to guess at. */
+	if ((out->options & LISTEN_METRICS) &&
+	    out->options != LISTEN_METRICS) {
+		snprintf(err, errlen, "metrics cannot be combined with "
+		    "another option");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+listen_spec_print(const struct listen_spec *s, FILE *out)
+{
+	fputs(s->text, out);
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (s->options & option_names[i].bit)
+			fprintf(out, " %s", option_names[i].name);
+	fputc('\n', out);
+}
+
 /* An address, added to the list. */
 static int
 set_listen(struct config *c, const struct key_info *k, const char *value,
@@ -291,69 +357,47 @@ print_string(const struct config *c, const struct key_info *k, FILE *out)
 		fprintf(out, "%s = %s\n", k->name, v);
 }
 
-/* An absolute path in an existing directory. */
+/* One of the type's words, or an absolute path in an existing
+ * directory. */
 static int
-set_path(struct config *c, const struct key_info *k, const char *value,
+set_target(struct config *c, const struct key_info *k, const char *value,
     char *err, size_t errlen)
 {
+	const char *w = k->type->words;
+	size_t len = strlen(value);
+
+	for (; w != NULL && *w != '\0'; w += strcspn(w, " "), w += *w == ' ')
+		if (strncmp(w, value, len) == 0 && (w[len] == ' ' ||
+		    w[len] == '\0'))
+			return set_string(c, k, value, err, errlen);
 	if (check_absolute(value, value, err, errlen) == -1)
 		return -1;
 	return set_string(c, k, value, err, errlen);
 }
 
-/* stderr, syslog, or a path. */
+/* The name of an existing user, or group (as the key says). */
 static int
-set_log_file(struct config *c, const struct key_info *k, const char *value,
+set_account(struct config *c, const struct key_info *k, const char *value,
     char *err, size_t errlen)
 {
-	if (strcmp(value, "stderr") == 0 || strcmp(value, "syslog") == 0)
+	if (strcmp(k->name, "user") == 0 ? getpwnam(value) != NULL :
+	    getgrnam(value) != NULL)
 		return set_string(c, k, value, err, errlen);
-	return set_path(c, k, value, err, errlen);
-}
-
-/* off, or as log_file. */
-static int
-set_access_log(struct config *c, const struct key_info *k, const char *value,
-    char *err, size_t errlen)
-{
-	if (strcmp(value, "off") == 0)
-		return set_string(c, k, value, err, errlen);
-	return set_log_file(c, k, value, err, errlen);
-}
-
-/* The name of an existing user, or group. */
-static int
-set_user(struct config *c, const struct key_info *k, const char *value,
-    char *err, size_t errlen)
-{
-	if (getpwnam(value) != NULL)
-		return set_string(c, k, value, err, errlen);
-	snprintf(err, errlen, "no such user '%s'", value);
-	return -1;
-}
-
-static int
-set_group(struct config *c, const struct key_info *k, const char *value,
-    char *err, size_t errlen)
-{
-	if (getgrnam(value) != NULL)
-		return set_string(c, k, value, err, errlen);
-	snprintf(err, errlen, "no such group '%s'", value);
+	snprintf(err, errlen, "no such %s '%s'", k->name, value);
 	return -1;
 }
 
 const struct key_type
-    type_listen = { set_listen, print_listen, true },
-    type_rule = { set_rule, print_rules, true },
-    type_count = { set_count, print_count, false },
-    type_size = { set_size, print_size, false },
-    type_duration = { set_duration, print_duration, false },
-    type_bool = { set_bool, print_bool, false },
-    type_workers = { set_workers, print_workers, false },
-    type_log_level = { set_log_level, print_log_level, false },
-    type_path = { set_path, print_string, false },
-    type_log_file = { set_log_file, print_string, false },
-    type_access_log = { set_access_log, print_string, false },
-    type_user = { set_user, print_string, false },
-    type_group = { set_group, print_string, false };
-
+    type_listen = { set_listen, print_listen, true, NULL },
+    type_rule = { set_rule, print_rules, true, NULL },
+    type_count = { set_count, print_count, false, NULL },
+    type_size = { set_size, print_size, false, NULL },
+    type_duration = { set_duration, print_duration, false, NULL },
+    type_bool = { set_bool, print_bool, false, NULL },
+    type_workers = { set_workers, print_workers, false, NULL },
+    type_log_level = { set_log_level, print_log_level, false, NULL },
+    type_path = { set_target, print_string, false, NULL },
+    type_log_file = { set_target, print_string, false, "stderr syslog" },
+    type_access_log = { set_target, print_string, false,
+	"off stderr syslog" },
+    type_account = { set_account, print_string, false, NULL };

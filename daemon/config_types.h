@@ -27,6 +27,8 @@ struct key_type {
 	void (*print)(const struct config *c, const struct key_info *k,
 	    FILE *out);
 	bool list;		/* each line adds to one list */
+	const char *words;	/* taken as they are besides a path, space
+				 * separated (set_target's) */
 };
 
 /* A key: its type, and where its value is kept. */
@@ -42,6 +44,6 @@ struct key_info {
 
 extern const struct key_type type_listen, type_rule, type_count, type_size,
     type_duration, type_bool, type_workers, type_log_level, type_path,
-    type_log_file, type_access_log, type_user, type_group;
+    type_log_file, type_access_log, type_account;
 
 #endif

@@ -30,22 +30,12 @@ enum listen_option {
 	LISTEN_PROBE = 1 << 2,		/* a scenario line precedes the echo */
 };
 
-/* The value of `listen = ADDRESS [OPTION]...`, parsed. */
+/* The value of `listen = ADDRESS [OPTION]...`, parsed (config.h). */
 struct listen_spec {
 	struct addr addr;
 	unsigned options;		/* enum listen_option bits */
 	char text[ADDR_TEXT_MAX];	/* the address as written */
 };
-
-/*
- * Parse "ADDRESS [OPTION]..." (the address has no white space; each option
- * once; metrics alone). Returns 0, or -1 with a reason in err.
- */
-int listen_spec_parse(const char *value, struct listen_spec *out, char *err,
-    size_t errlen);
-
-/* Write s back as listen_spec_parse reads it, with a newline. */
-void listen_spec_print(const struct listen_spec *s, FILE *out);
 
 /* Takes over fd, an accepted non-blocking socket from peer. */
 typedef void listener_accept_fn(struct listener *l, int fd,
