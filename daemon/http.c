@@ -2,9 +2,10 @@
  * http.c — a deliberately small HTTP/1.x server for one resource. A request
  * is peeked at until its header is whole (HTTP_REQUEST_MAX bytes at most,
  * within the timeout), then read; the answer goes out whole, with
- * Connection: close, and the connection is shut for writing and read to
- * the client's EOF before it closes (a lingering close: closing with unread
- * bytes would reset the connection and could take the answer with it).
+ * Connection: close, and the connection is read to the client's EOF before
+ * it closes, shut for writing meanwhile (a lingering close: closing with
+ * unread bytes would reset the connection and could take the answer with
+ * it). A client that has half-closed already gets the close as our FIN.
  *
  *   GET or HEAD /metrics  200, the exposition
  *   another path          404
@@ -35,6 +36,7 @@
 struct http_conn {
 	int fd;			/* -1: the slot is free */
 	bool answered;		/* the answer is queued: read to EOF now */
+	bool shut;		/* ours is sent, and our FIN */
 	struct backlog out;	/* what the socket has not taken of it */
 	struct loop_timer deadline;	/* for the request, then the EOF */
 };
@@ -308,13 +310,15 @@ http_run(struct http_conn *h, bool fin)
 			return;
 		}
 		backlog_consume(&h->out, (size_t)n);
-		if (backlog_len(&h->out) == 0)
-			shutdown(h->fd, SHUT_WR);
 	}
 	while ((n = recv(h->fd, sink, sizeof(sink), 0)) > 0)
 		;			/* whatever the client still sends */
+	/* At the client's EOF, with nothing unread, the close is our FIN.
+	 * Before it, say we are done and wait for the client's. */
 	if (n == 0 || (errno != EAGAIN && errno != EINTR))
 		http_close(h);
+	else if (!h->shut)
+		h->shut = shutdown(h->fd, SHUT_WR) == 0;
 }
 
 static void
@@ -360,6 +364,6 @@ http_accept(struct listener *l, int fd, const struct sockaddr *peer,
 		return;
 	}
 	h->fd = fd;
-	h->answered = false;
+	h->answered = h->shut = false;
 	loop_timer_set(http_loop, &h->deadline, http_timeout);
 }

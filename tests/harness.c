@@ -3,6 +3,7 @@
  * see harness.h. Processes are process.c's, sockets sock.c's.
  */
 #include "harness.h"
+#include "scrape.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -181,6 +182,72 @@ daemon_start(struct daemon *d, ...)
 	va_end(ap);
 	args[n] = NULL;
 	daemon_start_args(d, args);
+}
+
+void
+daemon_start_metered_args(struct daemon *d, ...)
+{
+	const char *args[64] = { "-f", "-c", "/dev/null", "-o",
+	    "listen=127.0.0.1:0" };
+	int n = 5;
+	va_list ap;
+
+	va_start(ap, d);
+	while ((args[n] = va_arg(ap, const char *)) != NULL && n < 62)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	daemon_start_args(d, args);
+	daemon_find_metrics(d);
+}
+
+void
+daemon_find_metrics(struct daemon *d)
+{
+	const char *line;
+	char addr[128];
+
+	line = daemon_wait_log(d, "listening on 127.0.0.2:", DEADLINE_MS);
+	cr_assert_not_null(line, "no metrics listener:\n%s", daemon_log(d));
+	parse_listen_line(line, addr, sizeof(addr), &d->mss, &d->msslen);
+}
+
+double
+daemon_counter(const struct daemon *d, const char *name)
+{
+	cr_assert_gt(d->msslen, 0, "the daemon has no metrics listener");
+	return scrape_value(&d->mss, d->msslen, name);
+}
+
+void
+daemon_wait_counter(const struct daemon *d, const char *name, double n)
+{
+	long long deadline = now_ms() + DEADLINE_MS;
+	double v;
+
+	while ((v = daemon_counter(d, name)) < n)
+		cr_assert_lt(now_ms(), deadline, "%s is %g, not %g", name, v,
+		    n);
+}
+
+void
+daemon_wait_open(const struct daemon *d, double n)
+{
+	long long deadline = now_ms() + DEADLINE_MS;
+	double v;
+
+	while ((v = daemon_counter(d, "upcased_connections_open")) != n)
+		cr_assert_lt(now_ms(), deadline, "%g connections open, not %g",
+		    v, n);
+}
+
+const char *
+daemon_sample_of(const struct daemon *d, const char *name)
+{
+	static char text[256];
+
+	snprintf(text, sizeof(text), "%s{listener=\"%s\"}", name, d->addr);
+	return text;
 }
 
 /* Read the log file into log_buf; returns its length. */
@@ -391,9 +458,6 @@ daemon_connect(const struct daemon *d)
 	return connect_to(&d->ss, d->sslen);
 }
 
-
-
-
 /* Send what fd takes now; stop at EAGAIN. */
 static size_t
 pump(int fd, const unsigned char *pattern, size_t len, size_t sent)
@@ -430,19 +494,6 @@ pump_until_log(struct daemon *d, int fd, const unsigned char *pattern,
 	}
 }
 
-
-
-
-
-
-
-
-
-
-
-
-
-
 double
 json_number(const char *text, const char *key)
 {
@@ -453,4 +504,27 @@ json_number(const char *text, const char *key)
 	at = strstr(text, pattern);
 	cr_assert_not_null(at, "no %s in:\n%s", key, text);
 	return strtod(at + strlen(pattern), NULL);
+}
+
+size_t
+pump_until_counter(struct daemon *d, int fd, const unsigned char *pattern,
+    size_t len, size_t sent, const char *name, double n)
+{
+	long long deadline = now_ms() + DEADLINE_MS;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		double v;
+
+		sent = pump(fd, pattern, len, sent);
+		/* While the daemon takes what we send, nothing has changed;
+		 * a socket that stays full for a while is worth asking
+		 * about (and each ask costs the daemon a rendering). */
+		if (poll(&p, 1, 100) == 1)
+			continue;
+		if ((v = daemon_counter(d, name)) >= n)
+			return pump(fd, pattern, len, sent);
+		cr_assert_lt(now_ms(), deadline, "%s is %g after %zu bytes, "
+		    "not %g", name, v, sent, n);
+	}
 }

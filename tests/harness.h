@@ -30,6 +30,8 @@ struct daemon {
 	socklen_t sslen;
 	bool denials_expected;		/* "sandbox: denied" in its log is
 					 * what the test is after */
+	struct sockaddr_storage mss;	/* its metrics listener, if any */
+	socklen_t msslen;		/* 0: none */
 };
 
 /* Create d's private directory, its log file and the log watch; idempotent.
@@ -49,6 +51,31 @@ void write_file(const char *path, const char *text);
  * with the test process.
  */
 void daemon_start(struct daemon *d, ...);
+
+/* daemon_start, with a metrics listener on 127.0.0.2 as well (d->mss),
+ * for the counters below. */
+#define daemon_start_metered(d, ...) \
+	daemon_start_metered_args((d), "-o", "listen=127.0.0.2:0 metrics", \
+	    __VA_ARGS__)
+void daemon_start_metered_args(struct daemon *d, ...);
+
+/* For a daemon started with "-o listen=127.0.0.2:0 metrics" among its
+ * arguments: wait for that listener and take its address (d->mss). */
+void daemon_find_metrics(struct daemon *d);
+
+/* One of the metrics' samples, now (NAME or NAME{LABELS} as printed). */
+double daemon_counter(const struct daemon *d, const char *name);
+
+/* Wait until the sample name is at least n; fails at the deadline. */
+void daemon_wait_counter(const struct daemon *d, const char *name,
+    double n);
+
+/* Wait until n echo connections are open (closed ones are counted when
+ * they close: their access lines are written). */
+void daemon_wait_open(const struct daemon *d, double n);
+
+/* name{listener="d's address"}, in a static buffer. */
+const char *daemon_sample_of(const struct daemon *d, const char *name);
 
 /* Start with exactly these arguments (after argv[0]); wait for nothing. */
 void daemon_spawn(struct daemon *d, const char *const *args);
@@ -133,5 +160,12 @@ void parse_listen_line(const char *line, char *addr, size_t addrlen,
  */
 size_t pump_until_log(struct daemon *d, int fd, const unsigned char *pattern,
     size_t len, size_t sent, const char *needle);
+
+/* The same, until the daemon's sample name is at least n (a metered
+ * daemon): pumping, and asking (a round trip) whenever the socket has
+ * stayed full for 100 ms. */
+size_t pump_until_counter(struct daemon *d, int fd,
+    const unsigned char *pattern, size_t len, size_t sent, const char *name,
+    double n);
 
 #endif

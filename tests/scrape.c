@@ -22,6 +22,9 @@ http_request(const struct sockaddr_storage *ss, socklen_t len,
 
 	cr_assert_eq(write_all(fd, request, strlen(request), DEADLINE_MS), 0,
 	    "send: %s", strerror(errno));
+	/* Said all: the daemon closes as it answers, instead of waiting for
+	 * our close (which a test counting its descriptors would race). */
+	shutdown(fd, SHUT_WR);
 	n = read_all(fd, out, cap - 1, DEADLINE_MS);
 	cr_assert_geq(n, 0, "answer: %s", strerror(errno));
 	out[n] = '\0';

@@ -11,8 +11,9 @@
 #include <sys/types.h>
 
 /*
- * Send request (raw bytes) to ss and read the answer to EOF into out
- * (NUL-terminated). Returns its length; fails the test at the deadline.
+ * Send request (raw bytes) to ss, half-close, and read the answer to EOF
+ * into out (NUL-terminated). Returns its length; fails the test at the
+ * deadline.
  */
 size_t http_request(const struct sockaddr_storage *ss, socklen_t len,
     const char *request, char *out, size_t cap);

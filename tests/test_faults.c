@@ -132,37 +132,36 @@ Test(faults, resets_at_every_stage)
 	int fd, baseline;
 	char got[4096];
 
-	daemon_start(&d, "-o", "log_level=debug", NULL);
+	daemon_start_metered(&d, NULL);
 	baseline = fd_count(d.pid);
 	fill_pattern(big, sizeof(big), 3);
 	for (size_t s = 0; s < sizeof(stage) / sizeof(stage[0]); s++) {
 		fd = daemon_connect(&d);
-		cr_assert_not_null(daemon_wait_log(&d, "accept fd",
-		    DEADLINE_MS));
+		daemon_wait_counter(&d, daemon_sample_of(&d,
+		    "upcased_connections_accepted_total"), 2 * (double)s + 1);
 		if (s == 1)
 			cr_assert_eq(write_all(fd, big, 1000, DEADLINE_MS), 0);
 		if (s == 2) {
 			/* Never read: the daemon stops reading at its mark. */
 			fcntl(fd, F_SETFL, O_NONBLOCK);
-			pump_until_log(&d, fd, big, sizeof(big), 0,
-			    "reading paused");
+			pump_until_counter(&d, fd, big, sizeof(big), 0,
+			    "upcased_read_pauses_total", 1);
 		}
 		if (s >= 3) {
 			cr_assert_eq(write_all(fd, big, 100000, DEADLINE_MS),
 			    0);
 			shutdown(fd, SHUT_WR);
-			cr_assert_not_null(daemon_wait_log(&d, "eof fd",
-			    DEADLINE_MS), "%s", daemon_log(&d));
+			/* Its and every earlier echo client's. */
+			daemon_wait_counter(&d, "upcased_half_closes_total",
+			    2 * (double)s - 2);
 		}
 		if (s == 4)
 			cr_assert_eq(read(fd, got, sizeof(got)) > 0, 1);
 		reset(fd);
-		cr_assert_not_null(daemon_wait_log(&d, "close fd",
-		    DEADLINE_MS), "%s: %s", stage[s], daemon_log(&d));
+		daemon_wait_open(&d, 0);
 		cr_assert_eq(fd_count(d.pid), baseline, "%s", stage[s]);
 		expect_echo(daemon_connect(&d), stage[s]);
-		cr_assert_not_null(daemon_wait_log(&d, "close fd",
-		    DEADLINE_MS));
+		daemon_wait_open(&d, 0);
 	}
 	daemon_stop(&d);
 }

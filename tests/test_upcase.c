@@ -28,7 +28,7 @@ static struct daemon d;
 static void
 start(void)
 {
-	daemon_start(&d, "-o", "log_level=debug", NULL);
+	daemon_start_metered(&d, NULL);
 }
 
 static void
@@ -256,8 +256,8 @@ Test(upcase, unreadable_file_stops_before_connecting)
 	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 2, "%s", out);
 	cr_assert_str_eq(out, "upcase: /nonexistent/input: No such file or "
 	    "directory\n");
-	cr_assert_eq(daemon_count_log(&d, "accept fd"), 0,
-	    "it connected anyway:\n%s", daemon_log(&d));
+	cr_assert_eq(daemon_counter(&d, daemon_sample_of(&d,
+	    "upcased_connections_accepted_total")), 0, "it connected anyway");
 }
 
 Test(upcase, usage_errors)
@@ -358,12 +358,11 @@ Test(upcase, filter_sleeps_while_its_input_or_output_is_slow)
 
 	/* A: its whole echo and the daemon's close wait in its buffers. */
 	start_watched(&a, path_a, -1);
-	cr_assert_not_null(daemon_wait_log(&d, "close fd", DEADLINE_MS), "%s",
-	    daemon_log(&d));
+	daemon_wait_counter(&d, "upcased_connections_closed_total"
+	    "{reason=\"done\"}", 1);
 	/* B: so much that the daemon stops reading it. */
 	start_watched(&b, path_b, -1);
-	cr_assert_not_null(daemon_wait_log(&d, "reading paused", DEADLINE_MS),
-	    "%s", daemon_log(&d));
+	daemon_wait_counter(&d, "upcased_read_pauses_total", 1);
 	/* C: connected, and nothing to send yet. */
 	cr_assert_eq(pipe2(pipe_c, O_CLOEXEC), 0);
 	start_watched(&c, "-", pipe_c[0]);
