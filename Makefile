@@ -134,7 +134,7 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/common/upper.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/bench/bench: $(BUILD)/tests/proc.o
+$(BUILD)/bench/bench: $(BUILD)/tests/proc.o $(BUILD)/tests/bench/rows.o
 
 # Measurements, not tests: nothing in make test depends on speed.
 bench: all $(BENCH_PROGS)

@@ -13,6 +13,8 @@
  *   burst      1000 x 64 KiB, half-close       vs epoll_echo      seconds
  *   mixed      4 x 2 GiB, and 64-byte ones     vs epoll_echo      short p99 ms,
  *              1000/s beside them                                 streams kept
+ *   paced      ping-pong beside 10,000 probe   vs ping-pong alone p99 ms
+ *              connections at 1 byte/s
  *   churn      64 slots of 64-byte connections vs epoll_echo      conn/s
  *   workers    churn, workers = 2             vs workers = 1     conn/s
  *   sandbox    ping-pong                       vs sandbox = no    rounds/s
@@ -20,8 +22,11 @@
  *   scale      10,000 x 64 KiB, half-close     seconds, errors
  *   transform  64 KiB blocks                   vs memcpy          GB/s
  *
- * Environment: BENCH_ROUNDS (default 5), BENCH_ONLY (one benchmark name).
- * This is a measurement, never a test: nothing here passes or fails.
+ * Environment: BENCH_ROUNDS (default 5), BENCH_ONLY (one benchmark name),
+ * BENCH_UPCASED (the daemon to measure instead of bin/upcased: another
+ * build, against the same baselines). The rows past one load against a
+ * baseline are rows.c's. This is a measurement, never a test: nothing
+ * here passes or fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,28 +46,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "bench.h"
 #include "proc.h"
-#include "upper.h"
 
-#define MAX_ROUNDS 15
-
-struct server {
-	const char *name;
-	pid_t pid;
-	char addr[64];
-};
-
-struct load {
-	double seconds, mb_per_s, rounds_per_s, p50, p99, max;
-	long errors;
-};
-
-static int rounds = 5;
+int rounds = 5;
 static int ncpu;
 static bool unpinned;		/* servers and load on any cpu */
 static const char *only;
 
-static double
+double
 now_s(void)
 {
 	struct timespec ts;
@@ -71,7 +63,7 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
+void
 die(const char *what)
 {
 	fprintf(stderr, "bench: %s: %s\n", what, strerror(errno));
@@ -91,18 +83,23 @@ pin(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* Start a server on cpu 1 and read its "listening on ADDR" line. */
+/* Start a server on cpu 1 and read its first n "listening on" lines:
+ * the addresses of its listeners. bin/upcased is $BENCH_UPCASED when set
+ * (another build of the daemon, against the same baselines). */
 static void
-server_start(struct server *s, const char *const *argv)
+server_start_n(struct server *s, const char *const *argv, int n)
 {
-	char *line = NULL, *at;
+	const char *prog = argv[0];
+	char *line = NULL, *at, *addr[2] = { s->addr, s->addr2 };
 	size_t size = 0;
 	int p[2];
 	FILE *f;
 
+	if (strcmp(prog, "bin/upcased") == 0 && getenv("BENCH_UPCASED"))
+		prog = getenv("BENCH_UPCASED");
 	if (pipe2(p, O_CLOEXEC) == -1)
 		die("pipe");
-	s->name = argv[0];
+	s->name = prog;
 	s->pid = fork();
 	if (s->pid == -1)
 		die("fork");
@@ -110,26 +107,41 @@ server_start(struct server *s, const char *const *argv)
 		pin(1);
 		dup2(p[1], STDOUT_FILENO);
 		dup2(p[1], STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
+		execv(prog, (char *const *)argv);
 		_exit(127);
 	}
 	close(p[1]);
 	f = fdopen(p[0], "r");
 	if (f == NULL)
 		die("fdopen");
-	do {
-		if (getline(&line, &size, f) == -1) {
-			fprintf(stderr, "bench: %s did not start\n", argv[0]);
-			exit(1);
-		}
-		at = strstr(line, "listening on ");
-	} while (at == NULL || sscanf(at, "listening on %63s", s->addr) != 1);
+	for (int i = 0; i < n; i++)
+		do {
+			if (getline(&line, &size, f) == -1) {
+				fprintf(stderr, "bench: %s did not start\n",
+				    prog);
+				exit(1);
+			}
+			at = strstr(line, "listening on ");
+		} while (at == NULL || sscanf(at, "listening on %63s",
+		    addr[i]) != 1);
 	/* The servers log little after this, and ignore SIGPIPE. */
 	free(line);
 	fclose(f);
 }
 
-static void
+void
+server_start(struct server *s, const char *const *argv)
+{
+	server_start_n(s, argv, 1);
+}
+
+void
+server_start2(struct server *s, const char *const *argv)
+{
+	server_start_n(s, argv, 2);
+}
+
+void
 server_stop(struct server *s)
 {
 	kill(s->pid, SIGTERM);
@@ -147,16 +159,9 @@ json_number(const char *json, const char *key)
 	return at == NULL ? -1 : strtod(at + strlen(pattern), NULL);
 }
 
-/* A load running: upcase bench's pid and the read end of its stdout. */
-struct pending {
-	const struct server *s;
-	pid_t pid;
-	int fd;
-};
-
 /* Start bin/upcase bench -a ADDR ARGS... --json on cpu 0; background:
  * as SCHED_IDLE, so that it never delays another load's wake-ups there. */
-static struct pending
+struct pending
 load_start(const struct server *s, const char *const *args, bool background)
 {
 	const char *argv[32] = { "bin/upcase", "bench", "-a", s->addr };
@@ -187,7 +192,7 @@ load_start(const struct server *s, const char *const *args, bool background)
 }
 
 /* Wait for the load to end; parse its JSON. */
-static struct load
+struct load
 load_finish(struct pending *l)
 {
 	char out[8192], *json;
@@ -217,7 +222,7 @@ load_finish(struct pending *l)
 	return r;
 }
 
-static struct load
+struct load
 run_load(const struct server *s, const char *const *args)
 {
 	struct pending l = load_start(s, args, false);
@@ -226,7 +231,7 @@ run_load(const struct server *s, const char *const *args)
 }
 
 /* The same in the background (load_start). */
-static struct load
+struct load
 run_background(const struct server *s, const char *const *args)
 {
 	struct pending l = load_start(s, args, true);
@@ -242,7 +247,7 @@ compare_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double
+double
 median(double *v, int n)
 {
 	double sorted[MAX_ROUNDS];
@@ -252,7 +257,7 @@ median(double *v, int n)
 	return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
-static void
+void
 print_rounds(const char *label, const double *v, int n)
 {
 	printf("    %-10s", label);
@@ -261,7 +266,7 @@ print_rounds(const char *label, const double *v, int n)
 	printf("\n");
 }
 
-static const char *const upcased_argv[] = { "bin/upcased", "-f", "-c",
+const char *const upcased_argv[] = { "bin/upcased", "-f", "-c",
     "/dev/null", "-o", "listen=127.0.0.1:0", "-o", "listen_backlog=4096",
     "-o", "max_connections=20000", NULL };
 /* A master and two workers, against the single process above. */
@@ -274,7 +279,7 @@ static const char *const unsandboxed_argv[] = { "bin/upcased", "-f", "-c",
     "-o", "max_connections=20000", "-o", "sandbox=no", NULL };
 static const char *const blocking_argv[] = { "build/bench/blocking_echo",
     NULL };
-static const char *const epoll_argv[] = { "build/bench/epoll_echo", NULL };
+const char *const epoll_argv[] = { "build/bench/epoll_echo", NULL };
 
 enum metric { MB_PER_S, ROUNDS_PER_S, SECONDS };
 
@@ -285,14 +290,16 @@ metric_of(const struct load *r, enum metric m)
 	    m == ROUNDS_PER_S ? r->rounds_per_s : r->seconds;
 }
 
-struct row {
-	const char *name, *metric, *baseline, *target;
-	double ours, theirs, ratio;
-	char note[96];
-};
-
-static struct row table[12];
+static struct row table[16];
 static int nrows;
+
+struct row *
+row_add(void)
+{
+	if (nrows == (int)(sizeof(table) / sizeof(table[0])))
+		die("too many rows");
+	return &table[nrows++];
+}
 
 /*
  * Measure one load against ours (B, upcased as ours_argv starts it) and a
@@ -307,7 +314,7 @@ versus_with(const char *name, const char *metric_name, enum metric m,
 	double a[MAX_ROUNDS], b[MAX_ROUNDS], ratio[MAX_ROUNDS];
 	double p50[2][MAX_ROUNDS], p99[2][MAX_ROUNDS];
 	struct server base, ours;
-	struct row *row = &table[nrows++];
+	struct row *row = row_add();
 	long errors = 0;
 
 	server_start(&base, baseline_argv);
@@ -355,227 +362,6 @@ versus(const char *name, const char *metric_name, enum metric m,
 {
 	versus_with(name, metric_name, m, baseline_argv, baseline_name,
 	    target, args, upcased_argv);
-}
-
-/*
- * Short connections beside four streams, on one server: the streams alone,
- * then with the short ones (64 bytes each, 1000 a second on schedule,
- * at most 4 at a time) started once they run, then alone again. Gives the
- * short ones' latency from their scheduled start, and what the streams
- * keep beside them of the mean of their two runs alone. The short
- * ones' client shares cpu 0 with the streams' client, which never sleeps:
- * at the same priority, each wake-up of the short ones would wait for the
- * streams' time slice to end (2 to 4 ms here, whatever the server), so
- * the streams' client runs as SCHED_IDLE, alone and beside them alike.
- * Open loop at a modest rate keeps the short ones' client mostly asleep.
- */
-static void
-mixed_round(const struct server *s, struct load *shorts, double *kept)
-{
-	static const char *const streams[] = { "-c", "4", "-n", "2g",
-	    "--timeout", "60", NULL };
-	static const char *const short_args[] = { "-c", "4", "-n", "64",
-	    "--rate", "1000", "--duration", "3", "--sources", "8",
-	    "--timeout", "60", NULL };
-	struct load alone = run_background(s, streams), beside, after;
-	struct pending l = load_start(s, streams, true);
-
-	usleep(200000);		/* a benchmark's ramp, not a test's wait */
-	*shorts = run_load(s, short_args);
-	beside = load_finish(&l);
-	/* Alone before and after: the machine's drift between the runs
-	 * cancels out of their mean. */
-	after = run_background(s, streams);
-	*kept = beside.mb_per_s / ((alone.mb_per_s + after.mb_per_s) / 2);
-	shorts->errors += alone.errors + beside.errors + after.errors;
-}
-
-static void
-mixed(void)
-{
-	double p99[2][MAX_ROUNDS], p50[2][MAX_ROUNDS], max[2][MAX_ROUNDS];
-	double kept[2][MAX_ROUNDS], ratio[MAX_ROUNDS];
-	struct server side[2];
-	long errors = 0;
-
-	server_start(&side[0], epoll_argv);
-	server_start(&side[1], upcased_argv);
-	printf("mixed (4 streams of 2 GiB, and beside them 64-byte "
-	    "connections, 1000/s at most 4 at a time, for 3 s; A=epoll LT, "
-	    "B=upcased):\n");
-	for (int i = 0; i < rounds; i++) {
-		for (int k = 0; k < 2; k++) {
-			struct load r;
-
-			mixed_round(&side[k], &r, &kept[k][i]);
-			p50[k][i] = r.p50;
-			p99[k][i] = r.p99;
-			max[k][i] = r.max;
-			errors += r.errors;
-		}
-		ratio[i] = p99[1][i] / p99[0][i];
-	}
-	print_rounds("A p99 ms", p99[0], rounds);
-	print_rounds("B p99 ms", p99[1], rounds);
-	print_rounds("B/A", ratio, rounds);
-	print_rounds("A kept", kept[0], rounds);
-	print_rounds("B kept", kept[1], rounds);
-	server_stop(&side[0]);
-	server_stop(&side[1]);
-	table[nrows] = (struct row){ "mixed: short p99", "ms", "epoll LT",
-	    "<= 1, <= 0.5", median(p99[1], rounds), median(p99[0], rounds),
-	    median(ratio, rounds), "" };
-	snprintf(table[nrows++].note, sizeof(table[0].note), "p50 %.3f, max "
-	    "%.3f (baseline %.3f, %.3f); %ld errors", median(p50[1], rounds),
-	    median(max[1], rounds), median(p50[0], rounds),
-	    median(max[0], rounds), errors);
-	table[nrows] = (struct row){ "mixed: streams kept", "of alone",
-	    "epoll LT", ">= 0.90", median(kept[1], rounds),
-	    median(kept[0], rounds), median(kept[1], rounds) /
-	    median(kept[0], rounds), "" };
-	snprintf(table[nrows++].note, sizeof(table[0].note), "throughput "
-	    "beside the short ones over throughput alone");
-}
-
-/* RSS growth of upcased per idle connection, at n connections. */
-static void
-idle(int n)
-{
-	struct server s;
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	double per[MAX_ROUNDS];
-	unsigned port;
-	int *fds = calloc((size_t)n, sizeof(int));
-	char host[32];
-
-	printf("idle (%d connections, RSS growth per connection):\n", n);
-	for (int round = 0; round < rounds; round++) {
-		long before, after;
-		int base;
-
-		server_start(&s, upcased_argv);
-		sscanf(s.addr, "%31[^:]:%u", host, &port);
-		inet_pton(AF_INET, host, &sin.sin_addr);
-		sin.sin_port = htons((uint16_t)port);
-		base = fd_count(s.pid);
-		before = rss_kib(s.pid) * 1024;
-		for (int i = 0; i < n; i++) {
-			fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-			if (fds[i] == -1 || connect(fds[i],
-			    (struct sockaddr *)&sin, sizeof(sin)) == -1)
-				die("idle connect");
-		}
-		/* Every connection accepted: the daemon holds n more fds. */
-		for (double t0 = now_s(); fd_count(s.pid) < base + n;) {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-			if (now_s() - t0 > 60) {
-				fprintf(stderr, "bench: idle: only %d of %d "
-				    "accepted\n", fd_count(s.pid) - base, n);
-				exit(1);
-			}
-			nanosleep(&ts, NULL);
-		}
-		after = rss_kib(s.pid) * 1024;
-		per[round] = (double)(after - before) / n;
-		for (int i = 0; i < n; i++)
-			close(fds[i]);
-		server_stop(&s);
-	}
-	print_rounds("bytes", per, rounds);
-	free(fds);
-	table[nrows++] = (struct row){ "idle", "bytes/conn", "-", "<= 128",
-	    median(per, rounds), 0, 0, "" };
-}
-
-/* 10,000 x 64 KiB against upcased alone: time and errors. */
-static void
-scale(void)
-{
-	static const char *const args[] = { "-c", "10000", "-n", "64k",
-	    "--timeout", "60", NULL };
-	double secs[MAX_ROUNDS];
-	long errors = 0;
-	struct server s;
-
-	printf("scale (10000 x 64 KiB, seconds):\n");
-	server_start(&s, upcased_argv);
-	for (int i = 0; i < rounds; i++) {
-		struct load r = run_load(&s, args);
-
-		secs[i] = r.seconds;
-		errors += r.errors;
-	}
-	server_stop(&s);
-	print_rounds("upcased", secs, rounds);
-	struct row *row = &table[nrows++];
-	*row = (struct row){ "scale", "seconds", "-", "0 errors",
-	    median(secs, rounds), 0, 0, "" };
-	snprintf(row->note, sizeof(row->note), "%ld errors", errors);
-}
-
-/* The transform on 64 KiB blocks, against memcpy of the same blocks. */
-enum { BLOCK = 64 * 1024 };
-static unsigned char block_src[BLOCK], block_dst[BLOCK];
-
-static void
-block_copy(void)
-{
-	memcpy(block_dst, block_src, BLOCK);
-}
-
-static void
-block_upper(void)
-{
-	upper_inplace(block_dst, BLOCK);
-}
-
-static void
-block_upper_portable(void)
-{
-	upper_inplace_portable(block_dst, BLOCK);
-}
-
-/* GB/s of fn over 0.3 s. */
-static double
-block_rate(void (*fn)(void))
-{
-	double t0 = now_s(), t;
-	long iters = 0;
-
-	do {
-		for (int k = 0; k < 1000; k++) {
-			fn();
-			__asm__ volatile("" : : "r"(block_dst) : "memory");
-		}
-		iters += 1000;
-	} while ((t = now_s() - t0) < 0.3);
-	return (double)iters * BLOCK / t / 1e9;
-}
-
-static void
-transform(void)
-{
-	double up[MAX_ROUNDS], cp[MAX_ROUNDS], sse[MAX_ROUNDS];
-	double ratio[MAX_ROUNDS];
-
-	for (size_t i = 0; i < BLOCK; i++)
-		block_src[i] = (unsigned char)(i * 7);
-	printf("transform (64 KiB blocks, GB/s, A=memcpy, B=upper, "
-	    "portable=upper without AVX2):\n");
-	for (int round = 0; round < rounds; round++) {
-		cp[round] = block_rate(block_copy);
-		up[round] = block_rate(block_upper);
-		sse[round] = block_rate(block_upper_portable);
-		ratio[round] = up[round] / cp[round];
-	}
-	print_rounds("A", cp, rounds);
-	print_rounds("B", up, rounds);
-	print_rounds("portable", sse, rounds);
-	print_rounds("B/A", ratio, rounds);
-	table[nrows++] = (struct row){ "transform", "GB/s", "memcpy", "-",
-	    median(up, rounds), median(cp, rounds), median(ratio, rounds),
-	    "" };
 }
 
 static bool
@@ -643,6 +429,8 @@ main(void)
 		    "<= 1.25", burst_args);
 	if (wanted("mixed"))
 		mixed();
+	if (wanted("paced"))
+		paced(10000);
 	if (wanted("churn"))
 		versus("churn", "conn/s", ROUNDS_PER_S, epoll_argv, "epoll LT",
 		    ">= 0.95", churn_args);
