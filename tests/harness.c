@@ -168,36 +168,38 @@ daemon_start_args(struct daemon *d, const char *const *args)
 	parse_listen_line(line, d->addr, sizeof(d->addr), &d->ss, &d->sslen);
 }
 
-void
-daemon_start(struct daemon *d, ...)
+/* daemon_start's arguments after the fixed ones, from ap. */
+static void
+daemon_start_va(struct daemon *d, va_list ap)
 {
 	const char *args[64] = { "-f", "-c", "/dev/null", "-o",
 	    "listen=127.0.0.1:0" };
 	int n = 5;
-	va_list ap;
 
-	va_start(ap, d);
 	while ((args[n] = va_arg(ap, const char *)) != NULL && n < 62)
 		n++;
-	va_end(ap);
 	args[n] = NULL;
 	daemon_start_args(d, args);
 }
 
 void
-daemon_start_metered_args(struct daemon *d, ...)
+daemon_start(struct daemon *d, ...)
 {
-	const char *args[64] = { "-f", "-c", "/dev/null", "-o",
-	    "listen=127.0.0.1:0" };
-	int n = 5;
 	va_list ap;
 
 	va_start(ap, d);
-	while ((args[n] = va_arg(ap, const char *)) != NULL && n < 62)
-		n++;
+	daemon_start_va(d, ap);
 	va_end(ap);
-	args[n] = NULL;
-	daemon_start_args(d, args);
+}
+
+void
+daemon_start_metered_args(struct daemon *d, ...)
+{
+	va_list ap;
+
+	va_start(ap, d);
+	daemon_start_va(d, ap);
+	va_end(ap);
 	daemon_find_metrics(d);
 }
 

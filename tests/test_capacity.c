@@ -200,32 +200,38 @@ upgrade_begun(struct daemon *d)
 	return (pid_t)atol(strstr(line, "(pid ") + 5);
 }
 
-/* The old master gone (once its clients have), the new one takes over:
- * its stop gives the exit lines of both. */
-static const char *
-upgrade_finished(struct daemon *d, pid_t next)
+/*
+ * d is full, nheld clients held and QUEUED queued: SIGUSR2 hands the
+ * queue to the new binary, whose workers (or itself) serve it. Once the
+ * held clients leave, the old master exits and the new one takes over;
+ * its stop gives the exit lines of both, lines of them, none refusing.
+ */
+static void
+upgrade_at_capacity(struct daemon *d, int *held, int nheld, int *queued,
+    int lines)
 {
+	pid_t next = upgrade_begun(d);
+	const char *log;
+
+	expect_served(queued, QUEUED);
+	close_all(held, nheld);
 	expect_exit(wait_exit(d->pid, NULL, DEADLINE_MS), 0, daemon_log(d));
 	d->pid = next;
 	process_track(next);
-	return daemon_stop_log(d);
+	log = daemon_stop_log(d);
+	cr_assert_eq(count_in(log, "refusing"), 0, "%s", log);
+	cr_assert_eq(count_in(log, "refused 0"), lines, "%s", log);
 }
 
+/* The old binary's workers leave the queue to the new binary's: two
+ * workers and a master each. */
 Test(capacity, an_upgrade_at_capacity_refuses_nobody)
 {
 	struct daemon d = { 0 };
 	int held[4], queued[QUEUED];
-	pid_t next;
 
 	start_full(&d, held, queued);
-	next = upgrade_begun(&d);
-	/* The old binary's workers left the queue to the new binary's. */
-	expect_served(queued, QUEUED);
-	close_all(held, 4);
-	const char *log = upgrade_finished(&d, next);
-
-	cr_assert_eq(count_in(log, "refusing"), 0, "%s", log);
-	cr_assert_eq(count_in(log, "refused 0"), 2 * 3, "%s", log);
+	upgrade_at_capacity(&d, held, 4, queued, 2 * 3);
 }
 
 /* A single process hands its queue over to the new binary the same way
@@ -234,7 +240,6 @@ Test(capacity, a_single_process_upgrade_at_capacity_refuses_nobody)
 {
 	struct daemon d = { 0 };
 	int held[2], queued[QUEUED];
-	pid_t next;
 
 	daemon_start(&d, "-o", "max_connections=2", "-o", "sandbox=no",
 	    NULL);
@@ -242,13 +247,7 @@ Test(capacity, a_single_process_upgrade_at_capacity_refuses_nobody)
 	cr_assert_not_null(daemon_wait_log(&d, "max_connections reached",
 	    DEADLINE_MS), "%s", daemon_log(&d));
 	queue(&d, queued, QUEUED);
-	next = upgrade_begun(&d);
-	expect_served(queued, QUEUED);
-	close_all(held, 2);
-	const char *log = upgrade_finished(&d, next);
-
-	cr_assert_eq(count_in(log, "refusing"), 0, "%s", log);
-	cr_assert_eq(count_in(log, "refused 0"), 2, "%s", log);
+	upgrade_at_capacity(&d, held, 2, queued, 2);
 }
 
 /*
