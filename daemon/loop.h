@@ -90,9 +90,9 @@ void loop_post(struct loop *loop, int fd);
 
 /*
  * Queue fd at low priority: each turn runs the first fd of this queue,
- * with events == 0, after everything else, so that the queued take turns,
- * one a turn, and nobody else waits for them. For bulk work. An fd posted
- * either way stays where it is.
+ * with events == 0, after the events and the posts, so that the queued
+ * take turns, one a turn, and nobody else waits for more than one of
+ * them. For bulk work. An fd posted either way stays where it is.
  */
 void loop_post_low(struct loop *loop, int fd);
 

@@ -246,15 +246,20 @@ worker_log_summary(const struct counters *t)
 	const struct conn_stats *cs = &t->conn;
 	const struct record_stats *rs = &t->record;
 	char ended[256] = "";
+	uint64_t served = 0;
 	size_t n = 0;
 
+	/* Served: every connection closed, by how it ended (a client
+	 * refused once its PROXY header named it is a refusal). */
 	for (int i = 0; i < END_COUNT && n < sizeof(ended); i++)
-		if (rs->ended[i] != 0)
+		if (rs->ended[i] != 0) {
+			served += rs->ended[i];
 			n += (size_t)snprintf(ended + n, sizeof(ended) - n,
 			    "%s%s %llu", n > 0 ? ", " : "", record_end_names[i],
 			    (unsigned long long)rs->ended[i]);
+		}
 	log_info("exiting: connections served %llu (%s), refused %llu; bytes "
-	    "in %llu, out %llu", (unsigned long long)cs->accepted,
+	    "in %llu, out %llu", (unsigned long long)served,
 	    n > 0 ? ended : "none closed",
 	    (unsigned long long)(t->listener.refused + t->admit.denied +
 	    t->admit.per_ip + t->admit.fd_table),

@@ -227,7 +227,12 @@ Test(acl, behind_a_balancer_the_header_names_the_client)
 	    "listener=127.0.0.1:"), "%s", access_log(&d));
 	cr_assert_eq(count_in(access_log(&d), "end=refused\n"), 3, "%s",
 	    access_log(&d));
-	daemon_stop(&d);
+	/* Each refused once: with the refusals, not the connections served
+	 * (the one held). */
+	const char *log = daemon_stop_log(&d);
+
+	cr_assert_not_null(strstr(log, "exiting: connections served 1 (done "
+	    "1), refused 3;"), "%s", log);
 }
 
 Test(acl, reload_applies_rules_to_new_clients_only)
