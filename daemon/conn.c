@@ -139,7 +139,7 @@ static int
 conn_read_preamble(struct conn *c, bool fin)
 {
 	unsigned parts = c->parts;
-	bool counted = false;
+	bool counted = c->counted;	/* a PROXY header read earlier */
 	char why[160];
 	int st;
 

@@ -267,3 +267,41 @@ Test(acl, reload_applies_rules_to_new_clients_only)
 	expect_echo(held, "held");
 	daemon_stop(&d);
 }
+
+/* On a listener with both, the header and the probe line may come in two
+ * reads: the client the header named stays counted until it closes, and
+ * then makes room for the next one from the same address. */
+Test(acl, a_header_then_a_probe_line_count_the_named_client_once)
+{
+	static const char header[] = "PROXY TCP4 198.51.100.7 127.0.0.1 5 6\r\n";
+	struct daemon d = { 0 };
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char addr[128], got[8];
+	const char *line;
+
+	daemon_start(&d, "-o", "listen=127.0.0.2:0 proxy_protocol probe", "-o",
+	    "max_connections_per_ip=1", "-o", "log_level=debug", NULL);
+	line = daemon_wait_log(&d, "listening on 127.0.0.2:", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	parse_listen_line(line, addr, sizeof(addr), &ss, &sslen);
+	for (int i = 1; i <= 2; i++) {
+		int fd = connect_to(&ss, sslen);
+
+		cr_assert_eq(write_all(fd, header, strlen(header),
+		    DEADLINE_MS), 0);
+		/* The header taken alone (no counter says so; its line). */
+		cr_assert(daemon_wait_count(&d, "PROXY v1 header, client "
+		    "198.51.100.7", i, DEADLINE_MS), "%s", daemon_log(&d));
+		cr_assert_eq(write_all(fd, "UPCASE-PROBE/1\nab", 17,
+		    DEADLINE_MS), 0);
+		shutdown(fd, SHUT_WR);
+		cr_assert_eq(read_all(fd, got, sizeof(got), DEADLINE_MS), 2,
+		    "client %d: %s", i, daemon_log(&d));
+		cr_assert_eq(memcmp(got, "AB", 2), 0);
+		close(fd);
+	}
+	cr_assert_eq(daemon_count_log(&d, "refusing"), 0, "%s",
+	    daemon_log(&d));
+	daemon_stop(&d);
+}
