@@ -259,24 +259,21 @@ static bool
 conn_may_read(const struct conn *c)
 {
 	return (c->state == CONN_OPEN || c->state == CONN_HALF_CLOSED) &&
-	    c->readable && c->read_paused == 0;
+	    c->readable && c->read_paused == 0 && !c->bulk;
 }
 
 /*
  * Read, transform and echo until the kernel has nothing more, the backlog
- * reaches backlog_high, or a read fills the buffer (then c is bulk: see
- * CONN_READ_MAX; turn: this run is its turn). A read takes no more than
- * fits under backlog_high, so that a connection never owes more than that.
+ * reaches backlog_high, or a read fills the buffer (then c is bulk, and
+ * waits for its turn: see CONN_READ_MAX). A read takes no more than fits
+ * under backlog_high, so that a connection never owes more than that.
  * Returns 0, or -1 if c was closed.
  */
 static int
-conn_read(struct conn *c, bool turn)
+conn_read(struct conn *c)
 {
 	uint64_t before = c->bytes_in;
 
-	if (c->bulk && !turn)
-		return 0;
-	c->bulk = false;
 	while (conn_may_read(c)) {
 		size_t owed = backlog_len(&c->out), want = CONN_READ_MAX;
 		ssize_t n;
@@ -330,14 +327,18 @@ conn_read(struct conn *c, bool turn)
 	return 0;
 }
 
-/* Make all the progress the flags allow (turn: a posted run, a bulk
- * reader's turn). May close c. */
+/* Make all the progress the flags allow (turn: a posted run, which is a
+ * bulk reader's turn). May close c. */
 static void
 conn_run(struct conn *c, bool turn)
 {
+	/* A bulk reader queues again only if its turn's read fills the
+	 * buffer again. */
+	if (turn)
+		c->bulk = false;
 	if (c->writable && backlog_len(&c->out) > 0 && conn_flush(c) == -1)
 		return;
-	if (conn_may_read(c) && conn_read(c, turn) == -1)
+	if (conn_may_read(c) && conn_read(c) == -1)
 		return;
 	if (backlog_len(&c->out) > 0)
 		return;
