@@ -341,7 +341,7 @@ Test(workers, a_finishing_worker_takes_no_new_clients)
 	daemon_stop(&d);
 }
 
-/* max_connections is per worker: a worker near it steps aside and the
+/* max_connections is per worker: a worker at it stops accepting and the
  * other takes the next clients; with both full, a client waits in the
  * kernel's queue, and is served once room is made, not refused. */
 Test(workers, a_full_worker_leaves_new_clients_to_the_others)
