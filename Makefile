@@ -67,7 +67,7 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/admit.c daemon/config.c \
               daemon/metrics.c daemon/notify.c daemon/preamble.c \
               daemon/counters.c daemon/inherit.c daemon/master.c daemon/supervise.c \
               daemon/pidfile.c daemon/privs.c daemon/probe.c \
-              daemon/record.c daemon/cycle.c daemon/sandbox.c \
+              daemon/record.c daemon/request.c daemon/cycle.c daemon/sandbox.c \
               daemon/sink.c daemon/worker.c \
               daemon/signals.c daemon/timeout.c daemon/upgrade.c
 CLIENT_SRC := client/args.c client/bench.c client/main.c client/net.c \
@@ -250,7 +250,7 @@ coverage: deps
 # goes to build/fuzz/corpus/). A crash stops it and leaves the input in
 # build/fuzz/. Installs clang and libFuzzer when missing.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := proxy scenario config addr parse
+FUZZ_TARGETS := proxy scenario config addr parse request
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -D_GNU_SOURCE \
                 -DVERSION='"$(VERSION)"' -Icommon -Idaemon -Itests/fuzz
@@ -259,6 +259,7 @@ build/fuzz/fuzz_proxy: common/proxy.c common/addr.c
 build/fuzz/fuzz_scenario: common/scenario.c common/parse.c
 build/fuzz/fuzz_addr: common/addr.c
 build/fuzz/fuzz_parse: common/parse.c
+build/fuzz/fuzz_request: daemon/request.c
 build/fuzz/fuzz_config: $(DAEMON_SRC) $(COMMON_SRC)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/nonet.c tests/fuzz/fuzz.h
 	@mkdir -p $(@D)

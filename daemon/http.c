@@ -32,6 +32,7 @@
 #include "log.h"
 #include "loop.h"
 #include "preamble.h"
+#include "request.h"
 
 struct http_conn {
 	int fd;			/* -1: the slot is free */
@@ -152,84 +153,15 @@ http_answer(struct http_conn *h, int status, bool head)
 	loop_timer_set(http_loop, &h->deadline, http_timeout);
 }
 
-/* A request line, as RFC 9112 (section 3) writes it: METHOD SP TARGET SP
- * HTTP/D.D, one space each; pointers into the peeked bytes. */
-struct http_request {
-	const char *line;		/* the request line */
-	const char *method, *target;
-	size_t method_len, target_len, line_len;
-	int major, minor;
-};
-
-/* A token's characters (RFC 9110, section 5.6.2). */
-static bool
-http_tchar(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
-	    c) != NULL);
-}
-
-/* The request's header, for preamble_read: its length once whole. The
- * fields after the line are not looked at. */
+/* The request's header, for preamble_read. */
 static ssize_t
 http_parse(const void *buf, size_t len, void *out, char *why, size_t whylen)
 {
-	const char *p = buf, *end = memmem(buf, len, "\r\n\r\n", 4), *eol;
-	struct http_request *r = out;
-
-	for (r->line = p, r->line_len = 0; r->line_len < len &&
-	    p[r->line_len] != '\r' && p[r->line_len] != '\n'; r->line_len++)
-		;
-	if (end == NULL && len < HTTP_REQUEST_MAX)
-		return 0;
-	if (end == NULL || memchr(p, '\0', (size_t)(end - p)) != NULL) {
-		snprintf(why, whylen, end == NULL ? "a header larger than %d "
-		    "bytes" : "a NUL byte", HTTP_REQUEST_MAX);
-		return -1;
-	}
-	eol = memmem(p, (size_t)(end + 2 - p), "\r\n", 2);
-	r->line_len = (size_t)(eol - p);
-	for (r->method = p; p < eol && http_tchar(*p); p++)
-		;
-	r->method_len = (size_t)(p - r->method);
-	if (r->method_len == 0 || p == eol || *p++ != ' ')
-		goto bad;
-	for (r->target = p; p < eol && *p > ' ' && *p < 0x7f; p++)
-		;
-	r->target_len = (size_t)(p - r->target);
-	if (r->target_len == 0 || p == eol || *p++ != ' ' || eol - p != 8 ||
-	    memcmp(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' ||
-	    p[6] != '.' || p[7] < '0' || p[7] > '9')
-		goto bad;
-	r->major = p[5] - '0';
-	r->minor = p[7] - '0';
-	return end + 4 - (const char *)buf;
-bad:
-	snprintf(why, whylen, "not METHOD SP TARGET SP HTTP/D.D");
-	return -1;
+	return request_parse(buf, len, out, why, whylen);
 }
 
 static const struct preamble_kind http_kind = { "HTTP request",
     HTTP_REQUEST_MAX, http_parse };
-
-/* Is r's target /metrics? In origin form (/metrics?QUERY, the query
- * ignored) or absolute form (http://HOST/metrics). */
-static bool
-http_is_metrics(const struct http_request *r)
-{
-	const char *t = r->target, *end = r->target + r->target_len, *query;
-
-	if ((end - t > 7 && strncmp(t, "http://", 7) == 0) ||
-	    (end - t > 8 && strncmp(t, "https://", 8) == 0)) {
-		t = memchr(t + 8, '/', (size_t)(end - t - 8));
-		if (t == NULL)
-			return false;
-	}
-	if ((query = memchr(t, '?', (size_t)(end - t))) != NULL)
-		end = query;
-	return end - t == 8 && memcmp(t, "/metrics", 8) == 0;
-}
 
 /* The status for r, counted. */
 static int
@@ -244,7 +176,7 @@ http_status(const struct http_request *r, bool *head)
 		stats.bad_method++;
 		return 405;
 	}
-	if (!http_is_metrics(r)) {
+	if (!request_targets(r, "/metrics")) {
 		stats.not_found++;
 		return 404;
 	}

@@ -17,7 +17,6 @@
 struct loop;
 
 #define HTTP_CONNS_MAX		16	/* open at once; more wait (admit.h) */
-#define HTTP_REQUEST_MAX	4096	/* bytes of a request's header */
 
 /* Write the metrics exposition to out. */
 typedef void http_render_fn(FILE *out);
