@@ -157,3 +157,36 @@ Test(forwarded, plain_listener_echoes_a_header_as_data)
 	expect_echo(daemon_connect(&d), "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\nhi");
 	daemon_stop(&d);
 }
+
+/* The client's FIN ends a preamble that is not whole at once, whatever
+ * header_timeout says (an hour here; the wait below gives up after a
+ * minute): half a PROXY header, and half a probe line after a whole one. */
+Test(forwarded, a_fin_ends_a_half_preamble_at_once)
+{
+	static const char *const halves[] = { "PROXY TCP4 ",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\nUPCASE-PROBE/1 dela" };
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char addr[128];
+	const char *line;
+
+	daemon_start_metered(&d, "-o", "listen=127.0.0.3:0 proxy_protocol "
+	    "probe", "-o", "header_timeout=1h", NULL);
+	line = daemon_wait_log(&d, "listening on 127.0.0.3:", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	parse_listen_line(line, addr, sizeof(addr), &ss, &sslen);
+	for (size_t i = 0; i < sizeof(halves) / sizeof(halves[0]); i++) {
+		int fd = connect_to(&ss, sslen);
+
+		cr_assert_eq(write_all(fd, halves[i], strlen(halves[i]),
+		    DEADLINE_MS), 0);
+		shutdown(fd, SHUT_WR);
+		expect_unanswered(fd, halves[i]);
+	}
+	daemon_wait_counter(&d, "upcased_connections_closed_total"
+	    "{reason=\"bad_header\"}", 2);
+	cr_assert_not_null(daemon_wait_log(&d, "bad PROXY header: closed "
+	    "before its PROXY header was whole", DEADLINE_MS), "%s",
+	    daemon_log(&d));
+	daemon_stop(&d);
+}
