@@ -3,7 +3,9 @@
  * process, or one worker of a master's.
  *
  * Stop (SIGTERM, SIGINT): drain and close the listeners (the clients the
- * kernel had queued are taken, not reset), let every connection finish
+ * kernel had queued are taken as far as there is room; on a socket the
+ * process shares, the rest stay queued for whoever holds it), let every
+ * connection finish
  * (draining ones flush all they owe), close what is left when
  * shutdown_timeout expires; a second stop signal closes everything at once.
  * Reload (SIGHUP): cycle_reconfigure commits the file whole or not at
