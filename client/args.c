@@ -60,7 +60,7 @@ seconds_arg(const char *opt, const char *arg)
 	char err[128];
 	uint64_t ms;
 
-	if (parse_duration(arg, 1000, &ms, err, sizeof(err)) == -1)
+	if (parse_duration(arg, &ms, err, sizeof(err)) == -1)
 		usage_error("%s: %s", opt, err);
 	return ms;
 }

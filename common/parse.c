@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Leading digits of s into *out; *end points past them. -1 on no digits or
  * overflow. */
@@ -59,11 +60,10 @@ struct unit {
 
 /* Multiply the leading number of s by the unit that follows it. */
 static int
-parse_scaled(const char *s, const struct unit *units, uint64_t bare_scale,
-    uint64_t *out)
+parse_scaled(const char *s, const struct unit *units, uint64_t *out)
 {
 	const char *end;
-	uint64_t v, scale = bare_scale;
+	uint64_t v, scale = 1;
 
 	if (parse_digits(s, &v, &end) == -1)
 		return -1;
@@ -76,13 +76,6 @@ parse_scaled(const char *s, const struct unit *units, uint64_t bare_scale,
 		if (u->name == NULL)
 			return -1;
 		scale = u->scale;
-	}
-	if (scale == 0) {
-		/* a bare number where a unit is required: only 0 is clear */
-		if (v != 0)
-			return -1;
-		*out = 0;
-		return 0;
 	}
 	if (v > UINT64_MAX / scale)
 		return -1;
@@ -102,7 +95,7 @@ parse_size(const char *s, uint64_t max, uint64_t *out, char *err,
 {
 	uint64_t v;
 
-	if (parse_scaled(s, size_units, 1, &v) == -1) {
+	if (parse_scaled(s, size_units, &v) == -1) {
 		snprintf(err, errlen, "'%s' is not a size (bytes, or a number "
 		    "with k, m or g)", s);
 		return -1;
@@ -119,34 +112,95 @@ parse_size(const char *s, uint64_t max, uint64_t *out, char *err,
 }
 
 static const struct unit duration_units[] = {
-	{ "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", 3600 * 1000 },
+	{ "h", 3600 * 1000 }, { "m", 60 * 1000 }, { "s", 1000 }, { "ms", 1 },
 	{ NULL, 0 }
 };
 
-int
-parse_duration(const char *s, uint64_t default_unit_ms, uint64_t *out_ms,
-    char *err, size_t errlen)
+/* One "NUMBER[.FRACTION][UNIT]" of a duration at *p, in milliseconds; the
+ * unit's index in duration_units goes to *unit, -1 for none (seconds). */
+static int
+duration_part(const char **p, uint64_t *ms, int *unit, bool *fraction)
 {
-	if (parse_scaled(s, duration_units, default_unit_ms, out_ms) == -1) {
-		snprintf(err, errlen, "'%s' is not a duration (a number with "
-		    "ms, s, m or h)", s);
+	const char *s = *p, *end;
+	uint64_t whole, frac = 0, pow10 = 1, scale;
+	int u;
+
+	if (parse_digits(s, &whole, &end) == -1)
 		return -1;
+	*fraction = *end == '.';
+	if (*fraction) {
+		const char *f = ++end;
+
+		for (; *end >= '0' && *end <= '9'; end++) {
+			if (end - f == 9)
+				return -1;	/* finer than anything here */
+			frac = frac * 10 + (uint64_t)(*end - '0');
+			pow10 *= 10;
+		}
+		if (end == f)
+			return -1;
 	}
+	if (end[0] == 'm' && end[1] == 's')
+		u = 3;
+	else if (*end == '\0')
+		u = 2;			/* a bare number is seconds */
+	else {
+		for (u = 0; u < 3 && *end != duration_units[u].name[0]; u++)
+			;
+		if (u == 3)
+			return -1;
+	}
+	scale = duration_units[u].scale;
+	if (frac * scale % pow10 != 0 || whole > (UINT64_MAX - scale) / scale)
+		return -1;	/* not whole milliseconds, or too long */
+	*ms = whole * scale + frac * scale / pow10;
+	*unit = *end == '\0' ? -1 : u;
+	*p = *end == '\0' ? end : end + strlen(duration_units[u].name);
 	return 0;
+}
+
+int
+parse_duration(const char *s, uint64_t *out_ms, char *err, size_t errlen)
+{
+	const char *p = s;
+	uint64_t total = 0, ms;
+	int unit, last = -1;
+	bool fraction = false;
+
+	while (*p != '\0' && !fraction) {
+		const char *at = p;
+
+		if (duration_part(&p, &ms, &unit, &fraction) == -1 ||
+		    (unit == -1 && at != s) || (unit != -1 && unit <= last) ||
+		    total > UINT64_MAX - ms)
+			goto bad;	/* a bare number only alone; units down */
+		total += ms;
+		last = unit;
+	}
+	if (p == s || *p != '\0')
+		goto bad;
+	*out_ms = total;
+	return 0;
+bad:
+	snprintf(err, errlen, "'%s' is not a duration (like 30s, 1.5s, "
+	    "1m30s or 250ms; a bare number is seconds)", s);
+	return -1;
 }
 
 int
 parse_bool(const char *s, bool *out, char *err, size_t errlen)
 {
-	if (strcmp(s, "yes") == 0)
-		*out = true;
-	else if (strcmp(s, "no") == 0)
-		*out = false;
-	else {
-		snprintf(err, errlen, "'%s' is not yes or no", s);
-		return -1;
-	}
-	return 0;
+	static const char *const words[] = { "yes", "no", "on", "off",
+	    "true", "false" };
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasecmp(s, words[i]) == 0) {
+			*out = i % 2 == 0;
+			return 0;
+		}
+	snprintf(err, errlen, "'%s' is not yes or no (or on/off, "
+	    "true/false)", s);
+	return -1;
 }
 
 char *
@@ -166,15 +220,20 @@ format_size(uint64_t bytes, char *buf, size_t buflen)
 char *
 format_duration(uint64_t ms, char *buf, size_t buflen)
 {
+	size_t n = 0;
+
 	if (ms == 0)
 		snprintf(buf, buflen, "0");
-	else if (ms % (3600 * 1000) == 0)
-		snprintf(buf, buflen, "%" PRIu64 "h", ms / (3600 * 1000));
-	else if (ms % (60 * 1000) == 0)
-		snprintf(buf, buflen, "%" PRIu64 "m", ms / (60 * 1000));
-	else if (ms % 1000 == 0)
-		snprintf(buf, buflen, "%" PRIu64 "s", ms / 1000);
 	else
-		snprintf(buf, buflen, "%" PRIu64 "ms", ms);
+		buf[0] = '\0';
+	for (int u = 0; duration_units[u].name != NULL && ms > 0; u++) {
+		uint64_t k = ms / duration_units[u].scale;
+
+		if (k == 0 || n >= buflen)
+			continue;
+		n += (size_t)snprintf(buf + n, buflen - n, "%" PRIu64 "%s", k,
+		    duration_units[u].name);
+		ms -= k * duration_units[u].scale;
+	}
 	return buf;
 }

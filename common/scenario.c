@@ -46,7 +46,7 @@ scenario_word(char *word, struct scenario *s, unsigned *seen, char *err,
 	switch (k) {
 	case 0:
 		s->hold = true;
-		if (parse_duration(value, 0, &s->delay_ms, reason,
+		if (parse_duration(value, &s->delay_ms, reason,
 		    sizeof(reason)) == 0 && s->delay_ms <= DELAY_MAX_MS)
 			return 0;
 		break;

@@ -252,7 +252,7 @@ set_duration(struct config *c, const struct key_info *k, const char *value,
 	char limit[32];
 	uint64_t v;
 
-	if (parse_duration(value, 0, &v, err, errlen) == -1)
+	if (parse_duration(value, &v, err, errlen) == -1)
 		return -1;
 	if (v > k->max || v < k->min) {
 		snprintf(err, errlen, "%s is %s than the %s %s", value,

@@ -32,12 +32,16 @@ static const struct bad_file bad_files[] = {
 	    "1: max_connections: 2000000 is out of range 1..1048576" },
 	{ "listen_backlog = 12x\n",
 	    "1: listen_backlog: '12x' is not a whole number" },
-	{ "idle_timeout = 30\n",
-	    "1: idle_timeout: '30' is not a duration (a number with ms, s, m "
-	    "or h)" },
+	{ "idle_timeout = 30x\n",
+	    "1: idle_timeout: '30x' is not a duration (like 30s, 1.5s, 1m30s "
+	    "or 250ms; a bare number is seconds)" },
+	{ "idle_timeout = 1m30\n",
+	    "1: idle_timeout: '1m30' is not a duration (like 30s, 1.5s, "
+	    "1m30s or 250ms; a bare number is seconds)" },
 	{ "drain_timeout = 1000h\n",
 	    "1: drain_timeout: 1000h is longer than the maximum 720h" },
-	{ "daemonize = true\n", "1: daemonize: 'true' is not yes or no" },
+	{ "daemonize = yep\n", "1: daemonize: 'yep' is not yes or no (or "
+	    "on/off, true/false)" },
 	{ "log_level = loud\n",
 	    "1: log_level: 'loud' is not error, warn, info or debug" },
 	{ "log_file = relative.log\n",
@@ -89,7 +93,8 @@ static const struct bad_file bad_files[] = {
 	    "1: allow: 'localhost' is not an address, ADDRESS/BITS or all" },
 	{ "max_connections_per_ip = -1\n",
 	    "1: max_connections_per_ip: '-1' is not a whole number" },
-	{ "sandbox = maybe\n", "1: sandbox: 'maybe' is not yes or no" },
+	{ "sandbox = maybe\n", "1: sandbox: 'maybe' is not yes or no (or "
+	    "on/off, true/false)" },
 };
 
 Test(config, each_mistake_names_file_line_and_key)
@@ -223,6 +228,7 @@ Test(config, print_shows_file_overridden_by_options)
 	snprintf(path, sizeof(path), "%s", daemon_file(&d, "u.conf"));
 	write_file(path, "listen = 127.0.0.1:7000\nlisten = [::1]:7000\n"
 	    "idle_timeout = 90s\nbacklog_high = 1m\nlog_level = warn\n"
+	    "header_timeout = 2.5\ndrain_timeout = 1m30s\ndaemonize = No\n"
 	    "deny = 10.0.0.0/8\nallow = all\n");
 	const char *args[] = { "-T", "-c", path, "-o", "idle_timeout=2m",
 	    "-o", "listen=unix:/run/u.sock", "-o",
@@ -241,9 +247,9 @@ Test(config, print_shows_file_overridden_by_options)
 	    "deny = all\n"
 	    "backlog_high = 1m\n"
 	    "backlog_low = 64k\n"
-	    "header_timeout = 5s\n"
+	    "header_timeout = 2s500ms\n"
 	    "idle_timeout = 2m\n"
-	    "drain_timeout = 1m\n"
+	    "drain_timeout = 1m30s\n"
 	    "shutdown_timeout = 30s\n"
 	    "workers = 1\n"
 	    "daemonize = no\n"

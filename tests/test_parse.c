@@ -19,12 +19,12 @@ size_of(const char *s)
 }
 
 static uint64_t
-ms_of(const char *s, uint64_t unit)
+ms_of(const char *s)
 {
 	char err[128];
 	uint64_t v = 0;
 
-	cr_assert_eq(parse_duration(s, unit, &v, err, sizeof(err)), 0,
+	cr_assert_eq(parse_duration(s, &v, err, sizeof(err)), 0,
 	    "%s: %s", s, err);
 	return v;
 }
@@ -58,23 +58,32 @@ Test(parse, bad_sizes)
 
 Test(parse, durations)
 {
-	cr_assert_eq(ms_of("0", 0), 0);
-	cr_assert_eq(ms_of("250ms", 0), 250);
-	cr_assert_eq(ms_of("30s", 0), 30000);
-	cr_assert_eq(ms_of("5m", 0), 300000);
-	cr_assert_eq(ms_of("2h", 0), 7200000);
-	cr_assert_eq(ms_of("3", 1000), 3000, "bare number with a default "
-	    "unit");
+	cr_assert_eq(ms_of("0"), 0);
+	cr_assert_eq(ms_of("250ms"), 250);
+	cr_assert_eq(ms_of("30s"), 30000);
+	cr_assert_eq(ms_of("5m"), 300000);
+	cr_assert_eq(ms_of("2h"), 7200000);
+	cr_assert_eq(ms_of("3"), 3000, "a bare number is seconds");
+	cr_assert_eq(ms_of("0.25"), 250);
+	cr_assert_eq(ms_of("1.5s"), 1500);
+	cr_assert_eq(ms_of("0.5m"), 30000);
+	cr_assert_eq(ms_of("1m30s"), 90000);
+	cr_assert_eq(ms_of("1h2m3s4ms"), 3723004);
+	cr_assert_eq(ms_of("2m0.5s"), 120500);
+	cr_assert_eq(ms_of("1.001s"), 1001);
+	cr_assert_eq(ms_of("1s500ms"), 1500);
 }
 
 Test(parse, bad_durations)
 {
-	const char *bad[] = { "", "5", "5x", "s", "1.5s", "-1s", "5 s" };
+	const char *bad[] = { "", "5x", "s", ".5s", "5.s", "-1s", "5 s",
+	    "1m30", "30s1m", "1s1s", "1.5m30s", "1.0005s", "0.5ms", "1hr",
+	    "1.5.5s", "99999999999999999999h", "5124095576030432h" };
 	char err[128];
 	uint64_t v;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_assert_eq(parse_duration(bad[i], 0, &v, err, sizeof(err)),
+		cr_assert_eq(parse_duration(bad[i], &v, err, sizeof(err)),
 		    -1, "'%s' accepted", bad[i]);
 		cr_assert_not_null(strstr(err, "is not a duration"), "%s", err);
 	}
@@ -102,16 +111,23 @@ Test(parse, bools)
 	cr_assert(b);
 	cr_assert_eq(parse_bool("no", &b, err, sizeof(err)), 0);
 	cr_assert_not(b);
-	cr_assert_eq(parse_bool("true", &b, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "'true' is not yes or no");
+	cr_assert_eq(parse_bool("Yes", &b, err, sizeof(err)), 0);
+	cr_assert(b);
+	cr_assert_eq(parse_bool("OFF", &b, err, sizeof(err)), 0);
+	cr_assert_not(b);
+	cr_assert_eq(parse_bool("true", &b, err, sizeof(err)), 0);
+	cr_assert(b);
+	cr_assert_eq(parse_bool("yess", &b, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "'yess' is not yes or no (or on/off, "
+	    "true/false)");
 }
 
 Test(parse, formats_read_back)
 {
 	const uint64_t sizes[] = { 0, 1, 1000, 1024, 65536, 3 << 20,
 	    5ull << 30, 1025 };
-	const uint64_t durations[] = { 0, 1, 999, 1000, 61000, 120000,
-	    3600000, 3601000 };
+	const uint64_t durations[] = { 0, 1, 999, 1000, 1500, 61000, 90000,
+	    120000, 3600000, 3601000, 3723004 };
 	char buf[32], err[128];
 	uint64_t v;
 
@@ -123,7 +139,10 @@ Test(parse, formats_read_back)
 	}
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
 		format_duration(durations[i], buf, sizeof(buf));
-		cr_assert_eq(parse_duration(buf, 0, &v, err, sizeof(err)), 0);
+		cr_assert_eq(parse_duration(buf, &v, err, sizeof(err)), 0);
 		cr_assert_eq(v, durations[i], "%s", buf);
 	}
+	cr_assert_str_eq(format_duration(90000, buf, sizeof(buf)), "1m30s");
+	cr_assert_str_eq(format_duration(3723004, buf, sizeof(buf)),
+	    "1h2m3s4ms");
 }

@@ -4,6 +4,7 @@
  * back to text that parses to the same value.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "fuzz.h"
 #include "parse.h"
@@ -27,12 +28,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(parse_size(back, 1ull << 40, &w, err,
 		    sizeof(err)) == 0 && w == v);
 	}
-	if (parse_duration(text, 0, &v, err, sizeof(err)) == 0) {
+	if (parse_duration(text, &v, err, sizeof(err)) == 0) {
 		format_duration(v, back, sizeof(back));
-		FUZZ_CHECK(parse_duration(back, 0, &w, err, sizeof(err)) ==
+		FUZZ_CHECK(parse_duration(back, &w, err, sizeof(err)) ==
 		    0 && w == v);
 	}
 	if (parse_bool(text, &b, err, sizeof(err)) == 0)
-		FUZZ_CHECK(strcmp(text, b ? "yes" : "no") == 0);
+		FUZZ_CHECK(strcasecmp(text, b ? "yes" : "no") == 0 ||
+		    strcasecmp(text, b ? "on" : "off") == 0 ||
+		    strcasecmp(text, b ? "true" : "false") == 0);
 	return 0;
 }
