@@ -12,7 +12,7 @@
 #   make install    PREFIX=/usr/local DESTDIR= (MANDIR=$(PREFIX)/share/man)
 #   make V=1        show the commands
 
-VERSION  := 0.1.0
+VERSION  := 0.2.0
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 SYSCONFDIR ?= $(PREFIX)/etc
@@ -96,6 +96,19 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The commit the binaries are built from, for -V: rewritten only when it
+# changes, so that only the two main.o depend on it. Empty outside git.
+$(BUILD)/commit.h: FORCE
+	@mkdir -p $(@D)
+	@c=; if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; \
+	then c=$$(git rev-parse --short=12 HEAD); \
+	  git diff --quiet HEAD -- || c="$$c-dirty"; fi; \
+	printf '#define COMMIT "%s"\n' "$$c" > $@.tmp; \
+	if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/daemon/main.o $(BUILD)/client/main.o: $(BUILD)/commit.h
+$(BUILD)/daemon/main.o $(BUILD)/client/main.o: CPPFLAGS += -I$(BUILD)
+FORCE:
 
 run: bin/upcased
 	./bin/upcased -f -c conf/upcased.conf

@@ -24,6 +24,8 @@
 #include "progress.h"
 #include "stream.h"
 
+#include "commit.h"
+
 #ifndef VERSION
 #define VERSION "0.0.0"
 #endif
@@ -290,7 +292,9 @@ main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		case 'V':
-			printf("upcase %s\n", VERSION);
+			printf("upcase %s%s%s%s\n", VERSION,
+			    *COMMIT ? " (git " : "", COMMIT,
+			    *COMMIT ? ")" : "");
 			return 0;
 		default:
 			fprintf(stderr, "Try 'upcase --help'.\n");

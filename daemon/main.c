@@ -27,6 +27,8 @@
 #include "signals.h"
 #include "upgrade.h"
 
+#include "commit.h"
+
 #ifndef VERSION
 #define VERSION "0.0.0"
 #endif
@@ -301,7 +303,9 @@ main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		case 'V':
-			printf("upcased %s\n", VERSION);
+			printf("upcased %s%s%s%s\n", VERSION,
+			    *COMMIT ? " (git " : "", COMMIT,
+			    *COMMIT ? ")" : "");
 			return 0;
 		default:
 			fprintf(stderr, "Try 'upcased --help'.\n");

@@ -30,7 +30,36 @@ Test(cli, help_and_version)
 	cr_assert_not_null(strstr(out, "usage: upcased"), "%s", out);
 	cr_assert_not_null(strstr(out, "-o KEY=VALUE"), "%s", out);
 	cr_assert_eq(run(upcased_path(), version, out, sizeof(out)), 0);
-	cr_assert_eq(strncmp(out, "upcased ", 8), 0, "%s", out);
+	cr_assert_eq(strncmp(out, "upcased " VERSION, 8 + strlen(VERSION)),
+	    0, "%s", out);
+}
+
+/* -V names the commit when built from git; NEWS's first entry is this
+ * version, so that the record of changes cannot fall behind it. */
+Test(cli, version_names_the_commit_and_news_keeps_up)
+{
+	const char *version[] = { "-V", NULL };
+	char out[256], commit[64] = "", line[256] = "", want[128];
+	FILE *f = popen("git rev-parse --short=12 HEAD 2>/dev/null", "r");
+
+	cr_assert_not_null(f);
+	if (fgets(commit, sizeof(commit), f) != NULL)
+		commit[strcspn(commit, "\n")] = '\0';
+	pclose(f);
+	cr_assert_eq(run(upcased_path(), version, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "upcased " VERSION "%s%s", *commit ?
+	    " (git " : "\n", commit);
+	cr_assert_eq(strncmp(out, want, strlen(want)), 0, "%s, not %s", out,
+	    want);
+	f = fopen("NEWS", "r");
+	cr_assert_not_null(f, "NEWS is missing");
+	while (fgets(line, sizeof(line), f) != NULL &&
+	    !(strncmp(line, "upcased ", 8) == 0 && line[8] >= '0' &&
+	    line[8] <= '9'))
+		;
+	fclose(f);
+	cr_assert_eq(strncmp(line, "upcased " VERSION " ", 9 + strlen(VERSION)),
+	    0, "NEWS's first entry is '%s', not this version", line);
 }
 
 Test(cli, unknown_option_is_a_usage_error)
