@@ -267,10 +267,18 @@ void
 cycle_reopen_logs(void)
 {
 	char err[512];
+	bool ok = true;
 
-	if (log_reopen(err, sizeof(err)) == -1 ||
-	    access_reopen(err, sizeof(err)) == -1)
-		log_warnx("%s", err);
-	else
+	/* Each log on its own: one that cannot be reopened keeps its old
+	 * file, and never keeps the other from its new one. */
+	if (log_reopen(err, sizeof(err)) == -1) {
+		log_warnx("%s; it goes on to the old file", err);
+		ok = false;
+	}
+	if (access_reopen(err, sizeof(err)) == -1) {
+		log_warnx("%s; it goes on to the old file", err);
+		ok = false;
+	}
+	if (ok)
 		log_info("logs reopened");
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -68,6 +69,50 @@ Test(access, one_line_per_connection_reopened_on_sigusr1)
 	    "{reason=\"done\"}", 2);
 	expect_line(read_text(path), 7, "done");
 	expect_line(read_text(moved), 5, "done");
+	daemon_stop(&d);
+}
+
+/*
+ * The error log cannot be reopened (a directory stands at its path): the
+ * access log is reopened all the same, and the error log says which one
+ * failed, in the file it goes on writing to.
+ */
+Test(access, reopened_when_the_error_log_cannot_be)
+{
+	char arg[160], errarg[160], path[128], moved[140], first[96];
+	const char *line;
+
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "access.log"));
+	snprintf(moved, sizeof(moved), "%s.1", path);
+	snprintf(arg, sizeof(arg), "access_log=%s", path);
+	snprintf(errarg, sizeof(errarg), "log_file=%s", d.log_path);
+	daemon_start_metered(&d, "-o", arg, "-o", errarg, NULL);
+	expect_echo(daemon_connect(&d), "first");
+	daemon_wait_counter(&d, "upcased_connections_closed_total"
+	    "{reason=\"done\"}", 1);
+
+	/* Both rotated; only the access log's path can take a new file. */
+	snprintf(first, sizeof(first), "%s", d.log_path);
+	snprintf(d.log_path, sizeof(d.log_path), "%.80s.1", first);
+	cr_assert_eq(rename(first, d.log_path), 0);
+	cr_assert_eq(mkdir(first, 0700), 0);
+	cr_assert_eq(rename(path, moved), 0);
+	kill(d.pid, SIGUSR1);
+	line = daemon_wait_log(&d, "cannot reopen", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	cr_assert_not_null(strstr(line, "cannot reopen log file "), "%s", line);
+	cr_assert_not_null(strstr(line, ": Is a directory; it goes on to the "
+	    "old file"), "%s", line);
+	cr_assert_eq(rmdir(first), 0);
+
+	expect_echo(daemon_connect(&d), "second!");
+	daemon_wait_counter(&d, "upcased_connections_closed_total"
+	    "{reason=\"done\"}", 2);
+	expect_line(read_text(path), 7, "done");
+	expect_line(read_text(moved), 5, "done");
+	cr_assert_eq(daemon_count_log(&d, "cannot reopen"), 1, "%s",
+	    daemon_log(&d));
 	daemon_stop(&d);
 }
 
