@@ -57,6 +57,8 @@ static const struct key_info keys[KEY_COUNT] = {
 	    0 },
 	[KEY_ACCESS_LOG] = { "access_log", &type_access_log,
 	    FIELD(access_log), 0, 0 },
+	[KEY_SYSLOG_SOCKET] = { "syslog_socket", &type_path,
+	    FIELD(syslog_socket), 0, 0 },
 	[KEY_SANDBOX] = { "sandbox", &type_bool, FIELD(sandbox), 0, 0 },
 };
 
@@ -84,6 +86,7 @@ config_defaults(struct config *c)
 	c->log_level = LOG_LEVEL_INFO;
 	snprintf(c->log_file, sizeof(c->log_file), "stderr");
 	snprintf(c->access_log, sizeof(c->access_log), "off");
+	snprintf(c->syslog_socket, sizeof(c->syslog_socket), "/dev/log");
 }
 
 unsigned

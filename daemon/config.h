@@ -47,6 +47,7 @@ enum config_key {
 	KEY_LOG_LEVEL,
 	KEY_LOG_FILE,
 	KEY_ACCESS_LOG,
+	KEY_SYSLOG_SOCKET,
 	KEY_SANDBOX,
 	KEY_COUNT
 };
@@ -82,6 +83,8 @@ struct config {
 	enum log_level log_level;
 	char log_file[PATH_MAX];	/* "stderr", "syslog" or a path */
 	char access_log[PATH_MAX];	/* "off", "stderr", "syslog", a path */
+	char syslog_socket[108];	/* syslog's datagram socket (as
+					 * sun_path: 107 bytes at most) */
 	bool sandbox;			/* seccomp filter after start-up */
 	struct config_origin origin[KEY_COUNT];
 };

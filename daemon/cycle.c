@@ -17,6 +17,7 @@
 #include "http.h"
 #include "inherit.h"
 #include "log.h"
+#include "sink.h"
 
 static struct config current;
 static struct listener *listeners;
@@ -150,19 +151,27 @@ keep_static(struct config *next)
 }
 
 /*
- * Switch to next's log targets where they differ: both, or neither (the
- * access log goes back to the running target if the error log fails).
+ * Switch to next's log targets where they differ (a syslog target differs
+ * when syslog_socket does): both, or neither (the access log goes back to
+ * the running target if the error log fails).
  */
 static int
 reopen_logs(const struct config *next, char *err, size_t errlen)
 {
 	char undo[256];
-	bool access = strcmp(next->access_log, current.access_log) != 0;
+	bool moved = strcmp(next->syslog_socket, current.syslog_socket) != 0;
+	bool access = strcmp(next->access_log, current.access_log) != 0 ||
+	    (moved && strcmp(next->access_log, "syslog") == 0);
+	bool error = strcmp(next->log_file, current.log_file) != 0 ||
+	    (moved && strcmp(next->log_file, "syslog") == 0);
 
-	if (access && access_open(next->access_log, err, errlen) == -1)
+	sink_syslog_at(next->syslog_socket);
+	if (access && access_open(next->access_log, err, errlen) == -1) {
+		sink_syslog_at(current.syslog_socket);
 		return -1;
-	if (strcmp(next->log_file, current.log_file) != 0 &&
-	    log_open(next->log_file, err, errlen) == -1) {
+	}
+	if (error && log_open(next->log_file, err, errlen) == -1) {
+		sink_syslog_at(current.syslog_socket);
 		if (access && access_open(current.access_log, undo,
 		    sizeof(undo)) == -1)
 			log_warnx("%s", undo);

@@ -25,6 +25,7 @@
 #include "privs.h"
 #include "worker.h"
 #include "signals.h"
+#include "sink.h"
 #include "upgrade.h"
 
 #include "commit.h"
@@ -49,7 +50,8 @@ static const char usage_text[] =
 "  -o KEY=VALUE  set one configuration key as a line of the file would;\n"
 "                repeatable, wins over the file\n"
 "  -t            check the configuration without binding (values, host\n"
-"                names, directories), print 'configuration ok', and exit\n"
+"                names, directories, the syslog socket), warn of what\n"
+"                the start would, print 'configuration ok', and exit\n"
 "  -T            print the effective configuration and exit\n"
 "  -h, --help    print this help and exit\n"
 "  -V, --version print the version and exit\n"
@@ -184,6 +186,39 @@ ready(void)
 	upgrade_child_report(true, NULL);
 }
 
+/*
+ * What the log targets need that reading the configuration cannot see: a
+ * syslog socket to send to. In the background, stderr is /dev/null, and
+ * the logs that would go there go to syslog instead. -t and the start
+ * check the same.
+ */
+static int
+targets_check(const struct config *c, bool foreground, char *err,
+    size_t errlen)
+{
+	bool bg = c->daemonize && !foreground;
+	const char *keys[] = { "log_file", "access_log" };
+	const char *targets[] = { c->log_file, c->access_log };
+	char why[256];
+
+	sink_syslog_at(c->syslog_socket);
+	for (size_t i = 0; i < 2; i++) {
+		bool moved = bg && strcmp(targets[i], "stderr") == 0;
+
+		if (sink_check(moved ? "syslog" : targets[i], why,
+		    sizeof(why)) == 0)
+			continue;
+		if (moved)
+			snprintf(err, errlen, "%s = stderr: in the background "
+			    "that is syslog, and %s; set %s, or start with -f",
+			    keys[i], why, keys[i]);
+		else
+			snprintf(err, errlen, "%s = syslog: %s", keys[i], why);
+		return -1;
+	}
+	return 0;
+}
+
 /* A start-up failure: "upcased: ..." on the terminal (and the log, when
  * that is elsewhere), exit 1. */
 static int
@@ -219,7 +254,8 @@ start(const struct config *c, bool foreground)
 		close_range(STDERR_FILENO + 1, ~0u, 0);
 	log_level = c->log_level;
 	log_echo_errors(true);
-	if (log_open(c->log_file, err, sizeof(err)) == -1)
+	if (targets_check(c, foreground, err, sizeof(err)) == -1 ||
+	    log_open(c->log_file, err, sizeof(err)) == -1)
 		return startup_fail(err);
 	/* Detached, stderr is /dev/null: the access log goes to syslog, as
 	 * the error log does. */
@@ -336,6 +372,13 @@ main(int argc, char **argv)
 	/* -t: everything but binding, which belongs to start and reload (the
 	 * addresses may well be taken: by the instance about to reload). */
 	if (test) {
+		if (targets_check(c, foreground, err, sizeof(err)) == -1) {
+			fprintf(stderr, "upcased: %s\n", err);
+			return 1;
+		}
+		worker_fd_limit(c->max_connections, err, sizeof(err));
+		if (*err != '\0')
+			fprintf(stderr, "upcased: warning: %s\n", err);
 		printf("configuration ok\n");
 		return 0;
 	}

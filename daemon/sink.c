@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SYSLOG_PATH	"/dev/log"
+static char syslog_path[108] = "/dev/log";	/* sink_syslog_at */
 
 static int
 open_stderr(enum sink_kind *kind)
@@ -40,7 +40,7 @@ open_syslog(void)
 
 	if (fd == -1)
 		return -1;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", SYSLOG_PATH);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", syslog_path);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		int err = errno;
 
@@ -55,6 +55,34 @@ static int
 open_file(const char *path)
 {
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+void
+sink_syslog_at(const char *path)
+{
+	snprintf(syslog_path, sizeof(syslog_path), "%s", path);
+}
+
+const char *
+sink_syslog_path(void)
+{
+	return syslog_path;
+}
+
+int
+sink_check(const char *target, char *err, size_t errlen)
+{
+	int fd;
+
+	if (strcmp(target, "syslog") != 0)
+		return 0;
+	if ((fd = open_syslog()) == -1) {
+		snprintf(err, errlen, "syslog_socket %s: %s", syslog_path,
+		    strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 int
@@ -76,7 +104,7 @@ sink_open(struct sink *s, const char *what, const char *target, char *err,
 	}
 	if (kind != SINK_OFF && fd == -1) {
 		snprintf(err, errlen, "cannot open %s %.400s: %s", what,
-		    kind == SINK_SYSLOG ? SYSLOG_PATH : target,
+		    kind == SINK_SYSLOG ? syslog_path : target,
 		    strerror(errno));
 		return -1;
 	}

@@ -29,8 +29,16 @@ struct sink {
 
 #define SINK_INIT	{ SINK_OFF, -1, "", 0 }
 
+/* Where "syslog" sends: syslog_socket, /dev/log unless set. */
+void sink_syslog_at(const char *path);
+const char *sink_syslog_path(void);
+
+/* Whether sink_open could open target, without keeping it: only a syslog
+ * socket can be missing once the configuration is read. */
+int sink_check(const char *target, char *err, size_t errlen);
+
 /*
- * Point s at target: "off", "stderr", "syslog" (the local /dev/log) or an
+ * Point s at target: "off", "stderr", "syslog" (the syslog socket) or an
  * absolute path, opened for appending. A pipe or a terminal on stderr is
  * opened again non-blocking (its own open file: stderr's flags stay as they
  * are for whoever shares it). On failure s is unchanged and err says why,

@@ -67,16 +67,13 @@ worker_configure(const struct config *c)
 	http_configure(c->header_timeout);
 }
 
-/*
- * Raise the soft open-file limit as far as the hard one allows, and size the
- * loop for it: tables are mapped lazily, so unused slots cost nothing.
- */
-static int
-worker_setsize(unsigned max_connections)
+int
+worker_fd_limit(unsigned max_connections, char *warn, size_t warnlen)
 {
 	struct rlimit rl;
 	rlim_t want = (rlim_t)max_connections + WORKER_FDS_RESERVED;
 
+	*warn = '\0';
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return 1024;
 	if (rl.rlim_cur < rl.rlim_max) {
@@ -88,14 +85,27 @@ worker_setsize(unsigned max_connections)
 			rl.rlim_cur = cur;
 	}
 	if (rl.rlim_cur < want)
-		log_warnx("max_connections %u needs %llu open files, the limit "
-		    "is %llu: %llu connections at most, the next clients wait",
-		    max_connections, (unsigned long long)want,
-		    (unsigned long long)rl.rlim_cur,
+		snprintf(warn, warnlen, "max_connections %u needs %llu open "
+		    "files, the limit is %llu: %llu connections at most, the "
+		    "next clients wait", max_connections,
+		    (unsigned long long)want, (unsigned long long)rl.rlim_cur,
 		    (unsigned long long)(rl.rlim_cur > WORKER_FDS_RESERVED ?
 		    rl.rlim_cur - WORKER_FDS_RESERVED : 0));
 	return rl.rlim_cur < WORKER_SETSIZE_MAX ? (int)rl.rlim_cur :
 	    WORKER_SETSIZE_MAX;
+}
+
+/* Size the loop for the open-file limit: tables are mapped lazily, so
+ * unused slots cost nothing. */
+static int
+worker_setsize(unsigned max_connections)
+{
+	char warn[256];
+	int n = worker_fd_limit(max_connections, warn, sizeof(warn));
+
+	if (*warn != '\0')
+		log_warnx("%s", warn);
+	return n;
 }
 
 static void

@@ -26,6 +26,13 @@ void worker_become(unsigned number);
 void worker_log_summary(const struct counters *t);
 
 /*
+ * Raise the soft open-file limit as far as the hard one allows, and return
+ * it; when max_connections needs more, say so in warn ("" otherwise): the
+ * start logs it, -t prints it.
+ */
+int worker_fd_limit(unsigned max_connections, char *warn, size_t warnlen);
+
+/*
  * Serve until SIGTERM or SIGINT and the shutdown that follows. Returns the
  * process's exit status.
  */

@@ -373,6 +373,8 @@ daemon_stop_notified(struct daemon *d, int fd)
 int
 daemon_signal_wait(struct daemon *d, int sig, int timeout_ms)
 {
+	/* kill(-1, sig) would signal every process the tests may reach. */
+	cr_assert_gt(d->pid, 0, "no daemon to signal");
 	if (sig != 0)
 		kill(d->pid, sig);
 	return wait_exit(d->pid, NULL, timeout_ms);

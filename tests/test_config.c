@@ -173,6 +173,23 @@ Test(config, check_mode_passes_against_a_running_instance)
 	daemon_stop(&d);
 }
 
+/* What the start would warn of, -t says too: here, a max_connections the
+ * descriptor limit cannot hold (the limit lowered for this test's
+ * process, and so for the daemon it starts). */
+Test(config, check_mode_warns_of_the_descriptor_limit)
+{
+	const char *args[] = { "-t", "-c", "/dev/null", NULL };
+	struct rlimit rl = { 4096, 4096 };
+	char out[1024];
+
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 0, "%s",
+	    out);
+	cr_assert_str_eq(out, "upcased: warning: max_connections 10000 needs "
+	    "10064 open files, the limit is 4096: 4032 connections at most, "
+	    "the next clients wait\nconfiguration ok\n");
+}
+
 Test(config, check_mode_resolves_host_names)
 {
 	const char *args[] = { "-t", "-c", "/dev/null", "-o",
@@ -259,6 +276,7 @@ Test(config, print_shows_file_overridden_by_options)
 	    "log_level = warn\n"
 	    "log_file = stderr\n"
 	    "access_log = off\n"
+	    "syslog_socket = /dev/log\n"
 	    "sandbox = no\n");
 	daemon_kill(&d);
 }
