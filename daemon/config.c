@@ -144,8 +144,8 @@ trim(char *s)
 	return s;
 }
 
-int
-config_line(struct config *c, char *line, const struct config_origin *o,
+static int
+line_apply(struct config *c, char *line, const struct config_origin *o,
     char *err, size_t errlen)
 {
 	char *eq, *key, *value, *hash;
@@ -215,6 +215,34 @@ config_line(struct config *c, char *line, const struct config_origin *o,
 	}
 	*prev = *o;
 	return 0;
+}
+
+void
+config_printable(char *err, size_t errlen)
+{
+	char out[1024];
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)err; *p != '\0' &&
+	    n + 5 < sizeof(out); p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			out[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "\\x%02x",
+			    *p);
+	}
+	out[n] = '\0';
+	snprintf(err, errlen, "%s", out);
+}
+
+int
+config_line(struct config *c, char *line, const struct config_origin *o,
+    char *err, size_t errlen)
+{
+	if (line_apply(c, line, o, err, errlen) == 0)
+		return 0;
+	config_printable(err, errlen);
+	return -1;
 }
 
 int

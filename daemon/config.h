@@ -112,6 +112,11 @@ int config_line(struct config *c, char *line, const struct config_origin *o,
 int config_option(struct config *c, const char *arg, char *err,
     size_t errlen);
 
+/* Make err printable in place: a byte outside printable ASCII becomes
+ * \xNN, so that what a line or an -o said cannot act on a terminal or a
+ * log when an error quotes it. */
+void config_printable(char *err, size_t errlen);
+
 /* Checks that involve more than one key. Returns 0, or -1 with the origin of
  * the offending value in err. */
 int config_check(const struct config *c, char *err, size_t errlen);

@@ -80,8 +80,13 @@ check_trusted(const char *what, const struct stat *st, char *err,
 	struct group *gr;
 
 	if (st->st_uid != 0 && st->st_uid != geteuid()) {
-		snprintf(err, errlen, "%.400s is owned by uid %u, neither root nor "
-		    "uid %u", what, (unsigned)st->st_uid, (unsigned)geteuid());
+		if (geteuid() == 0)
+			snprintf(err, errlen, "%.400s is owned by uid %u, not "
+			    "root", what, (unsigned)st->st_uid);
+		else
+			snprintf(err, errlen, "%.400s is owned by uid %u, "
+			    "neither root nor uid %u (who runs upcased)", what,
+			    (unsigned)st->st_uid, (unsigned)geteuid());
 		return -1;
 	}
 	if (S_ISDIR(st->st_mode) && (mode & S_ISVTX))
@@ -210,14 +215,13 @@ config_option(struct config *c, const char *arg, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(line, sizeof(line), "%s", arg);
-	if (strchr(line, '=') == NULL) {
+	if (strchr(line, '=') == NULL)
 		snprintf(err, errlen, "-o '%s': expected KEY=VALUE", arg);
-		return -1;
-	}
-	if (config_line(c, line, &o, reason, sizeof(reason)) == -1) {
+	else if (config_line(c, line, &o, reason, sizeof(reason)) == -1)
 		snprintf(err, errlen, "-o '%s': %s", arg, reason);
-		return -1;
-	}
-	return 0;
+	else
+		return 0;
+	config_printable(err, errlen);
+	return -1;
 }
 

@@ -90,6 +90,9 @@ Test(cli, bad_listen_value_names_it)
 		{ "listen", "upcased: -o 'listen': expected KEY=VALUE\n" },
 		{ "colour=blue", "upcased: -o 'colour=blue': colour: unknown "
 		    "key\n" },
+		{ "c\x1b]0;x\x07=1", "upcased: -o 'c\\x1b]0;x\\x07=1': "
+		    "c\\x1b]0;x\\x07: unknown key\n" },
+		{ "\x1b[2J", "upcased: -o '\\x1b[2J': expected KEY=VALUE\n" },
 	};
 	char out[4096];
 

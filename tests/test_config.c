@@ -23,6 +23,11 @@ struct bad_file {
 static const struct bad_file bad_files[] = {
 	{ "listen = 127.0.0.1:0\ncolour = blue\n",
 	    "2: colour: unknown key" },
+	/* Bytes a terminal would act on come back escaped. */
+	{ "k\x1b[2J\xff = 1\n", "1: k\\x1b[2J\\xff: unknown key" },
+	{ "idle_timeout = 5\x07s\n",
+	    "1: idle_timeout: '5\\x07s' is not a duration (like 30s, 1.5s, "
+	    "1m30s or 250ms; a bare number is seconds)" },
 	{ "# a comment\n\nbacklog_high = lots\n",
 	    "3: backlog_high: 'lots' is not a size (bytes, or a number with k, "
 	    "m or g)" },
@@ -297,8 +302,8 @@ Test(config, file_others_could_change_is_refused)
 		{ 0666, 0700, 0, "the file is writable by anyone (mode 0666)" },
 		{ 0644, 0777, 0, "DIR is writable by anyone (mode 0777)" },
 		{ 0644, 01777, 0, NULL },	/* sticky, as /tmp */
-		{ 0644, 0700, 65534, "the file is owned by uid 65534, neither "
-		    "root nor uid 0" },
+		{ 0644, 0700, 65534, "the file is owned by uid 65534, not "
+		    "root" },
 		{ 0600, 0700, 0, NULL },
 	};
 
