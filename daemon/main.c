@@ -291,6 +291,8 @@ start(const struct config *c, bool foreground)
 		cycle_unlisten(false);
 		return startup_fail(err);
 	}
+	if (c->user[0] != '\0')
+		pidfile_check_removable(c->user);
 	if (c->user[0] == '\0' && geteuid() == 0)
 		log_warnx("running as root: set user to give up privileges "
 		    "after binding");

@@ -13,6 +13,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "log.h"
+
 static int pid_fd = -1;
 static char pid_path[4096];
 
@@ -67,14 +69,34 @@ pidfile_write(pid_t pid, char *err, size_t errlen)
 }
 
 void
+pidfile_check_removable(const char *user)
+{
+	char dir[sizeof(pid_path)];
+
+	if (pid_fd == -1)
+		return;
+	snprintf(dir, sizeof(dir), "%s", pid_path);
+	*strrchr(dir, '/') = '\0';	/* the path is absolute */
+	if (access(dir[0] != '\0' ? dir : "/", W_OK | X_OK) == 0)
+		return;
+	log_warnx("pidfile %s: user %s cannot remove it from %s at exit, and "
+	    "will leave it empty; put it in a directory %s may write to "
+	    "(RuntimeDirectory= under systemd)", pid_path, user,
+	    dir[0] != '\0' ? dir : "/", user);
+}
+
+void
 pidfile_remove(void)
 {
 	if (pid_fd == -1)
 		return;
 	/* After a privilege drop the directory may not let us unlink: an
 	 * empty, unlocked file then reads as stale to the next start. */
-	if (unlink(pid_path) == -1)
+	if (unlink(pid_path) == -1 && errno != ENOENT) {
+		log_warnx("pidfile %s: cannot remove it (%s): left empty",
+		    pid_path, strerror(errno));
 		(void)ftruncate(pid_fd, 0);
+	}
 	close(pid_fd);
 	pid_fd = -1;
 }

@@ -19,7 +19,12 @@ int pidfile_lock(const char *path, char *err, size_t errlen);
 /* Write pid into the locked file, replacing what was there. */
 int pidfile_write(pid_t pid, char *err, size_t errlen);
 
-/* Remove the file and release the lock (no-op when none is held). */
+/* Once privileges are dropped to user: warn if the pidfile's directory
+ * will not let the daemon remove it at exit. */
+void pidfile_check_removable(const char *user);
+
+/* Remove the file and release the lock (no-op when none is held); a file
+ * that cannot be removed is emptied, with a warning. */
 void pidfile_remove(void);
 
 /* The locked descriptor, to hand to a new binary; -1: no pidfile. */

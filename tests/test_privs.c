@@ -6,8 +6,10 @@
 #include <criterion/criterion.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -85,4 +87,56 @@ Test(privs, root_without_user_is_warned_about)
 	cr_assert_eq(daemon_count_log(&d, "running as root: set user"),
 	    geteuid() == 0 ? 1 : 0, "%s", daemon_log(&d));
 	daemon_stop(&d);
+}
+
+/*
+ * With user set, the pidfile is removed at exit only if the user may
+ * write its directory: in a directory of its own it goes; in one only
+ * root may write, the start says in advance that it will be left empty,
+ * and the exit says that it was.
+ */
+Test(privs, a_pidfile_the_user_cannot_remove_is_said)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct daemon d = { 0 };
+	char dir[128], pid[160], arg[192], text[32], want[512];
+	struct stat st;
+	const char *log;
+
+	cr_assert_not_null(pw, "no user 'nobody' on this machine");
+	cr_assert_eq(geteuid(), 0, "the test runs as root");
+	for (int own = 1; own >= 0; own--) {
+		daemon_init(&d);
+		cr_assert_eq(chmod(d.dir, 0711), 0);
+		snprintf(dir, sizeof(dir), "%s", daemon_file(&d, "run"));
+		cr_assert_eq(mkdir(dir, 0755), 0);
+		if (own)
+			cr_assert_eq(chown(dir, pw->pw_uid, (gid_t)-1), 0);
+		snprintf(pid, sizeof(pid), "%s/upcased.pid", dir);
+		snprintf(arg, sizeof(arg), "pidfile=%s", pid);
+		daemon_start(&d, "-o", "user=nobody", "-o", arg, NULL);
+		snprintf(text, sizeof(text), "%d\n", (int)d.pid);
+		cr_assert_str_eq(read_text(pid), text);
+		snprintf(want, sizeof(want), "warn: pidfile %s: user nobody "
+		    "cannot remove it from %s at exit, and will leave it empty; "
+		    "put it in a directory nobody may write to", pid, dir);
+		cr_assert((strstr(daemon_log(&d), want) != NULL) == !own,
+		    "%s", daemon_log(&d));
+		expect_exit(daemon_signal_wait(&d, SIGTERM, DEADLINE_MS), 0,
+		    daemon_log(&d));
+		d.pid = -1;
+		log = daemon_log(&d);
+		snprintf(want, sizeof(want), "warn: pidfile %s: cannot remove "
+		    "it (Permission denied): left empty", pid);
+		cr_assert((strstr(log, want) != NULL) == !own, "%s", log);
+		if (own) {
+			cr_assert_eq(stat(pid, &st), -1, "%s was left", pid);
+		} else {
+			cr_assert_eq(stat(pid, &st), 0, "%s was removed", pid);
+			cr_assert_eq(st.st_size, 0, "%s is not empty", pid);
+			cr_assert_eq(unlink(pid), 0);
+		}
+		cr_assert_eq(rmdir(dir), 0);
+		daemon_kill(&d);
+	}
 }
