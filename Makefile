@@ -62,7 +62,8 @@ COMMON_SRC := common/addr.c common/backlog.c common/parse.c common/proxy.c \
               common/scenario.c \
               common/upper.c
 DAEMON_SRC := daemon/access.c daemon/acl.c daemon/admit.c daemon/config.c \
-              daemon/config_file.c daemon/config_types.c daemon/conn.c daemon/conns.c daemon/detach.c \
+              daemon/config_file.c daemon/config_types.c daemon/conn.c daemon/conns.c \
+              daemon/control.c daemon/detach.c \
               daemon/http.c daemon/listener.c daemon/log.c daemon/loop.c \
               daemon/metrics.c daemon/notify.c daemon/preamble.c \
               daemon/counters.c daemon/inherit.c daemon/master.c daemon/supervise.c \
@@ -110,7 +111,7 @@ $(BUILD)/daemon/main.o $(BUILD)/client/main.o: $(BUILD)/commit.h
 $(BUILD)/daemon/main.o $(BUILD)/client/main.o: CPPFLAGS += -I$(BUILD)
 FORCE:
 
-run: bin/upcased
+run: bin/upcased bin/upcase
 	./bin/upcased -f -c conf/upcased.conf
 
 # The configuration is installed only where none exists: never over an

@@ -15,6 +15,7 @@
 
 #include "access.h"
 #include "config.h"
+#include "control.h"
 #include "counters.h"
 #include "detach.h"
 #include "inherit.h"
@@ -39,6 +40,7 @@
 
 static const char usage_text[] =
 "usage: upcased [-f] [-c FILE] [-o KEY=VALUE]... [-t | -T]\n"
+"       upcased [-c FILE] [-o KEY=VALUE]... -s stop|reload|reopen|upgrade\n"
 "\n"
 "Serve the uppercase echo: every byte a client sends comes back with ASCII\n"
 "a-z uppercased; once the client half-closes and all is sent, the\n"
@@ -53,11 +55,15 @@ static const char usage_text[] =
 "                names, directories, the syslog socket), warn of what\n"
 "                the start would, print 'configuration ok', and exit\n"
 "  -T            print the effective configuration and exit\n"
+"  -s ACTION     signal the daemon that holds the configured pidfile, and\n"
+"                exit: stop (SIGTERM), reload (SIGHUP), reopen the logs\n"
+"                (SIGUSR1), upgrade the binary (SIGUSR2)\n"
 "  -h, --help    print this help and exit\n"
 "  -V, --version print the version and exit\n"
 "\n"
-"Exit status: 0 clean stop, 1 configuration or runtime failure,\n"
-"2 usage error.\n";
+"Exit status: 0 clean stop (-s: the signal was delivered), 1 configuration\n"
+"or runtime failure (-s: no daemon holds the pidfile, or the signal could\n"
+"not be sent), 2 usage error.\n";
 
 /* Where the configuration comes from; kept for SIGHUP. */
 static const char *config_path = CONFIG_PATH;
@@ -313,9 +319,9 @@ main(int argc, char **argv)
 	struct config *c = &config;
 	char err[1024];
 	bool foreground = false, test = false, print = false;
-	int ch, rc;
+	int ch, rc, action = -1;
 
-	while ((ch = getopt_long(argc, argv, "c:fo:tThV", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:fo:s:tThV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'c':
@@ -330,6 +336,11 @@ main(int argc, char **argv)
 				usage_error("more than %d -o options",
 				    OPTIONS_MAX);
 			options[noptions++] = optarg;
+			break;
+		case 's':
+			if ((action = control_action(optarg)) == -1)
+				usage_error("-s: '%s' is not stop, reload, "
+				    "reopen or upgrade", optarg);
 			break;
 		case 't':
 			test = true;
@@ -352,8 +363,8 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
-	if (test && print)
-		usage_error("-t and -T cannot be used together");
+	if (test + print + (action != -1) > 1)
+		usage_error("-t, -T and -s cannot be used together");
 	if (config_path_resolve() == -1) {
 		fprintf(stderr, "upcased: %s: %s\n", config_path,
 		    strerror(errno));
@@ -370,6 +381,12 @@ main(int argc, char **argv)
 	if (print) {
 		config_print(c, stdout);
 		return 0;
+	}
+	if (action != -1) {
+		if (control_send(c->pidfile, action, err, sizeof(err)) == 0)
+			return 0;
+		fprintf(stderr, "upcased: %s\n", err);
+		return 1;
 	}
 	/* -t: everything but binding, which belongs to start and reload (the
 	 * addresses may well be taken: by the instance about to reload). */
