@@ -1,0 +1,70 @@
+/*
+ * test_readme.c — the README's examples, run as they are written: the
+ * background session (after "<!-- session -->"), in a network and mount
+ * namespace of its own, so that its 127.0.0.1:1060 and /tmp are its own,
+ * with the binaries under test first on PATH.
+ */
+#include <criterion/criterion.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+TestSuite(readme, .timeout = 120);
+
+/* The sh block that follows marker in README.md. */
+static const char *
+readme_block(const char *marker)
+{
+	static char block[8192];
+	const char *text = read_text("README.md"), *start, *end;
+
+	start = strstr(text, marker);
+	cr_assert_not_null(start, "README.md has no %s", marker);
+	start = strstr(start, "```sh\n");
+	cr_assert_not_null(start, "no sh block after %s", marker);
+	start += strlen("```sh\n");
+	end = strstr(start, "```\n");
+	cr_assert_not_null(end);
+	cr_assert_lt((size_t)(end - start), sizeof(block));
+	snprintf(block, sizeof(block), "%.*s", (int)(end - start), start);
+	return block;
+}
+
+Test(readme, the_session_runs_as_written)
+{
+	char script[16384], bin[PATH_MAX], client[PATH_MAX], out[16384];
+	const char *log;
+
+	snprintf(bin, sizeof(bin), "%s", upcased_path());
+	snprintf(client, sizeof(client), "%s", upcase_path());
+	cr_assert_str_eq(dirname(bin), dirname(client));
+	/* Its own loopback and /tmp; the block's stderr apart from its
+	 * stdout; then, once the daemon has let go of its pidfile's lock
+	 * (at its exit), its log. */
+	snprintf(script, sizeof(script),
+	    "set -e\n"
+	    "ip link set lo up\n"
+	    "mount -t tmpfs tmpfs /tmp\n"
+	    "export PATH=%s:$PATH\n"
+	    "(\n%s) 2>/tmp/stderr\n"
+	    "timeout 60 flock /tmp/upcased.pid true\n"
+	    "echo --; cat /tmp/stderr; echo --; cat /tmp/upcased.log\n",
+	    bin, readme_block("<!-- session -->"));
+	const char *args[] = { "-n", "-m", "sh", "-c", script, NULL };
+	cr_assert_eq(run("/usr/bin/unshare", args, out, sizeof(out)), 0,
+	    "%s", out);
+	cr_assert_eq(strncmp(out, "configuration ok\nHELLO, WORLD\n--\n--\n",
+	    strlen("configuration ok\nHELLO, WORLD\n--\n--\n")), 0,
+	    "stdout, then stderr:\n%s", out);
+	log = out + strlen("configuration ok\nHELLO, WORLD\n--\n--\n");
+	cr_assert_not_null(strstr(log, "info: listening on 127.0.0.1:1060\n"),
+	    "%s", log);
+	cr_assert_not_null(strstr(log, "SIGHUP: reloading"), "%s", log);
+	cr_assert_not_null(strstr(log, "logs reopened"), "%s", log);
+	cr_assert_not_null(strstr(log, "info: exiting: connections served 1 "),
+	    "%s", log);
+}
