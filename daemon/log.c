@@ -25,7 +25,7 @@ enum log_level log_level = LOG_LEVEL_INFO;
 static struct sink sink = SINK_INIT;	/* off: stderr, before log_open */
 static bool to_stderr = true;		/* the target is stderr */
 static bool echo_errors;
-static char line_tag[32];	/* "worker 2: ", or "" */
+static char line_tag[48];	/* "worker 2 (pid 4242): ", or "" */
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const int syslog_priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO,

@@ -285,7 +285,10 @@ worker_become(unsigned number)
 	char tag[32];
 
 	worker = number;
-	snprintf(tag, sizeof(tag), "worker %u", number);
+	/* The pid tells a finishing worker from its successor, which has
+	 * the same number. */
+	snprintf(tag, sizeof(tag), "worker %u (pid %ld)", number,
+	    (long)getpid());
 	log_tag(tag);
 	/* The master owns the sockets: whether one goes away is its call. */
 	for (struct listener *l = cycle_listeners(); l != NULL; l = l->next)

@@ -276,16 +276,43 @@ daemon_log(struct daemon *d)
 	return log_buf;
 }
 
+/*
+ * needle in text, where a '*' in needle stands for any run of bytes within
+ * one line ("worker 1 (pid *): serving"); *end is set past the match.
+ */
+static const char *
+match(const char *text, const char *needle, const char **end)
+{
+	const char *star = strchr(needle, '*'), *p, *q, *nl;
+	char head[256];
+
+	if (star == NULL) {
+		if ((p = strstr(text, needle)) != NULL)
+			*end = p + strlen(needle);
+		return p;
+	}
+	snprintf(head, sizeof(head), "%.*s", (int)(star - needle), needle);
+	for (p = text; (p = strstr(p, head)) != NULL; p++) {
+		q = strstr(p + strlen(head), star + 1);
+		nl = strchr(p, '\n');
+		if (q != NULL && (nl == NULL || q + strlen(star + 1) <= nl)) {
+			*end = q + strlen(star + 1);
+			return p;
+		}
+	}
+	return NULL;
+}
+
 int
 daemon_count_log(struct daemon *d, const char *needle)
 {
-	const char *p = log_buf;
+	const char *p = log_buf, *end;
 	int count = 0;
 
 	log_load(d);
-	while ((p = strstr(p, needle)) != NULL) {
+	while ((p = match(p, needle, &end)) != NULL) {
 		count++;
-		p += strlen(needle);
+		p = end;
 	}
 	return count;
 }
@@ -299,10 +326,10 @@ log_find(struct daemon *d, const char *needle)
 
 	if (d->log_seen > len)
 		return NULL;
-	p = strstr(log_buf + d->log_seen, needle);
+	p = match(log_buf + d->log_seen, needle, &end);
 	if (p == NULL)
 		return NULL;
-	end = strchr(p, '\n');
+	end = strchr(end, '\n');
 	if (end == NULL)
 		return NULL;	/* the line is still being written */
 	for (start = p; start > log_buf && start[-1] != '\n'; start--)

@@ -99,7 +99,9 @@ void daemon_kill(struct daemon *d);
 
 /*
  * Wait until a log line after the last match contains needle; return a
- * copy of that line (static buffer), or NULL at the deadline.
+ * copy of that line (static buffer), or NULL at the deadline. In needle
+ * here and in the two below, a '*' stands for any bytes within the line
+ * ("worker 1 (pid *): serving").
  */
 const char *daemon_wait_log(struct daemon *d, const char *needle,
     int timeout_ms);

@@ -136,8 +136,8 @@ expect_full(struct daemon *d, int number)
 {
 	char want[256];
 
-	snprintf(want, sizeof(want), "worker %d: %s: max_connections reached",
-	    number, d->addr);
+	snprintf(want, sizeof(want), "worker %d (pid *): %s: max_connections "
+	    "reached", number, d->addr);
 	cr_assert(daemon_wait_count(d, want, 1, DEADLINE_MS), "no '%s' in:\n%s",
 	    want, daemon_log(d));
 }
