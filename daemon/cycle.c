@@ -73,7 +73,7 @@ listeners_open_new(const struct config *c, struct listener *list,
 		}
 		fd = inherit_claim(a);
 		if ((fd != -1 ? listener_adopt(l, fd, c->listen[i].options, err,
-		    errlen) : listener_open(l, a, c->listen[i].options,
+		    errlen) : listener_open(l, &c->listen[i],
 		    (int)c->listen_backlog, err, errlen)) == -1) {
 			free(l);
 			return -1;
@@ -125,10 +125,33 @@ keep_string(enum config_key key, char *next, const char *now,
 	snprintf(next, size, "%s", now);
 }
 
+/* A kept unix socket's mode and owner were set when it was made. */
+static void
+keep_perms(struct config *next)
+{
+	for (unsigned i = 0; i < next->nlisten; i++) {
+		struct listen_perms *p = &next->listen[i].perms;
+
+		for (unsigned j = 0; j < current.nlisten; j++) {
+			const struct listen_perms *q = &current.listen[j].perms;
+
+			if (!addr_equal(&next->listen[i].addr,
+			    &current.listen[j].addr) || (p->mode == q->mode &&
+			    p->uid == q->uid && p->gid == q->gid))
+				continue;
+			log_warnx("reload: %s: mode, owner and group change "
+			    "only when the socket is made (at restart)",
+			    next->listen[i].text);
+			*p = *q;
+		}
+	}
+}
+
 /* Keys that only a restart can change: warn and keep the running value. */
 static void
 keep_static(struct config *next)
 {
+	keep_perms(next);
 	if (next->daemonize != current.daemonize) {
 		log_warnx("reload: daemonize changes only on restart");
 		next->daemonize = current.daemonize;

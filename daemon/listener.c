@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -76,16 +77,32 @@ listener_unix_stale(const struct addr *addr)
 	return stale;
 }
 
-int
-listener_open(struct listener *l, const struct addr *addr, unsigned options,
-    int backlog, char *err, size_t errlen)
+/* The socket file takes its mode and owner between bind and listen:
+ * until listen, a connect is refused, so nobody gets in under the old. */
+static int
+listener_perms(const struct addr *addr, const struct listen_perms *p)
 {
+	const char *path = ((const struct sockaddr_un *)&addr->ss)->sun_path;
+
+	if (addr->ss.ss_family != AF_UNIX)
+		return 0;
+	if ((p->uid != (uid_t)-1 || p->gid != (gid_t)-1) &&
+	    chown(path, p->uid, p->gid) == -1)
+		return -1;
+	return p->mode == -1 ? 0 : chmod(path, (mode_t)p->mode);
+}
+
+int
+listener_open(struct listener *l, const struct listen_spec *s, int backlog,
+    char *err, size_t errlen)
+{
+	const struct addr *addr = &s->addr;
 	char text[ADDR_TEXT_MAX];
 	int rc;
 
 	memset(l, 0, sizeof(*l));
 	l->addr = *addr;
-	l->options = options;
+	l->options = s->options;
 	l->fd = listener_socket(addr);
 	addr_format((const struct sockaddr *)&addr->ss, addr->len, text,
 	    sizeof(text));
@@ -99,6 +116,14 @@ listener_open(struct listener *l, const struct addr *addr, unsigned options,
 	    listener_unix_stale(addr)) {
 		unlink(((const struct sockaddr_un *)&addr->ss)->sun_path);
 		rc = bind(l->fd, (const struct sockaddr *)&addr->ss, addr->len);
+	}
+	if (rc == 0 && listener_perms(addr, &s->perms) == -1) {
+		snprintf(err, errlen, "listen %s: setting mode and owner: %s",
+		    text, strerror(errno));
+		unlink(((const struct sockaddr_un *)&addr->ss)->sun_path);
+		close(l->fd);
+		l->fd = -1;
+		return -1;
 	}
 	if (rc == -1 || listen(l->fd, backlog) == -1) {
 		snprintf(err, errlen, "listen %s: %s", text, strerror(errno));

@@ -30,10 +30,20 @@ enum listen_option {
 	LISTEN_PROBE = 1 << 2,		/* a scenario line precedes the echo */
 };
 
+/* A unix socket file's mode and owner (mode=, owner=, group=), set
+ * before the socket listens: no client connects in between. */
+struct listen_perms {
+	int mode;			/* -1: as the umask leaves it */
+	uid_t uid;			/* (uid_t)-1: the daemon's */
+	gid_t gid;			/* (gid_t)-1: the daemon's */
+	char owner[32], group[32];	/* as written, for -T; "" unset */
+};
+
 /* The value of `listen = ADDRESS [OPTION]...`, parsed (config.h). */
 struct listen_spec {
 	struct addr addr;
 	unsigned options;		/* enum listen_option bits */
+	struct listen_perms perms;
 	char text[ADDR_TEXT_MAX];	/* the address as written */
 };
 
@@ -69,12 +79,13 @@ struct listener_stats {
 };
 
 /*
- * Create, bind and listen on addr; nothing is registered yet. A stale Unix
- * socket file (nobody accepting) is replaced. Returns 0, or -1 with a line
- * naming the address and the reason in err.
+ * Create, bind and listen on s's address; nothing is registered yet. A
+ * stale Unix socket file (nobody accepting) is replaced, and takes s's
+ * mode and owner before it listens. Returns 0, or -1 with a line naming
+ * the address and the reason in err.
  */
-int listener_open(struct listener *l, const struct addr *addr,
-    unsigned options, int backlog, char *err, size_t errlen);
+int listener_open(struct listener *l, const struct listen_spec *s,
+    int backlog, char *err, size_t errlen);
 
 /*
  * Take over fd, a listening socket inherited from whoever started the

@@ -88,6 +88,18 @@ Test(cli, bad_listen_value_names_it)
 		    "'listen=127.0.0.1:99999': listen: invalid port '99999' in "
 		    "'127.0.0.1:99999': expected 0..65535\n" },
 		{ "listen", "upcased: -o 'listen': expected KEY=VALUE\n" },
+		{ "listen=127.0.0.1:5 mode=0660", "upcased: -o "
+		    "'listen=127.0.0.1:5 mode=0660': listen: 'mode=0660': mode, "
+		    "owner and group are for unix: listeners\n" },
+		{ "listen=unix:/tmp/u mode=0860", "upcased: -o "
+		    "'listen=unix:/tmp/u mode=0860': listen: mode=0860: not an "
+		    "octal mode from 0 to 0777\n" },
+		{ "listen=unix:/tmp/u owner=no-such-user", "upcased: -o "
+		    "'listen=unix:/tmp/u owner=no-such-user': listen: "
+		    "owner=no-such-user: no such user\n" },
+		{ "listen=unix:/tmp/u group=root group=root", "upcased: -o "
+		    "'listen=unix:/tmp/u group=root group=root': listen: option "
+		    "'group' given twice\n" },
 		{ "colour=blue", "upcased: -o 'colour=blue': colour: unknown "
 		    "key\n" },
 		{ "c\x1b]0;x\x07=1", "upcased: -o 'c\\x1b]0;x\\x07=1': "

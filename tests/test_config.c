@@ -79,7 +79,7 @@ static const struct bad_file bad_files[] = {
 	    "1: listen: directory /nonexistent: No such file or directory" },
 	{ "listen = 127.0.0.1:0 proxy\n",
 	    "1: listen: unknown option 'proxy' (expected proxy_protocol, "
-	    "metrics or probe)" },
+	    "metrics, probe, or for unix: mode=, owner=, group=)" },
 	{ "listen = 127.0.0.1:0 metrics metrics\n",
 	    "1: listen: option 'metrics' given twice" },
 	{ "listen = 127.0.0.1:0\nlisten = 127.0.0.2:0 proxy_protocol metrics\n",
@@ -253,13 +253,13 @@ Test(config, print_shows_file_overridden_by_options)
 	    "header_timeout = 2.5\ndrain_timeout = 1m30s\ndaemonize = No\n"
 	    "deny = 10.0.0.0/8\nallow = all\n");
 	const char *args[] = { "-T", "-c", path, "-o", "idle_timeout=2m",
-	    "-o", "listen=unix:/run/u.sock", "-o",
+	    "-o", "listen=unix:/run/u.sock group=root  mode=660", "-o",
 	    "listen=127.0.0.1:9106\tmetrics", "-o",
 	    "listen=0.0.0.0:1061   proxy_protocol", "-o",
 	    "allow=192.0.2.0/24", "-o", "deny=all", "-o", "sandbox=no", NULL };
 	cr_assert_eq(run(upcased_path(), args, out, sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out,
-	    "listen = unix:/run/u.sock\n"
+	    "listen = unix:/run/u.sock mode=0660 group=root\n"
 	    "listen = 127.0.0.1:9106 metrics\n"
 	    "listen = 0.0.0.0:1061 proxy_protocol\n"
 	    "listen_backlog = 511\n"

@@ -1,16 +1,22 @@
 /*
  * test_listen.c — the kinds of address a listener takes: IPv6 and Unix
  * sockets beside IPv4, brought up in the configuration's order; a Unix
- * socket file left by a crash is replaced, a live one is never taken.
+ * socket file left by a crash is replaced, a live one is never taken; a
+ * Unix socket's mode and owner, as the users they let in see them.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -90,4 +96,101 @@ Test(listen, stale_unix_socket_is_replaced_and_a_live_one_is_not)
 	daemon_start(&second, "-o", arg, NULL);
 	expect_echo(connect_unix(sock), "second serves");
 	daemon_stop(&second);
+}
+
+/* Connect to path as uid:gid in a child, and echo through it: 0 when the
+ * echo came back, 13 (EACCES) when the socket refused us, 1 else. */
+static int
+echo_as(uid_t uid, gid_t gid, const char *path)
+{
+	pid_t pid = fork();
+	int status;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		char buf[16];
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ssize_t n;
+
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		if (setgroups(0, NULL) == -1 || setgid(gid) == -1 ||
+		    setuid(uid) == -1)
+			_exit(1);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+			_exit(errno == EACCES ? 13 : 1);
+		if (write(fd, "hi", 2) != 2 || shutdown(fd, SHUT_WR) == -1)
+			_exit(1);
+		n = read_all(fd, buf, sizeof(buf), DEADLINE_MS);
+		_exit(n == 2 && memcmp(buf, "HI", 2) == 0 ? 0 : 1);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * mode=, owner= and group= on a unix listener: the socket file has them
+ * from the moment it listens, and they decide which users may connect,
+ * tried as those users. Without them a root daemon's socket lets no other
+ * user in.
+ */
+Test(listen, unix_socket_mode_owner_and_group)
+{
+	struct passwd *nobody = getpwnam("nobody");
+	struct group *nogroup = getgrnam("nogroup");
+	struct daemon d = { 0 };
+	char sock[128], arg[256], conf[256], text[512];
+	struct stat st;
+
+	cr_assert_not_null(nobody);
+	cr_assert_not_null(nogroup);
+	cr_assert_eq(geteuid(), 0, "the test runs as root");
+	daemon_init(&d);
+	cr_assert_eq(chmod(d.dir, 0711), 0);
+	snprintf(sock, sizeof(sock), "%s", daemon_file(&d, "u.sock"));
+
+	/* By default: root's, and the umask's mode. */
+	snprintf(arg, sizeof(arg), "listen=unix:%s", sock);
+	daemon_start(&d, "-o", arg, NULL);
+	cr_assert_eq(echo_as(nobody->pw_uid, nogroup->gr_gid, sock), 13);
+	cr_assert_eq(echo_as(0, 0, sock), 0);
+	daemon_stop(&d);
+
+	daemon_init(&d);
+	cr_assert_eq(chmod(d.dir, 0711), 0);
+	snprintf(sock, sizeof(sock), "%s", daemon_file(&d, "u.sock"));
+	snprintf(conf, sizeof(conf), "%s", daemon_file(&d, "u.conf"));
+	snprintf(text, sizeof(text), "listen = 127.0.0.1:0\nlisten = unix:%s "
+	    "mode=0660 owner=nobody group=nogroup\n", sock);
+	write_file(conf, text);
+	const char *args[] = { "-f", "-c", conf, NULL };
+	daemon_start_args(&d, args);
+	cr_assert_eq(stat(sock, &st), 0);
+	cr_assert(S_ISSOCK(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0660, "mode %04o",
+	    (unsigned)(st.st_mode & 07777));
+	cr_assert_eq(st.st_uid, nobody->pw_uid);
+	cr_assert_eq(st.st_gid, nogroup->gr_gid);
+	cr_assert_eq(echo_as(nobody->pw_uid, nobody->pw_gid, sock), 0,
+	    "the owner");
+	cr_assert_eq(echo_as(1, nogroup->gr_gid, sock), 0, "the group");
+	cr_assert_eq(echo_as(1, 1, sock), 13, "anyone else");
+
+	/* A reload keeps them, and says so: they are the socket's, set when
+	 * it was made. */
+	snprintf(text, sizeof(text), "listen = 127.0.0.1:0\nlisten = unix:%s "
+	    "mode=0600\n", sock);
+	write_file(conf, text);
+	cr_assert_eq(kill(d.pid, SIGHUP), 0);
+	snprintf(text, sizeof(text), "warn: reload: unix:%s: mode, owner and "
+	    "group change only when the socket is made (at restart)", sock);
+	cr_assert_not_null(daemon_wait_log(&d, text, DEADLINE_MS), "%s",
+	    daemon_log(&d));
+	cr_assert_not_null(daemon_wait_log(&d, "configuration reloaded",
+	    DEADLINE_MS), "%s", daemon_log(&d));
+	cr_assert_eq(stat(sock, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0660);
+	cr_assert_eq(echo_as(1, nogroup->gr_gid, sock), 0, "the group");
+	daemon_stop(&d);
 }
