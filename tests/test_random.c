@@ -23,6 +23,7 @@ random_run(const char *const *daemon_args, const char *clients,
 	const char *tester = getenv("RANDTEST");
 	const char *seed = getenv("RANDTEST_SEED");
 	struct daemon d = { 0 };
+	const char *last, *next;
 	char pid[16];
 	int rc;
 
@@ -34,7 +35,13 @@ random_run(const char *const *daemon_args, const char *clients,
 	    "-m", "2097152", "-p", pid, seed != NULL ? "-s" : NULL, seed,
 	    NULL };
 	rc = run(tester, args, out, sizeof(out));
-	cr_log_info("%s", out);
+	/* The seed, on make test's output: RANDTEST_SEED=N replays it. */
+	last = strstr(out, "randtest: seed ");
+	while (last != NULL && (next = strstr(last + 1, "randtest: seed ")) !=
+	    NULL)
+		last = next;
+	fprintf(stderr, "%s: %.*s", criterion_current_test->name, last != NULL ?
+	    (int)(strcspn(last, "\n") + 1) : 0, last != NULL ? last : "");
 	cr_assert_eq(rc, 0, "randtest failed (replay with RANDTEST_SEED):\n%s",
 	    out);
 	cr_assert_not_null(strstr(out, " 0 errors; daemon descriptors"), "%s",
