@@ -68,3 +68,41 @@ Test(readme, the_session_runs_as_written)
 	cr_assert_not_null(strstr(log, "info: exiting: connections served 1 "),
 	    "%s", log);
 }
+
+/* The probe example: the daemon line as given, and the probe line with
+ * the listener itself for PROXY_HOST:PORT (a path that keeps half-close):
+ * every check passes within the listener's limits the line sets. */
+Test(readme, the_probe_example_passes_against_its_daemon)
+{
+	char script[16384], bin[PATH_MAX], out[16384], lines[2][1024];
+	const char *block = readme_block("<!-- probe -->"), *p;
+	size_t n;
+
+	snprintf(bin, sizeof(bin), "%s", upcased_path());
+	for (int i = 0; i < 2; i++, block += n + 1) {
+		n = strcspn(block, "\n");
+		cr_assert_lt(n, sizeof(lines[i]));
+		snprintf(lines[i], sizeof(lines[i]), "%.*s", (int)n, block);
+	}
+	p = strstr(lines[1], "PROXY_HOST:PORT");
+	cr_assert_not_null(p, "%s", lines[1]);
+	/* The daemon's stderr through a fifo: the probe starts once it
+	 * listens, and the daemon is stopped when the probe is done. */
+	snprintf(script, sizeof(script),
+	    "set -e\n"
+	    "ip link set lo up\n"
+	    "export PATH=%s:$PATH\n"
+	    "d=$(mktemp -d); mkfifo $d/log\n"
+	    "(\nexec %s\n) 2>$d/log &\n"
+	    "exec 3<$d/log\n"
+	    "grep -q -m1 'listening on 127.0.0.1:1062' <&3\n"
+	    "%.*s127.0.0.1:1062%s\n"
+	    "kill $!; wait $! || true; rm -r $d\n",
+	    dirname(bin), lines[0], (int)(p - lines[1]), lines[1],
+	    p + strlen("PROXY_HOST:PORT"));
+	const char *args[] = { "-n", "sh", "-c", script, NULL };
+	cr_assert_eq(run("/usr/bin/unshare", args, out, sizeof(out)), 0,
+	    "%s", out);
+	cr_assert_eq(count_in(out, " pass "), 7, "%s", out);
+	cr_assert_eq(count_in(out, "fail"), 0, "%s", out);
+}
