@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -166,5 +167,32 @@ Test(access, a_full_pipe_drops_lines_not_bytes)
 	}
 	free(lines);
 	close(p[0]);
+	daemon_stop(&d);
+}
+
+/* A unix socket's client has no address: the line says client=unix. */
+Test(access, a_unix_client_is_client_unix)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+	char arg[160], listen[160], path[128], sock[100], want[256];
+
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "access.log"));
+	snprintf(sock, sizeof(sock), "%s", daemon_file(&d, "u.sock"));
+	snprintf(arg, sizeof(arg), "access_log=%s", path);
+	snprintf(listen, sizeof(listen), "listen=unix:%s", sock);
+	daemon_start_metered(&d, "-o", arg, "-o", listen, NULL);
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", sock);
+	expect_echo(connect_to(&ss, sizeof(*sun)), "local");
+	daemon_wait_counter(&d, "upcased_connections_closed_total"
+	    "{reason=\"done\"}", 1);
+	snprintf(want, sizeof(want), " client=unix listener=unix:%s "
+	    "duration=", sock);
+	cr_assert_not_null(strstr(read_text(path), want), "%s",
+	    read_text(path));
+	cr_assert_not_null(strstr(read_text(path), " bytes_in=5 bytes_out=5 "
+	    "end=done\n"), "%s", read_text(path));
 	daemon_stop(&d);
 }
