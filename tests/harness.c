@@ -329,7 +329,7 @@ log_find(struct daemon *d, const char *needle)
 	p = match(log_buf + d->log_seen, needle, &end);
 	if (p == NULL)
 		return NULL;
-	end = strchr(end, '\n');
+	end = strchr(p, '\n');	/* a needle may end with it */
 	if (end == NULL)
 		return NULL;	/* the line is still being written */
 	for (start = p; start > log_buf && start[-1] != '\n'; start--)

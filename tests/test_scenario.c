@@ -27,7 +27,7 @@ Test(scenario, keys_and_defaults)
 	/* Written back, it reads back. */
 	cr_assert_eq(scenario_parse(line, scenario_format(&s, line), &s, err,
 	    sizeof(err)), (ssize_t)strlen(line));
-	cr_assert_str_eq(line, "UPCASE-PROBE/1 delay=2500ms fin_after=65536 "
+	cr_assert_str_eq(line, "UPCASE-PROBE/1 delay=2s500ms fin_after=65536 "
 	    "close=rst rate=1048576\n");
 	/* Every prefix asks for more. */
 	for (size_t n = 0; n < 15; n++)
