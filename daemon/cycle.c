@@ -174,6 +174,36 @@ keep_static(struct config *next)
 }
 
 /*
+ * What the log targets need that reading the configuration cannot see: a
+ * syslog socket to send to. In the background, stderr is /dev/null, and
+ * the logs that would go there go to syslog instead.
+ */
+int
+cycle_check_logs(const struct config *c, bool bg, char *err, size_t errlen)
+{
+	const char *keys[] = { "log_file", "access_log" };
+	const char *targets[] = { c->log_file, c->access_log };
+	char why[256];
+
+	sink_syslog_at(c->syslog_socket);
+	for (size_t i = 0; i < 2; i++) {
+		bool moved = bg && strcmp(targets[i], "stderr") == 0;
+
+		if (sink_check(moved ? "syslog" : targets[i], why,
+		    sizeof(why)) == 0)
+			continue;
+		if (moved)
+			snprintf(err, errlen, "%s = stderr: in the background "
+			    "that is syslog, and %s; set %s, or start with -f",
+			    keys[i], why, keys[i]);
+		else
+			snprintf(err, errlen, "%s = syslog: %s", keys[i], why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Switch to next's log targets where they differ (a syslog target differs
  * when syslog_socket does): both, or neither (the access log goes back to
  * the running target if the error log fails).

@@ -47,6 +47,13 @@ listener_accept_fn *cycle_acceptor(unsigned options);
  */
 bool cycle_reconfigure(struct loop *loop);
 
+/* Whether c's log targets can be opened, as far as reading it could not
+ * tell: a syslog target needs syslog_socket (in the background, bg, a
+ * stderr target is syslog). -t and the start ask. Returns 0, or -1 with
+ * a line naming the key in err. */
+int cycle_check_logs(const struct config *c, bool bg, char *err,
+    size_t errlen);
+
 /* SIGUSR1: reopen the error and access logs at their paths (after a
  * rotation), or log why not and keep writing where they were. */
 void cycle_reopen_logs(void);

@@ -26,7 +26,6 @@
 #include "privs.h"
 #include "worker.h"
 #include "signals.h"
-#include "sink.h"
 #include "upgrade.h"
 
 #include "commit.h"
@@ -192,39 +191,6 @@ ready(void)
 	upgrade_child_report(true, NULL);
 }
 
-/*
- * What the log targets need that reading the configuration cannot see: a
- * syslog socket to send to. In the background, stderr is /dev/null, and
- * the logs that would go there go to syslog instead. -t and the start
- * check the same.
- */
-static int
-targets_check(const struct config *c, bool foreground, char *err,
-    size_t errlen)
-{
-	bool bg = c->daemonize && !foreground;
-	const char *keys[] = { "log_file", "access_log" };
-	const char *targets[] = { c->log_file, c->access_log };
-	char why[256];
-
-	sink_syslog_at(c->syslog_socket);
-	for (size_t i = 0; i < 2; i++) {
-		bool moved = bg && strcmp(targets[i], "stderr") == 0;
-
-		if (sink_check(moved ? "syslog" : targets[i], why,
-		    sizeof(why)) == 0)
-			continue;
-		if (moved)
-			snprintf(err, errlen, "%s = stderr: in the background "
-			    "that is syslog, and %s; set %s, or start with -f",
-			    keys[i], why, keys[i]);
-		else
-			snprintf(err, errlen, "%s = syslog: %s", keys[i], why);
-		return -1;
-	}
-	return 0;
-}
-
 /* A start-up failure: "upcased: ..." on the terminal (and the log, when
  * that is elsewhere), exit 1. */
 static int
@@ -260,7 +226,8 @@ start(const struct config *c, bool foreground)
 		close_range(STDERR_FILENO + 1, ~0u, 0);
 	log_level = c->log_level;
 	log_echo_errors(true);
-	if (targets_check(c, foreground, err, sizeof(err)) == -1 ||
+	if (cycle_check_logs(c, c->daemonize && !foreground, err,
+	    sizeof(err)) == -1 ||
 	    log_open(c->log_file, err, sizeof(err)) == -1)
 		return startup_fail(err);
 	/* Detached, stderr is /dev/null: the access log goes to syslog, as
@@ -391,7 +358,8 @@ main(int argc, char **argv)
 	/* -t: everything but binding, which belongs to start and reload (the
 	 * addresses may well be taken: by the instance about to reload). */
 	if (test) {
-		if (targets_check(c, foreground, err, sizeof(err)) == -1) {
+		if (cycle_check_logs(c, c->daemonize && !foreground, err,
+	    sizeof(err)) == -1) {
 			fprintf(stderr, "upcased: %s\n", err);
 			return 1;
 		}
