@@ -298,6 +298,9 @@ main(int argc, char **argv)
 		}
 	}
 	o.name = address_of(address, &o.addr);
+	if (o.proxy_version != 0 && o.addr.ss.ss_family == AF_UNIX)
+		usage_error("--proxy-protocol: a PROXY header names TCP "
+		    "addresses, not %s", o.name);
 	if (check) {
 		if (optind < argc)
 			usage_error("-n sends its own bytes: no FILE ('%s')",

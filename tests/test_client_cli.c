@@ -21,6 +21,15 @@
 
 TestSuite(client_cli, .timeout = 120);
 
+/* No connection waits on listener fd (it is switched to non-blocking). */
+static void
+expect_no_connection(int fd)
+{
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	cr_assert_eq(accept(fd, NULL, NULL), -1, "it connected anyway");
+	cr_assert_eq(errno, EAGAIN);
+}
+
 Test(client_cli, empty_address_is_a_usage_error)
 {
 	const char *given[] = { "-a", "", "-n", "16", NULL };
@@ -41,4 +50,30 @@ Test(client_cli, empty_address_is_a_usage_error)
 	unsetenv("UPCASE_ADDRESS");
 	cr_assert_str_eq(out, "upcase: UPCASE_ADDRESS: empty address\n"
 	    "Try 'upcase --help'.\n");
+}
+
+/* A PROXY header names TCP addresses: over a Unix socket there are
+ * none, and upcase says so before it connects. */
+Test(client_cli, proxy_protocol_over_a_unix_socket_is_a_usage_error)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct daemon scratch = { 0 };
+	char out[1024], addr[128], want[256];
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	daemon_init(&scratch);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+	    daemon_file(&scratch, "sock"));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	cr_assert_eq(listen(fd, 8), 0);
+	snprintf(addr, sizeof(addr), "unix:%s", sun.sun_path);
+	const char *args[] = { "--proxy-protocol", "v1", "-a", addr, "-n",
+	    "16", NULL };
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 2, "%s", out);
+	snprintf(want, sizeof(want), "upcase: --proxy-protocol: a PROXY header "
+	    "names TCP addresses, not %s\nTry 'upcase --help'.\n", addr);
+	cr_assert_str_eq(out, want);
+	expect_no_connection(fd);
+	close(fd);
+	daemon_kill(&scratch);
 }
