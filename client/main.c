@@ -252,11 +252,19 @@ main(int argc, char **argv)
 	bool check = false, quiet = false, force_progress = false;
 	uint64_t total = 0;
 	int ch, status, *inputs = NULL;
+	static char progname[] = "upcase";
 
-	if (argc > 1 && strcmp(argv[1], "bench") == 0)
+	/* getopt starts its messages with argv[0]: "upcase", whatever the
+	 * path, for the subcommands too (not "bench: ..."). */
+	argv[0] = progname;
+	if (argc > 1 && strcmp(argv[1], "bench") == 0) {
+		argv[1] = progname;
 		return bench_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "probe") == 0)
+	}
+	if (argc > 1 && strcmp(argv[1], "probe") == 0) {
+		argv[1] = progname;
 		return probe_main(argc - 1, argv + 1);
+	}
 	while ((ch = getopt_long(argc, argv, "a:n:qhV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {

@@ -77,3 +77,32 @@ Test(client_cli, proxy_protocol_over_a_unix_socket_is_a_usage_error)
 	close(fd);
 	daemon_kill(&scratch);
 }
+
+/* getopt's own messages, for the filter and both subcommands alike. */
+Test(client_cli, getopt_messages_begin_with_upcase)
+{
+	static const struct {
+		const char *args[4];
+		const char *message;
+	} cases[] = {
+		{ { "--bogus" }, "upcase: unrecognized option '--bogus'\n" },
+		{ { "bench", "--bogus" },
+		    "upcase: unrecognized option '--bogus'\n" },
+		{ { "probe", "--bogus" },
+		    "upcase: unrecognized option '--bogus'\n" },
+		{ { "bench", "-x" }, "upcase: invalid option -- 'x'\n" },
+		{ { "bench", "--rate" },
+		    "upcase: option '--rate' requires an argument\n" },
+		{ { "probe", "-a" },
+		    "upcase: option requires an argument -- 'a'\n" },
+	};
+	char out[1024], want[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(run(upcase_path(), cases[i].args, out,
+		    sizeof(out)), 2, "%s", out);
+		snprintf(want, sizeof(want), "%sTry 'upcase --help'.\n",
+		    cases[i].message);
+		cr_assert_str_eq(out, want);
+	}
+}
