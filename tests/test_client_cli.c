@@ -21,6 +21,22 @@
 
 TestSuite(client_cli, .timeout = 120);
 
+/* A listener on 127.0.0.1, any port; its address into addr. */
+static int
+loopback_listener(int backlog, char *addr, size_t len)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t slen = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, slen), 0);
+	cr_assert_eq(listen(fd, backlog), 0);
+	getsockname(fd, (struct sockaddr *)&sin, &slen);
+	snprintf(addr, len, "127.0.0.1:%u", ntohs(sin.sin_port));
+	return fd;
+}
+
 /* No connection waits on listener fd (it is switched to non-blocking). */
 static void
 expect_no_connection(int fd)
@@ -105,4 +121,65 @@ Test(client_cli, getopt_messages_begin_with_upcase)
 		    cases[i].message);
 		cr_assert_str_eq(out, want);
 	}
+}
+
+/*
+ * Not a server: it reads what upcase sends to the EOF, then answers with
+ * reply and closes. Returns what upcase printed, stdout and stderr
+ * together, and its exit status in *status.
+ */
+static const char *
+answer_once(const char *const *extra, const char *reply, int *status)
+{
+	static char out[4096];
+	const char *argv[16] = { upcase_path(), "-a" };
+	char addr[64], in[4096];
+	int lfd = loopback_listener(8, addr, sizeof(addr)), fd, pipefd[2];
+	ssize_t n;
+	pid_t pid;
+	size_t k = 2;
+
+	argv[k++] = addr;
+	for (; *extra != NULL && k < 15; extra++)
+		argv[k++] = *extra;
+	argv[k] = NULL;
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    pipefd), 0);
+	pid = spawn(argv, -1, pipefd[1], pipefd[1]);
+	close(pipefd[1]);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	cr_assert_geq(fd, 0, "accept: %s", strerror(errno));
+	n = read_all(fd, in, sizeof(in), DEADLINE_MS);
+	cr_assert_geq(n, 0, "read: %s", strerror(errno));
+	cr_assert_eq(write_all(fd, reply, strlen(reply), DEADLINE_MS), 0);
+	close(fd);
+	close(lfd);
+	n = read_all(pipefd[0], out, sizeof(out) - 1, DEADLINE_MS);
+	cr_assert_geq(n, 0);
+	out[n] = '\0';
+	close(pipefd[0]);
+	*status = wait_exit(pid, NULL, DEADLINE_MS);
+	return out;
+}
+
+/* Bytes back beyond those sent: counted to the close, and said. */
+Test(client_cli, echo_longer_than_sent_reports_what_came_back)
+{
+	const char *check[] = { "-n", "16", NULL };
+	const char *filter[] = { "/dev/null", NULL };
+	const char *out;
+	int status;
+
+	out = answer_once(check, "CAPITALIZE THIS!CAPITALIZE THIS!and more",
+	    &status);
+	expect_exit(status, 1, out);
+	cr_assert_not_null(strstr(out, "sent 16 bytes, received 40 bytes, "
+	    "first bytes \"CAPITALIZE THIS!CAPITALIZE THIS!\", "), "%s", out);
+	cr_assert_not_null(strstr(out, ": echo longer than what was sent: "
+	    "received 40 bytes for 16 sent\n"), "%s", out);
+	/* The filter: nothing sent, three bytes back. */
+	out = answer_once(filter, "BOO", &status);
+	expect_exit(status, 1, out);
+	cr_assert_not_null(strstr(out, ": echo longer than what was sent: "
+	    "received 3 bytes for 0 sent\n"), "%s", out);
 }
