@@ -354,7 +354,7 @@ main(int argc, char **argv)
 		o.ninputs = n;
 	}
 	progress_init(&progress, !quiet && (force_progress ||
-	    isatty(STDERR_FILENO)), total);
+	    isatty(STDERR_FILENO)), isatty(STDERR_FILENO), total);
 	o.progress = &progress;
 
 	status = stream_run(&o, &r);
@@ -363,8 +363,8 @@ main(int argc, char **argv)
 		    (unsigned long long)r.sent,
 		    (unsigned long long)r.received);
 		print_quoted(r.first, r.nfirst);
-		printf(", %.1f MB/s\n", r.seconds > 0 ?
-		    (double)r.received / r.seconds / 1e6 : 0.0);
+		printf(", %.1f MiB/s\n", r.seconds > 0 ?
+		    (double)r.received / r.seconds / (1024 * 1024) : 0.0);
 	}
 	if (status != STREAM_OK)
 		fprintf(stderr, "upcase: %s\n", r.err);

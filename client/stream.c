@@ -393,10 +393,10 @@ stream_run(const struct stream_options *o, struct stream_result *r)
 		goto out;
 	}
 	start = s.last_progress = net_now();
-	o->progress->start = start;
+	o->progress->start = o->progress->last = start;
 	rc = stream_loop(&s);
 	r->seconds = net_now() - start;
-	progress_clear(o->progress);
+	progress_finish(o->progress, r->sent, r->received, r->seconds);
 	if (rc == STREAM_OK && s.longer) {
 		snprintf(r->err, sizeof(r->err), "%s: echo longer than what "
 		    "was sent: received %llu bytes for %llu sent", o->name,
