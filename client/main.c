@@ -109,7 +109,8 @@ static int
 bench_main(int argc, char **argv)
 {
 	enum { OPT_PINGPONG = 256, OPT_DURATION, OPT_SOURCES, OPT_TIMEOUT,
-	    OPT_JSON, OPT_CHURN, OPT_RATE, OPT_HOLD };
+	    OPT_JSON, OPT_CHURN, OPT_RATE, OPT_HOLD, OPT_INTERVAL,
+	    OPT_CONNECT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "connections", required_argument, NULL, 'c' },
@@ -121,13 +122,16 @@ bench_main(int argc, char **argv)
 		{ "hold", required_argument, NULL, OPT_HOLD },
 		{ "sources", required_argument, NULL, OPT_SOURCES },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "connect-timeout", required_argument, NULL,
+		    OPT_CONNECT_TIMEOUT },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_options o = { .timeout_ms = 60 * 1000 };
 	const char *address = NULL;
-	bool have_bytes = false;
+	bool have_bytes = false, have_connect_timeout = false;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "a:c:n:h", longopts, NULL)) !=
@@ -167,6 +171,16 @@ bench_main(int argc, char **argv)
 		case OPT_TIMEOUT:
 			o.timeout_ms = seconds_arg("--timeout", optarg);
 			break;
+		case OPT_CONNECT_TIMEOUT:
+			o.connect_timeout_ms = seconds_arg("--connect-timeout",
+			    optarg);
+			have_connect_timeout = true;
+			break;
+		case OPT_INTERVAL:
+			o.interval_ms = seconds_arg("--interval", optarg);
+			if (o.interval_ms < 100)
+				usage_error("--interval: at least 100ms");
+			break;
 		case OPT_JSON:
 			o.json = true;
 			break;
@@ -197,6 +211,8 @@ bench_main(int argc, char **argv)
 		    "--rate");
 	if (o.hold_ms != 0 && (o.pingpong != 0 || o.churn || o.rate > 0))
 		usage_error("bench: --hold goes with -n BYTES alone");
+	if (!have_connect_timeout)
+		o.connect_timeout_ms = o.timeout_ms;
 	o.name = address_of(address, &o.addr);
 	if (o.sources > 0 && (o.addr.ss.ss_family != AF_INET ||
 	    (ntohl(((struct sockaddr_in *)&o.addr.ss)->sin_addr.s_addr) >>
