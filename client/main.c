@@ -31,6 +31,8 @@
 #define EXIT_WRONG	1
 #define EXIT_NETWORK	3
 #define BENCH_TIMEOUT	"60s"	/* bench gives up after this, unless told */
+#define CONNECT_TIMEOUT	"30s"	/* the filter's connect, unless told */
+#define CONNECT_TIMEOUT_MS (30 * 1000)
 
 static const char usage_text[] =
 "usage: upcase [-a HOST:PORT] [--naive] [--timeout SECONDS] [--progress] [-q]\n"
@@ -248,12 +250,15 @@ close_inputs(int *inputs, int n)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_NAIVE = 256, OPT_TIMEOUT, OPT_PROGRESS, OPT_PROXY };
+	enum { OPT_NAIVE = 256, OPT_TIMEOUT, OPT_PROGRESS, OPT_PROXY,
+	    OPT_CONNECT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "bytes", required_argument, NULL, 'n' },
 		{ "naive", no_argument, NULL, OPT_NAIVE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "connect-timeout", required_argument, NULL,
+		    OPT_CONNECT_TIMEOUT },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "proxy-protocol", required_argument, NULL, OPT_PROXY },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -261,7 +266,8 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct stream_options o = { .output = STDOUT_FILENO };
+	struct stream_options o = { .output = STDOUT_FILENO,
+	    .connect_timeout_ms = CONNECT_TIMEOUT_MS };
 	struct stream_result r;
 	struct progress progress;
 	const char *address = NULL;
@@ -296,6 +302,10 @@ main(int argc, char **argv)
 			break;
 		case OPT_TIMEOUT:
 			o.timeout_ms = seconds_arg("--timeout", optarg);
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			o.connect_timeout_ms = seconds_arg("--connect-timeout",
+			    optarg);
 			break;
 		case OPT_PROGRESS:
 			force_progress = true;

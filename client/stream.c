@@ -382,7 +382,7 @@ stream_run(const struct stream_options *o, struct stream_result *r)
 	if (s.pipe_room < 0)
 		s.pipe_room = 0;
 
-	s.sock = net_connect(&o->addr, o->name, o->timeout_ms, r->err,
+	s.sock = net_connect(&o->addr, o->name, o->connect_timeout_ms, r->err,
 	    sizeof(r->err));
 	if (s.sock == -1) {
 		rc = STREAM_NETWORK;

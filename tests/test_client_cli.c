@@ -184,6 +184,52 @@ Test(client_cli, echo_longer_than_sent_reports_what_came_back)
 	    "received 3 bytes for 0 sent\n"), "%s", out);
 }
 
+/*
+ * A listener whose accept queue is full: listen(fd, 0) holds one
+ * connection, never accepted, and Linux then drops further SYNs, so a
+ * connect neither completes nor fails. Its address into addr; the queued
+ * connection into *held.
+ */
+static int
+black_hole(char *addr, size_t len, int *held)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	int lfd = loopback_listener(0, addr, len);
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	getsockname(lfd, (struct sockaddr *)&ss, &sslen);
+	*held = connect_to(&ss, sslen);
+	/* Readable: the connection is in the queue, which is now full. */
+	cr_assert_eq(poll(&p, 1, DEADLINE_MS), 1);
+	return lfd;
+}
+
+Test(client_cli, connect_timeout_on_a_black_hole)
+{
+	char addr[64], out[4096], want[256];
+	int held, lfd = black_hole(addr, sizeof(addr), &held);
+	const char *filter[] = { "-a", addr, "-n", "16", "--connect-timeout",
+	    "1s", NULL };
+	const char *bench[] = { "bench", "-a", addr, "-c", "2", "-n", "16",
+	    "--connect-timeout", "1s", NULL };
+	long long t0 = now_ms();
+
+	cr_assert_eq(run(upcase_path(), filter, out, sizeof(out)), 3, "%s", out);
+	snprintf(want, sizeof(want), "upcase: %s: connect: timed out after "
+	    "1s\n", addr);
+	cr_assert_str_eq(out, want);
+	cr_assert_geq(now_ms() - t0, 1000, "gave up early");
+	cr_assert_eq(run(upcase_path(), bench, out, sizeof(out)), 3, "%s", out);
+	for (int k = 0; k < 2; k++) {
+		snprintf(want, sizeof(want), "upcase: %s: connection %d: "
+		    "connect: timed out after 1s\n", addr, k);
+		cr_assert_not_null(strstr(out, want), "%s", out);
+	}
+	close(held);
+	close(lfd);
+}
+
 /* Every byte of text is printable or a newline: no "\r", no escape. */
 static void
 expect_plain_lines(const char *text)
