@@ -375,3 +375,45 @@ Test(client_cli, progress_on_a_terminal_ends_with_a_summary)
 	cr_assert_eq(strstr(at, "\r\n")[2], '\0', "%s", text);
 	daemon_stop(&d);
 }
+
+/* line (up to its newline) with the rate at its end, ", 845.4 MiB/s",
+ * made ", X MiB/s", into buf: the one part that varies. */
+static const char *
+without_rate(const char *line, char *buf, size_t len)
+{
+	size_t n = strcspn(line, "\n");
+	char *comma, *end;
+
+	snprintf(buf, len, "%.*s", (int)n, line);
+	comma = strrchr(buf, ',');
+	cr_assert_not_null(comma, "%s", buf);
+	strtod(comma + 2, &end);
+	cr_assert(end > comma + 2 && strcmp(end, " MiB/s") == 0,
+	    "not a rate: %s", buf);
+	snprintf(comma, len - (size_t)(comma - buf), ", X MiB/s");
+	return buf;
+}
+
+/* The -n summary the README and upcase(1) show is the one printed:
+ * each has "$ upcase -n 1m" and the line after it. */
+Test(client_cli, documented_n_summary_is_the_one_printed)
+{
+	static const char *const docs[] = { "README.md", "man/upcase.1" };
+	struct daemon d = { 0 };
+	char out[4096], got[512], want[512];
+	const char *text, *at;
+
+	daemon_start(&d, NULL);
+	const char *args[] = { "-a", d.addr, "-n", "1m", NULL };
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
+	without_rate(out, got, sizeof(got));
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		text = read_text(docs[i]);
+		at = strstr(text, "$ upcase -n 1m\n");
+		cr_assert_not_null(at, "%s has no \"$ upcase -n 1m\"", docs[i]);
+		at += strlen("$ upcase -n 1m\n");
+		cr_assert_str_eq(without_rate(at, want, sizeof(want)), got,
+		    "%s shows another summary", docs[i]);
+	}
+	daemon_stop(&d);
+}
