@@ -71,8 +71,9 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/admit.c daemon/config.c \
               daemon/record.c daemon/request.c daemon/cycle.c daemon/sandbox.c \
               daemon/sink.c daemon/worker.c \
               daemon/signals.c daemon/timeout.c daemon/upgrade.c
-CLIENT_SRC := client/args.c client/bench.c client/main.c client/net.c \
-              client/probe.c client/progress.c client/stream.c client/trial.c
+CLIENT_SRC := client/args.c client/bench.c client/bench_conn.c client/main.c client/net.c \
+              client/probe.c client/progress.c client/report.c \
+              client/stream.c client/trial.c client/usage.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)

@@ -23,18 +23,21 @@ usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-/* The daemon's address: -a, else $UPCASE_ADDRESS, else the default. */
+/* The daemon's address: -a, else $UPCASE_ADDRESS, else the default. An
+ * empty one is an error, not the default: "-a $HOST" with HOST unset
+ * should not reach whatever listens on the default port. */
 const char *
 address_of(const char *given, struct addr *out)
 {
 	const char *text = given, *from = "-a";
 	char err[256];
 
-	if (text == NULL && (text = getenv("UPCASE_ADDRESS")) != NULL &&
-	    *text != '\0')
+	if (text == NULL && (text = getenv("UPCASE_ADDRESS")) != NULL)
 		from = "UPCASE_ADDRESS";
-	else if (text == NULL || *text == '\0')
+	if (text == NULL)
 		text = DEFAULT_ADDRESS;
+	else if (*text == '\0')
+		usage_error("%s: empty address", from);
 	if (addr_parse(text, out, err, sizeof(err)) == -1)
 		usage_error("%s: %s", from, err);
 	return text;

@@ -18,7 +18,8 @@ void usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
 /* The daemon's address: given (-a), else $UPCASE_ADDRESS, else the
- * default. Returns its text. */
+ * default; an empty -a or UPCASE_ADDRESS is a usage error. Returns its
+ * text. */
 const char *address_of(const char *given, struct addr *out);
 
 /* A size (k, m, g) for option opt, in [min, max]. */

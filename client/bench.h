@@ -32,7 +32,9 @@ struct bench_options {
 					 * waits, connected, until all are
 					 * and this long from the start */
 	uint64_t timeout_ms;		/* give up when nothing moves */
-	bool json;
+	uint64_t connect_timeout_ms;	/* fail a connect this old; 0: never */
+	uint64_t interval_ms;		/* a line per interval; 0: none */
+	bool json;			/* stdout: the JSON object alone */
 };
 
 /* Run it, print the results; returns the exit status (0, 1 or 3). */

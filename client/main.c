@@ -1,8 +1,8 @@
 /*
  * main.c — upcase's command line: the filter, the seed's -n check and its
- * --naive order, and the bench subcommand. Exit status: 0 ok, 1 echo wrong
- * or short, 2 usage (or an input that cannot be read), 3 network error or
- * timeout.
+ * --naive order, and the bench subcommand. Exit status: 0 ok, 1 echo wrong,
+ * short or long, 2 usage (or an input that cannot be read), 3 network
+ * error or timeout.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +23,7 @@
 #include "parse.h"
 #include "progress.h"
 #include "stream.h"
+#include "usage.h"
 
 #include "commit.h"
 
@@ -32,86 +33,13 @@
 
 #define EXIT_WRONG	1
 #define EXIT_NETWORK	3
-#define BENCH_TIMEOUT	"60s"	/* bench gives up after this, unless told */
-
-static const char usage_text[] =
-"usage: upcase [-a HOST:PORT] [--naive] [--timeout SECONDS] [--progress] [-q]\n"
-"              [--proxy-protocol v1|v2] [FILE...]\n"
-"       upcase [-a HOST:PORT] -n BYTES [--naive] [--timeout SECONDS]\n"
-"              [--progress] [-q] [--proxy-protocol v1|v2]\n"
-"       upcase bench [-a HOST:PORT] -c CONNS -n BYTES [--hold SECONDS]\n"
-"              [--sources N] [--timeout SECONDS] [--json]\n"
-"       upcase bench [-a HOST:PORT] -c CONNS --pingpong SIZE --duration SECONDS\n"
-"              [--sources N] [--timeout SECONDS] [--json]\n"
-"       upcase bench [-a HOST:PORT] -c CONNS -n BYTES --churn --duration SECONDS\n"
-"              [--sources N] [--timeout SECONDS] [--json]\n"
-"       upcase bench [-a HOST:PORT] -c CONNS -n BYTES --rate R --duration SECONDS\n"
-"              [--sources N] [--timeout SECONDS] [--json]\n"
-"       upcase probe [-a HOST:PORT] [--json] [--repeat N] [--max-wait DURATION]\n"
-"              [--idle DURATION] [--timeout DURATION]\n"
-"\n"
-"The client of upcased. It sends stdin, or the FILEs in order ('-' is\n"
-"stdin), to the daemon, half-closes, and writes everything that comes back\n"
-"to stdout, sending and receiving at once so that no size can deadlock it.\n"
-"\n"
-"  -a, --address HOST:PORT  the daemon ([IPV6]:PORT and unix:PATH too);\n"
-"                           default $UPCASE_ADDRESS, else " DEFAULT_ADDRESS "\n"
-"  -n, --bytes BYTES        send BYTES (k, m, g: powers of 1024) rounded up\n"
-"                           to a multiple of 16 as repeated 'capitalize\n"
-"                           this!', check the echo, print a summary line\n"
-"      --naive              the textbook order: send everything, half-close,\n"
-"                           then read (deadlocks once both sides' buffers\n"
-"                           are full; use with --timeout)\n"
-"      --timeout SECONDS    give up when no byte moves for that long\n"
-"                           (ms, s, m, h suffixes too); none by default\n"
-"      --progress           show progress on stderr even when it is not a\n"
-"                           terminal\n"
-"      --proxy-protocol v1|v2  open with a PROXY header (version 1 or 2)\n"
-"                           naming this connection's own addresses, for a\n"
-"                           listener that expects one\n"
-"  -q, --quiet              no progress, no summary\n"
-"  -h, --help               print this help and exit\n"
-"  -V, --version            print the version and exit\n"
-"\n"
-"bench opens CONNS connections at once and checks every echoed byte:\n"
-"  -c, --connections CONNS  connections at once\n"
-"  -n, --bytes BYTES        each sends BYTES, half-closes, reads the echo\n"
-"      --pingpong SIZE      or: rounds of SIZE bytes (at most 256k) out and\n"
-"                           back, for --duration SECONDS\n"
-"      --churn              with -n: once a connection is done, open the next\n"
-"                           on its slot, for --duration SECONDS; latency from\n"
-"                           connect to EOF\n"
-"      --rate R             with -n: open loop, a new connection R times a\n"
-"                           second on schedule, at most CONNS at once, for\n"
-"                           --duration SECONDS; latency from the scheduled\n"
-"                           start, so a stalled server cannot hide its stall\n"
-"      --hold SECONDS       with -n alone: connect all CONNS, then wait until\n"
-"                           SECONDS from the start before any sends: all\n"
-"                           are open at once (several processes too)\n"
-"      --sources N          connect from 127.0.0.1 .. 127.0.0.N, to go past\n"
-"                           one ephemeral port range\n"
-"      --timeout SECONDS    give up when nothing moves (default " BENCH_TIMEOUT ")\n"
-"      --json               a JSON object after the summary line\n"
-"\n"
-"probe checks that the path to a probe listener (listen = ADDRESS probe),\n"
-"directly or through a proxy, keeps TCP half-close; each check is run N\n"
-"times (--repeat, default 3) and said only when the runs agree:\n"
-"      --max-wait DURATION  the longest reply delay after the EOF to try\n"
-"                           (default 10s; below the listener's drain_timeout)\n"
-"      --idle DURATION      also check that an idle connection lives this long\n"
-"      --timeout DURATION   wait this long to connect, and for a reply once it\n"
-"                           is due (default 5s)\n"
-"      --json               the results as a JSON object\n"
-"\n"
-"Exit status: 0 ok, 1 echo wrong or short (probe: a check did not pass), 2\n"
-"usage error or unreadable input, 3 network error or timeout (probe: the\n"
-"address cannot be reached).\n";
 
 static int
 bench_main(int argc, char **argv)
 {
 	enum { OPT_PINGPONG = 256, OPT_DURATION, OPT_SOURCES, OPT_TIMEOUT,
-	    OPT_JSON, OPT_CHURN, OPT_RATE, OPT_HOLD };
+	    OPT_JSON, OPT_CHURN, OPT_RATE, OPT_HOLD, OPT_INTERVAL,
+	    OPT_CONNECT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "connections", required_argument, NULL, 'c' },
@@ -123,13 +51,16 @@ bench_main(int argc, char **argv)
 		{ "hold", required_argument, NULL, OPT_HOLD },
 		{ "sources", required_argument, NULL, OPT_SOURCES },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "connect-timeout", required_argument, NULL,
+		    OPT_CONNECT_TIMEOUT },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_options o = { .timeout_ms = 60 * 1000 };
 	const char *address = NULL;
-	bool have_bytes = false;
+	bool have_bytes = false, have_connect_timeout = false;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "a:c:n:h", longopts, NULL)) !=
@@ -169,6 +100,16 @@ bench_main(int argc, char **argv)
 		case OPT_TIMEOUT:
 			o.timeout_ms = seconds_arg("--timeout", optarg);
 			break;
+		case OPT_CONNECT_TIMEOUT:
+			o.connect_timeout_ms = seconds_arg("--connect-timeout",
+			    optarg);
+			have_connect_timeout = true;
+			break;
+		case OPT_INTERVAL:
+			o.interval_ms = seconds_arg("--interval", optarg);
+			if (o.interval_ms < 100)
+				usage_error("--interval: at least 100ms");
+			break;
 		case OPT_JSON:
 			o.json = true;
 			break;
@@ -199,6 +140,8 @@ bench_main(int argc, char **argv)
 		    "--rate");
 	if (o.hold_ms != 0 && (o.pingpong != 0 || o.churn || o.rate > 0))
 		usage_error("bench: --hold goes with -n BYTES alone");
+	if (!have_connect_timeout)
+		o.connect_timeout_ms = o.timeout_ms;
 	o.name = address_of(address, &o.addr);
 	if (o.sources > 0 && (o.addr.ss.ss_family != AF_INET ||
 	    (ntohl(((struct sockaddr_in *)&o.addr.ss)->sin_addr.s_addr) >>
@@ -234,12 +177,15 @@ close_inputs(int *inputs, int n)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_NAIVE = 256, OPT_TIMEOUT, OPT_PROGRESS, OPT_PROXY };
+	enum { OPT_NAIVE = 256, OPT_TIMEOUT, OPT_PROGRESS, OPT_PROXY,
+	    OPT_CONNECT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "bytes", required_argument, NULL, 'n' },
 		{ "naive", no_argument, NULL, OPT_NAIVE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "connect-timeout", required_argument, NULL,
+		    OPT_CONNECT_TIMEOUT },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "proxy-protocol", required_argument, NULL, OPT_PROXY },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -247,18 +193,27 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct stream_options o = { .output = STDOUT_FILENO };
+	struct stream_options o = { .output = STDOUT_FILENO,
+	    .connect_timeout_ms = CONNECT_TIMEOUT_MS };
 	struct stream_result r;
 	struct progress progress;
 	const char *address = NULL;
 	bool check = false, quiet = false, force_progress = false;
 	uint64_t total = 0;
 	int ch, status, *inputs = NULL;
+	static char progname[] = "upcase";
 
-	if (argc > 1 && strcmp(argv[1], "bench") == 0)
+	/* getopt starts its messages with argv[0]: "upcase", whatever the
+	 * path, for the subcommands too (not "bench: ..."). */
+	argv[0] = progname;
+	if (argc > 1 && strcmp(argv[1], "bench") == 0) {
+		argv[1] = progname;
 		return bench_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "probe") == 0)
+	}
+	if (argc > 1 && strcmp(argv[1], "probe") == 0) {
+		argv[1] = progname;
 		return probe_main(argc - 1, argv + 1);
+	}
 	while ((ch = getopt_long(argc, argv, "a:n:qhV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
@@ -274,6 +229,10 @@ main(int argc, char **argv)
 			break;
 		case OPT_TIMEOUT:
 			o.timeout_ms = seconds_arg("--timeout", optarg);
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			o.connect_timeout_ms = seconds_arg("--connect-timeout",
+			    optarg);
 			break;
 		case OPT_PROGRESS:
 			force_progress = true;
@@ -302,6 +261,9 @@ main(int argc, char **argv)
 		}
 	}
 	o.name = address_of(address, &o.addr);
+	if (o.proxy_version != 0 && o.addr.ss.ss_family == AF_UNIX)
+		usage_error("--proxy-protocol: a PROXY header names TCP "
+		    "addresses, not %s", o.name);
 	if (check) {
 		if (optind < argc)
 			usage_error("-n sends its own bytes: no FILE ('%s')",
@@ -347,7 +309,7 @@ main(int argc, char **argv)
 		o.ninputs = n;
 	}
 	progress_init(&progress, !quiet && (force_progress ||
-	    isatty(STDERR_FILENO)), total);
+	    isatty(STDERR_FILENO)), isatty(STDERR_FILENO), total);
 	o.progress = &progress;
 
 	status = stream_run(&o, &r);
@@ -356,8 +318,8 @@ main(int argc, char **argv)
 		    (unsigned long long)r.sent,
 		    (unsigned long long)r.received);
 		print_quoted(r.first, r.nfirst);
-		printf(", %.1f MB/s\n", r.seconds > 0 ?
-		    (double)r.received / r.seconds / 1e6 : 0.0);
+		printf(", %.1f MiB/s\n", r.seconds > 0 ?
+		    (double)r.received / r.seconds / (1024 * 1024) : 0.0);
 	}
 	if (status != STREAM_OK)
 		fprintf(stderr, "upcase: %s\n", r.err);

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parse.h"
+
 double
 net_now(void)
 {
@@ -51,8 +53,10 @@ net_connect(const struct addr *a, const char *name, uint64_t timeout_ms,
 		rc = poll(&pfd, 1, timeout_ms ? (int)timeout_ms : -1);
 	while (rc == -1 && errno == EINTR);
 	if (rc == 0) {
-		snprintf(err, errlen, "%s: connect: timed out after %.1f s",
-		    name, (double)timeout_ms / 1000);
+		char after[32];
+
+		snprintf(err, errlen, "%s: connect: timed out after %s", name,
+		    format_duration(timeout_ms, after, sizeof(after)));
 		close(fd);
 		return -1;
 	}

@@ -1,7 +1,8 @@
 /*
- * progress.c — formatting of the progress line. It writes with one
- * write(2), "\r" first and an erase-to-end-of-line last, so a shorter line
- * never leaves the tail of a longer one behind.
+ * progress.c — formatting of the progress lines. Each is one write(2). On
+ * a terminal it starts with "\r" and ends with an erase to end of line, so
+ * a shorter line never leaves the tail of a longer one behind; anywhere
+ * else no control sequence is written at all, only whole lines.
  */
 #include "progress.h"
 
@@ -10,15 +11,17 @@
 
 #include "net.h"
 
-#define PROGRESS_PERIOD 0.25	/* seconds between draws */
+#define PROGRESS_PERIOD		0.25	/* seconds between redraws */
+#define PROGRESS_LINE_PERIOD	1.0	/* ... between lines, not a tty */
+#define MIB			(1024.0 * 1024.0)
 
 void
-progress_init(struct progress *p, bool on, uint64_t total)
+progress_init(struct progress *p, bool on, bool terminal, uint64_t total)
 {
 	p->on = on;
+	p->terminal = terminal;
 	p->total = total;
-	p->start = net_now();
-	p->last = 0;
+	p->start = p->last = net_now();
 	p->drawn = false;
 }
 
@@ -36,25 +39,42 @@ human(double bytes, char *buf, size_t buflen)
 	return buf;
 }
 
+/* Write text as a line of its own: redrawn in place on a terminal. */
+static void
+progress_write(struct progress *p, const char *text, bool final)
+{
+	char line[224];
+	int n;
+
+	if (p->terminal)
+		n = snprintf(line, sizeof(line), "\r%s\033[K%s", text,
+		    final ? "\n" : "");
+	else
+		n = snprintf(line, sizeof(line), "%s\n", text);
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    write(STDERR_FILENO, line, (size_t)n) > 0)
+		p->drawn = p->terminal && !final;
+}
+
 void
 progress_update(struct progress *p, uint64_t sent, uint64_t received)
 {
-	char line[160], s[32], r[32], rate[32];
+	char line[160], s[32], r[32];
 	double now, elapsed;
 	int n;
 
 	if (!p->on)
 		return;
 	now = net_now();
-	if (now - p->last < PROGRESS_PERIOD)
+	if (now - p->last < (p->terminal ? PROGRESS_PERIOD :
+	    PROGRESS_LINE_PERIOD))
 		return;
 	p->last = now;
 	elapsed = now - p->start;
-	human(elapsed > 0 ? (double)received / elapsed : 0, rate,
-	    sizeof(rate));
-	n = snprintf(line, sizeof(line), "\rsent %s, received %s, %s/s",
+	n = snprintf(line, sizeof(line), "sent %s, received %s, %.1f MiB/s",
 	    human((double)sent, s, sizeof(s)),
-	    human((double)received, r, sizeof(r)), rate);
+	    human((double)received, r, sizeof(r)),
+	    elapsed > 0 ? (double)received / elapsed / MIB : 0);
 	if (p->total > 0 && n > 0 && (size_t)n < sizeof(line)) {
 		double done = (double)received / (double)p->total;
 
@@ -67,18 +87,23 @@ progress_update(struct progress *p, uint64_t sent, uint64_t received)
 		double eta = elapsed * ((double)p->total / (double)received -
 		    1);
 
-		n += snprintf(line + n, sizeof(line) - (size_t)n,
-		    ", ETA %d:%02d", (int)eta / 60, (int)eta % 60);
+		snprintf(line + n, sizeof(line) - (size_t)n, ", ETA %d:%02d",
+		    (int)eta / 60, (int)eta % 60);
 	}
-	if (n > 0 && (size_t)n < sizeof(line) - 4)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "\033[K");
-	if (n > 0 && write(STDERR_FILENO, line, (size_t)n) > 0)
-		p->drawn = true;
+	progress_write(p, line, false);
 }
 
 void
-progress_clear(struct progress *p)
+progress_finish(struct progress *p, uint64_t sent, uint64_t received,
+    double seconds)
 {
-	if (p->drawn && write(STDERR_FILENO, "\r\033[K", 4) > 0)
-		p->drawn = false;
+	char line[160], s[32], r[32];
+
+	if (!p->on)
+		return;
+	snprintf(line, sizeof(line), "sent %s, received %s in %.2f s, %.1f "
+	    "MiB/s", human((double)sent, s, sizeof(s)),
+	    human((double)received, r, sizeof(r)), seconds,
+	    seconds > 0 ? (double)received / seconds / MIB : 0);
+	progress_write(p, line, true);
 }

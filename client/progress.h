@@ -1,7 +1,10 @@
 /*
- * progress.h — a live one-line display of a transfer on stderr: bytes sent
- * and received, rate, and percent and ETA when the total is known. Redrawn
- * at most four times a second, whatever the I/O rate; cleared at the end.
+ * progress.h — a transfer's progress on stderr: bytes sent and received,
+ * rate, and percent and ETA when the total is known. On a terminal, one
+ * line redrawn in place at most four times a second; elsewhere (forced by
+ * --progress), a plain line once a second. Either way it ends with a
+ * summary line that stays, as pv's does. Sizes are 1024-based (KiB, MiB),
+ * rates MiB/s.
  */
 #ifndef PROGRESS_H
 #define PROGRESS_H
@@ -10,19 +13,23 @@
 #include <stdint.h>
 
 struct progress {
-	bool on;		/* draw at all */
+	bool on;		/* show it at all */
+	bool terminal;		/* redraw one line; else print lines */
 	uint64_t total;		/* bytes each way; 0: unknown */
-	double start;		/* net_now() at the first update */
-	double last;		/* net_now() at the last draw */
-	bool drawn;		/* a line is on the screen */
+	double start;		/* net_now() when the transfer began */
+	double last;		/* net_now() at the last line */
+	bool drawn;		/* a redrawn line is on the screen */
 };
 
-void progress_init(struct progress *p, bool on, uint64_t total);
+void progress_init(struct progress *p, bool on, bool terminal,
+    uint64_t total);
 
-/* Redraw if a quarter second has passed since the last draw. */
+/* A new line if its period has passed since the last. */
 void progress_update(struct progress *p, uint64_t sent, uint64_t received);
 
-/* Erase the line, if any. */
-void progress_clear(struct progress *p);
+/* The summary line, in place of the redrawn one: "sent 1.0 MiB, received
+ * 1.0 MiB in 0.12 s, 8.3 MiB/s". */
+void progress_finish(struct progress *p, uint64_t sent, uint64_t received,
+    double seconds);
 
 #endif

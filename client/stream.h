@@ -36,6 +36,8 @@ struct stream_options {
 	bool naive;			/* the seed's order: all out, then read */
 	int proxy_version;		/* send a PROXY header first: 1 or 2;
 					 * 0: none */
+	uint64_t connect_timeout_ms;	/* give up connecting after this
+					 * long; 0: never */
 	uint64_t timeout_ms;		/* give up after this long without a
 					 * byte moving; 0: never */
 	struct progress *progress;

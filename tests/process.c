@@ -192,6 +192,64 @@ run(const char *path, const char *const *args, char *out, size_t cap)
 	return WEXITSTATUS(status);
 }
 
+int
+run_split(const char *path, const char *const *args, char *out, size_t cap,
+    char *err, size_t errcap)
+{
+	long long deadline = now_ms() + DEADLINE_MS;
+	const char *argv[64] = { path };
+	char *buf[2] = { out, err };
+	size_t len[2] = { 0, 0 }, bufcap[2] = { cap, errcap };
+	int o[2], e[2], n = 1, status, open_fds = 2;
+	struct pollfd p[2];
+	pid_t pid;
+
+	for (; *args != NULL && n < 63; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	cr_assert_eq(pipe2(o, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(e, O_CLOEXEC), 0);
+	pid = spawn(argv, -1, o[1], e[1]);
+	close(o[1]);
+	close(e[1]);
+	p[0] = (struct pollfd){ .fd = o[0], .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = e[0], .events = POLLIN };
+	while (open_fds > 0) {
+		long long left = deadline - now_ms();
+
+		if (left <= 0 || poll(p, 2, (int)left) == 0) {
+			wait_exit(pid, NULL, 0);
+			cr_assert_fail("%s did not finish:\n%.*s%.*s", path,
+			    (int)len[0], out, (int)len[1], err);
+		}
+		for (int i = 0; i < 2; i++) {
+			char sink[4096];
+			ssize_t r;
+
+			if (p[i].fd == -1 || p[i].revents == 0)
+				continue;
+			if (len[i] + 1 < bufcap[i])
+				r = read(p[i].fd, buf[i] + len[i],
+				    bufcap[i] - 1 - len[i]);
+			else
+				r = read(p[i].fd, sink, sizeof(sink));
+			if (r <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_fds--;
+			} else if (len[i] + 1 < bufcap[i]) {
+				len[i] += (size_t)r;
+			}
+		}
+	}
+	out[len[0]] = '\0';
+	err[len[1]] = '\0';
+	status = wait_exit(pid, NULL, (int)(deadline - now_ms()));
+	cr_assert(status != -1 && WIFEXITED(status), "%s did not exit: "
+	    "status %d:\n%s%s", path, status, out, err);
+	return WEXITSTATUS(status);
+}
+
 pid_t
 plain_echo_server(size_t limit, struct sockaddr_storage *ss, socklen_t *sslen,
     char *addr, size_t addrlen)

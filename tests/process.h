@@ -44,6 +44,10 @@ void expect_exit(int status, int code, const char *context);
  */
 int run(const char *path, const char *const *args, char *out, size_t cap);
 
+/* The same with stdout into out and stderr into err, apart. */
+int run_split(const char *path, const char *const *args, char *out,
+    size_t cap, char *err, size_t errcap);
+
 /*
  * A server that is not upcased: it echoes bytes unchanged, all of them, or
  * only the first limit (0: all), and closes after the client's EOF. Returns

@@ -103,8 +103,8 @@ ticks=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
 kill -TERM $pid; wait $pid; exit_rc=$?
 bulk_err=$(awk '{ n += $(NF-1) } END { print n + 0 }' "$dir/bulk")
 churn_err=$(awk '{ n += $(NF-1) } END { print n + 0 }' "$dir/churn")
-bulk_runs=$(grep -c 'MB/s' "$dir/bulk")
-churn_runs=$(grep -c 'MB/s' "$dir/churn")
+bulk_runs=$(grep -c 'MiB/s' "$dir/bulk")
+churn_runs=$(grep -c 'MiB/s' "$dir/churn")
 san=$(grep -c 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error' \
     "$dir/stderr" "$dir"/daemon.log* 2>/dev/null | awk -F: '{ n += $2 }
     END { print n + 0 }')

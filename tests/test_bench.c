@@ -1,7 +1,8 @@
 /*
  * test_bench.c — upcase bench against the real daemon: every byte checked
- * and no errors, in both shapes; and errors counted (exit 1) against a
- * server that does not uppercase.
+ * and no errors, in every shape; errors counted (exit 1) against a server
+ * that does not uppercase; --rate's exact count; and what it prints: JSON
+ * alone on stdout, a line per --interval.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -26,7 +27,7 @@ Test(bench, two_hundred_connections_without_an_error)
 	cr_assert_eq(json_number(out, "errors"), 0, "%s", out);
 	cr_assert_eq(json_number(out, "connections"), 200);
 	cr_assert_eq(json_number(out, "bytes"), 200.0 * 65536, "%s", out);
-	cr_assert_gt(json_number(out, "mb_per_s"), 0);
+	cr_assert_gt(json_number(out, "bytes_per_s"), 0);
 	daemon_stop(&d);
 }
 
@@ -93,9 +94,8 @@ Test(bench, rate_starts_every_exchange_due)
 	cr_assert_eq(json_number(out, "errors"), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "\"mode\":\"rate\""), "%s", out);
 	cr_assert_eq(json_number(out, "offered_per_s"), 200, "%s", out);
-	/* Due at 0, 5 ms, ... up to the end of the second. */
-	cr_assert_geq(json_number(out, "rounds"), 200, "%s", out);
-	cr_assert_leq(json_number(out, "rounds"), 201, "%s", out);
+	/* Due at 0, 5 ms, ... 995 ms: R x D of them. */
+	cr_assert_eq(json_number(out, "rounds"), 200, "%s", out);
 	cr_assert_eq(json_number(out, "bytes"), json_number(out, "rounds") * 100, "%s",
 	    out);
 	expect_served_exactly(&d, json_number(out, "rounds"));
@@ -165,4 +165,132 @@ Test(bench, usage)
 	cr_assert_eq(run(upcase_path(), sources, out, sizeof(out)), 2, "%s", out);
 	cr_assert_not_null(strstr(out, "--sources needs an address in "
 	    "127.0.0.0/8"), "%s", out);
+}
+
+/* R x D exchanges, floored: 3 a second for 1.5 s is 4 (due at 0, 1/3,
+ * 2/3 and 1 s), not 5; and 1000 a second for 2 s exactly 2000. */
+Test(bench, rate_starts_floor_of_r_times_d)
+{
+	static const struct {
+		const char *rate, *duration;
+		double want;
+	} cases[] = {
+		{ "3", "1500ms", 4 },
+		{ "1000", "2", 2000 },
+	};
+	char out[4096];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct daemon d = { 0 };
+
+		daemon_start_metered(&d, NULL);
+		const char *args[] = { "bench", "-a", d.addr, "-c", "32", "-n",
+		    "16", "--rate", cases[i].rate, "--duration",
+		    cases[i].duration, "--json", NULL };
+		cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0,
+		    "%s", out);
+		cr_assert_eq(json_number(out, "rounds"), cases[i].want, "%s",
+		    out);
+		cr_assert_eq(daemon_counter(&d, daemon_sample_of(&d,
+		    "upcased_connections_accepted_total")), cases[i].want,
+		    "%s", out);
+		expect_served_exactly(&d, cases[i].want);
+	}
+}
+
+/* A strict parse of path's text: one JSON object and nothing else, with
+ * bytes_per_s, not mb_per_s. Debian's python3 is there for the suite. */
+static void
+expect_json_object(const char *path)
+{
+	static const char check[] = "import json, sys\n"
+	    "d = json.load(open(sys.argv[1]))\n"
+	    "assert isinstance(d, dict), d\n"
+	    "assert d['bytes_per_s'] > 0 and 'mb_per_s' not in d, d\n"
+	    "assert d['version'], d\n"
+	    "if 'intervals' in d:\n"
+	    "    assert sum(i['rounds'] for i in d['intervals']) == "
+	    "d['rounds'], d\n"
+	    "print('ok')\n";
+	const char *args[] = { "-c", check, path, NULL };
+	char out[4096];
+
+	cr_assert_eq(run("/usr/bin/python3", args, out, sizeof(out)), 0, "%s",
+	    out);
+	cr_assert_str_eq(out, "ok\n");
+}
+
+Test(bench, json_is_alone_on_stdout)
+{
+	struct daemon d = { 0 };
+	char out[8192], err[4096], path[256];
+
+	daemon_start(&d, NULL);
+	const char *args[] = { "bench", "-a", d.addr, "-c", "4", "-n", "64k",
+	    "--json", NULL };
+	cr_assert_eq(run_split(upcase_path(), args, out, sizeof(out), err,
+	    sizeof(err)), 0, "%s%s", out, err);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "json"));
+	write_file(path, out);
+	expect_json_object(path);
+	/* The human line went to stderr. */
+	cr_assert_eq(strncmp(err, "4 connections x 65536 bytes in ", 31), 0,
+	    "%s", err);
+	cr_assert_not_null(strstr(err, " MiB/s, latency p50 "), "%s", err);
+	daemon_stop(&d);
+}
+
+/* The "from-to s: N what, ..." lines that begin text, each following the
+ * last and at most interval long; returns how many. */
+static int
+expect_interval_lines(const char *text, const char *what, double interval)
+{
+	double from, to, prev_to = 0;
+	unsigned long long count;
+	char word[32];
+	int lines = 0;
+
+	for (const char *l = text; l != NULL && sscanf(l, "%lf-%lf s: %llu "
+	    "%31[a-z],", &from, &to, &count, word) == 4; lines++) {
+		const char *end = strchr(l, '\n');
+
+		cr_assert_not_null(end, "%s", text);
+		cr_assert_str_eq(word, what, "%s", text);
+		cr_assert_float_eq(from, prev_to, 0.005, "%s", text);
+		cr_assert_leq(to - from, interval + 0.005, "%s", text);
+		cr_assert_not_null(strstr(l, " MiB/s, "), "%s", text);
+		cr_assert_lt(strstr(l, " MiB/s, "), end, "%s", text);
+		prev_to = to;
+		l = end + 1;
+	}
+	return lines;
+}
+
+/* --interval: a line per interval, on stdout; with --json on stderr, and
+ * in the JSON's "intervals", which add up to the whole. */
+Test(bench, interval_lines)
+{
+	struct daemon d = { 0 };
+	char out[16384], err[8192], path[256];
+
+	daemon_start(&d, NULL);
+	const char *text[] = { "bench", "-a", d.addr, "-c", "4", "--pingpong",
+	    "512", "--duration", "2", "--interval", "500ms", NULL };
+	const char *json[] = { "bench", "-a", d.addr, "-c", "4", "--pingpong",
+	    "512", "--duration", "2", "--interval", "500ms", "--json", NULL };
+	cr_assert_eq(run_split(upcase_path(), text, out, sizeof(out), err,
+	    sizeof(err)), 0, "%s%s", out, err);
+	cr_assert_geq(expect_interval_lines(out, "rounds", 0.5), 4, "%s", out);
+	cr_assert_not_null(strstr(out, "\n4 connections, 512-byte rounds for "),
+	    "%s", out);
+	cr_assert_str_eq(err, "");
+	cr_assert_eq(run_split(upcase_path(), json, out, sizeof(out), err,
+	    sizeof(err)), 0, "%s%s", out, err);
+	cr_assert_geq(expect_interval_lines(err, "rounds", 0.5), 4, "%s", err);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "json"));
+	write_file(path, out);
+	expect_json_object(path);
+	cr_assert_not_null(strstr(out, "\"intervals\":[{\"from\":0.000000,"),
+	    "%s", out);
+	daemon_stop(&d);
 }

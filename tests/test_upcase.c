@@ -155,7 +155,7 @@ Test(upcase, seed_check_passes)
 	    "\"CAPITALIZE THIS!CAPITALIZE THIS!\", ";
 
 	cr_assert_eq(strncmp(out, want, strlen(want)), 0, "%s", out);
-	cr_assert_not_null(strstr(out, " MB/s\n"), "%s", out);
+	cr_assert_not_null(strstr(out, " MiB/s\n"), "%s", out);
 }
 
 Test(upcase, seed_check_fails_against_a_server_that_does_not_uppercase)
@@ -240,12 +240,16 @@ Test(upcase, progress_only_when_asked_or_on_a_terminal)
 	char out[2048];
 
 	cr_assert_eq(run(upcase_path(), quiet, out, sizeof(out)), 0, "%s", out);
-	cr_assert_null(strchr(out, '\r'), "progress on a non-terminal: %s",
-	    out);
+	cr_assert_eq(strncmp(out, "sent 1048576 bytes", 18), 0,
+	    "progress on a non-terminal: %s", out);
+	cr_assert_eq(strchr(out, '\n')[1], '\0', "more than the check's "
+	    "line: %s", out);
+	/* Forced onto a pipe: lines, no terminal's control sequences. */
 	cr_assert_eq(run(upcase_path(), shown, out, sizeof(out)), 0, "%s", out);
-	cr_assert_not_null(strstr(out, "\rsent "), "%s", out);
-	cr_assert_not_null(strstr(out, "%\033[K"), "no percentage: %s", out);
-	cr_assert_not_null(strstr(out, "\r\033[K"), "not cleared: %s", out);
+	cr_assert_null(strchr(out, '\r'), "%s", out);
+	cr_assert_null(strchr(out, '\033'), "%s", out);
+	cr_assert_not_null(strstr(out, "sent 1.0 MiB, received 1.0 MiB in "),
+	    "%s", out);
 }
 
 Test(upcase, unreadable_file_stops_before_connecting)

@@ -213,7 +213,7 @@ load_finish(struct pending *l)
 		exit(1);
 	}
 	r.seconds = json_number(json, "seconds");
-	r.mb_per_s = json_number(json, "mb_per_s");
+	r.mb_per_s = json_number(json, "bytes_per_s") / 1e6;
 	r.rounds_per_s = json_number(json, "rounds_per_s");
 	r.p50 = json_number(json, "p50");
 	r.p99 = json_number(json, "p99");
