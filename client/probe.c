@@ -158,9 +158,10 @@ judge_idle(const struct trial *t, char *seen, size_t len)
 		snprintf(seen, len, "idle %.1f s, then %zu bytes back and EOF",
 		    (double)t->idle_ms / 1000, t->received);
 	else if (t->t_end < (double)t->idle_ms / 1000)
-		snprintf(seen, len, "%s after %.3f s of the %.1f s idle",
-		    trial_end_text(t->end), t->t_end,
-		    (double)t->idle_ms / 1000);
+		snprintf(seen, len, "%s after %.3f s of the %.1f s idle (the "
+		    "path's idle timeout, or the probe listener's own "
+		    "idle_timeout: 60s unless raised)", trial_end_text(t->end),
+		    t->t_end, (double)t->idle_ms / 1000);
 	return all_back(t) ? PASS : FAIL;
 }
 

@@ -33,7 +33,7 @@ const char usage_text[] =
 "Units: sizes take k, m, g (powers of 1024) and print as KiB, MiB; every\n"
 "rate printed for a person is MiB/s (1024 * 1024 bytes a second); JSON\n"
 "numbers are in bytes, bytes per second and seconds. A DURATION is a\n"
-"number of seconds, or with ms, s, m, h.\n"
+"number of seconds (90, 0.5) or one with h, m, s, ms: 1.5s, 1m30s, 250ms.\n"
 "\n"
 "  -a, --address HOST:PORT  the daemon ([IPV6]:PORT and unix:PATH too);\n"
 "                           default $UPCASE_ADDRESS, else " DEFAULT_ADDRESS "\n"

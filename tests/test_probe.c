@@ -84,6 +84,22 @@ Test(probe, the_listener_itself_passes_every_check)
 	daemon_stop(&d);
 }
 
+/* An idle check longer than the probe listener's own idle_timeout fails,
+ * and says that this limit may be the cause. */
+Test(probe, an_idle_check_past_the_listeners_idle_timeout_names_it)
+{
+	const char *args[] = { "-f", "-c", "/dev/null", "-o",
+	    "listen=127.0.0.1:0 probe", "-o", "idle_timeout=1s", NULL };
+
+	daemon_start_args(&d, args);
+	cr_assert_eq(probe(d.addr, "3s"), 1, "%s", out);
+	expect_result("idle", "fail");
+	cr_assert_not_null(strstr(out, " s idle (the path's idle timeout, or "
+	    "the probe listener's own idle_timeout: 60s unless raised)"), "%s",
+	    out);
+	daemon_stop(&d);
+}
+
 /* The pacing: never faster than the rate (a lower bound, which a slow
  * machine cannot break), every byte back. */
 Test(probe, rate_paces_the_echo)
