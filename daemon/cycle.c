@@ -137,7 +137,8 @@ keep_perms(struct config *next)
 
 			if (!addr_equal(&next->listen[i].addr,
 			    &current.listen[j].addr) || (p->mode == q->mode &&
-			    p->uid == q->uid && p->gid == q->gid))
+			    strcmp(p->owner, q->owner) == 0 &&
+			    strcmp(p->group, q->group) == 0))
 				continue;
 			log_warnx("reload: %s: mode, owner and group change "
 			    "only when the socket is made (at restart)",

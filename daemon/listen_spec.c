@@ -39,7 +39,7 @@ perms_parse(const char *word, size_t len, struct listen_perms *p, char *err,
 		return 1;
 	name = (size_t)(eq - word);
 	snprintf(value, sizeof(value), "%.*s", (int)(len - name - 1), eq + 1);
-	if ((name == 4 && strncmp(word, "mode", 4) == 0 && p->mode != -1) ||
+	if ((name == 4 && strncmp(word, "mode", 4) == 0 && p->mode != 0) ||
 	    (name == 5 && strncmp(word, "owner", 5) == 0 && *p->owner) ||
 	    (name == 5 && strncmp(word, "group", 5) == 0 && *p->group)) {
 		snprintf(err, errlen, "option '%.*s' given twice", (int)name,
@@ -49,11 +49,11 @@ perms_parse(const char *word, size_t len, struct listen_perms *p, char *err,
 	if (name == 4 && strncmp(word, "mode", 4) == 0) {
 		n = strtol(value, &end, 8);
 		if (value[0] >= '0' && value[0] <= '7' && *end == '\0' &&
-		    n <= 0777) {
-			p->mode = (int)n;
+		    n > 0 && n <= 0777) {
+			p->mode = (unsigned)n;
 			return 0;
 		}
-		snprintf(err, errlen, "mode=%s: not an octal mode from 0 to "
+		snprintf(err, errlen, "mode=%s: not an octal mode from 1 to "
 		    "0777", value);
 	} else if (name == 5 && strncmp(word, "owner", 5) == 0) {
 		struct passwd *pw = getpwnam(value);
@@ -82,8 +82,8 @@ perms_parse(const char *word, size_t len, struct listen_perms *p, char *err,
 static void
 perms_print(const struct listen_perms *p, FILE *out)
 {
-	if (p->mode != -1)
-		fprintf(out, " mode=%04o", (unsigned)p->mode);
+	if (p->mode != 0)
+		fprintf(out, " mode=%04o", p->mode);
 	if (p->owner[0] != '\0')
 		fprintf(out, " owner=%s", p->owner);
 	if (p->group[0] != '\0')
@@ -106,7 +106,7 @@ listen_spec_parse(const char *value, struct listen_spec *out, char *err,
 	out->text[len] = '\0';
 	if (addr_parse(out->text, &out->addr, err, errlen) == -1)
 		return -1;
-	out->perms = (struct listen_perms){ -1, (uid_t)-1, (gid_t)-1, "", "" };
+	out->perms = (struct listen_perms){ 0 };
 	for (out->options = 0; *(word += strspn(word, " \t")) != '\0';
 	    word += len) {
 		int rc;

@@ -86,10 +86,11 @@ listener_perms(const struct addr *addr, const struct listen_perms *p)
 
 	if (addr->ss.ss_family != AF_UNIX)
 		return 0;
-	if ((p->uid != (uid_t)-1 || p->gid != (gid_t)-1) &&
-	    chown(path, p->uid, p->gid) == -1)
+	if ((*p->owner != '\0' || *p->group != '\0') && chown(path,
+	    *p->owner != '\0' ? p->uid : (uid_t)-1, *p->group != '\0' ?
+	    p->gid : (gid_t)-1) == -1)
 		return -1;
-	return p->mode == -1 ? 0 : chmod(path, (mode_t)p->mode);
+	return p->mode == 0 ? 0 : chmod(path, (mode_t)p->mode);
 }
 
 int

@@ -31,12 +31,13 @@ enum listen_option {
 };
 
 /* A unix socket file's mode and owner (mode=, owner=, group=), set
- * before the socket listens: no client connects in between. */
+ * before the socket listens: no client connects in between. Zeroed, it
+ * sets nothing. */
 struct listen_perms {
-	int mode;			/* -1: as the umask leaves it */
-	uid_t uid;			/* (uid_t)-1: the daemon's */
-	gid_t gid;			/* (gid_t)-1: the daemon's */
-	char owner[32], group[32];	/* as written, for -T; "" unset */
+	unsigned mode;			/* 0: as the umask leaves it */
+	uid_t uid;			/* with owner */
+	gid_t gid;			/* with group */
+	char owner[32], group[32];	/* as written; "": not set */
 };
 
 /* The value of `listen = ADDRESS [OPTION]...`, parsed (config.h). */

@@ -93,7 +93,7 @@ Test(cli, bad_listen_value_names_it)
 		    "owner and group are for unix: listeners\n" },
 		{ "listen=unix:/tmp/u mode=0860", "upcased: -o "
 		    "'listen=unix:/tmp/u mode=0860': listen: mode=0860: not an "
-		    "octal mode from 0 to 0777\n" },
+		    "octal mode from 1 to 0777\n" },
 		{ "listen=unix:/tmp/u owner=no-such-user", "upcased: -o "
 		    "'listen=unix:/tmp/u owner=no-such-user': listen: "
 		    "owner=no-such-user: no such user\n" },

@@ -178,6 +178,29 @@ Test(config, check_mode_passes_against_a_running_instance)
 	daemon_stop(&d);
 }
 
+/* What -T prints of the defaults is a file -t takes, and -T prints the
+ * same again. */
+Test(config, print_of_the_defaults_reads_back)
+{
+	const char *print[] = { "-T", "-c", "/dev/null", NULL };
+	struct daemon d = { 0 };
+	static char out[4096], again[4096];
+	char path[256], check[256];
+
+	daemon_init(&d);
+	cr_assert_eq(run(upcased_path(), print, out, sizeof(out)), 0, "%s",
+	    out);
+	snprintf(path, sizeof(path), "%s", daemon_file(&d, "t.conf"));
+	write_file(path, out);
+	const char *test[] = { "-t", "-c", path, NULL };
+	cr_assert_eq(run(upcased_path(), test, check, sizeof(check)), 0, "%s",
+	    check);
+	const char *reprint[] = { "-T", "-c", path, NULL };
+	cr_assert_eq(run(upcased_path(), reprint, again, sizeof(again)), 0);
+	cr_assert_str_eq(again, out);
+	daemon_kill(&d);
+}
+
 /* What the start would warn of, -t says too: here, a max_connections the
  * descriptor limit cannot hold (the limit lowered for this test's
  * process, and so for the daemon it starts). */
