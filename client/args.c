@@ -4,6 +4,7 @@
  */
 #include "args.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,11 +61,15 @@ size_arg(const char *opt, const char *arg, uint64_t min, uint64_t max)
 uint64_t
 seconds_arg(const char *opt, const char *arg)
 {
-	char err[128];
+	char err[128], max[32];
 	uint64_t ms;
 
 	if (parse_duration(arg, &ms, err, sizeof(err)) == -1)
 		usage_error("%s: %s", opt, err);
+	/* What poll(2) can wait, in one call. */
+	if (ms > INT_MAX)
+		usage_error("%s: %s is longer than the maximum %s", opt, arg,
+		    format_duration(INT_MAX, max, sizeof(max)));
 	return ms;
 }
 

@@ -122,7 +122,7 @@ static int
 duration_part(const char **p, uint64_t *ms, int *unit, bool *fraction)
 {
 	const char *s = *p, *end;
-	uint64_t whole, frac = 0, pow10 = 1, scale;
+	uint64_t whole, frac = 0, pow10 = 1, scale, part;
 	int u;
 
 	if (parse_digits(s, &whole, &end) == -1)
@@ -151,9 +151,10 @@ duration_part(const char **p, uint64_t *ms, int *unit, bool *fraction)
 			return -1;
 	}
 	scale = duration_units[u].scale;
-	if (frac * scale % pow10 != 0 || whole > (UINT64_MAX - scale) / scale)
+	part = frac * scale / pow10;
+	if (frac * scale % pow10 != 0 || whole > (UINT64_MAX - part) / scale)
 		return -1;	/* not whole milliseconds, or too long */
-	*ms = whole * scale + frac * scale / pow10;
+	*ms = whole * scale + part;
 	*unit = *end == '\0' ? -1 : u;
 	*p = *end == '\0' ? end : end + strlen(duration_units[u].name);
 	return 0;

@@ -272,3 +272,44 @@ Test(client_cli, documented_n_summary_is_the_one_printed)
 	}
 	daemon_stop(&d);
 }
+
+/* Durations read as the daemon reads them (fractions, compounds, a bare
+ * number of seconds), up to what one poll(2) can wait. */
+Test(client_cli, durations_as_the_daemon_reads_them)
+{
+	static const char *const bad[][3] = {
+		{ "--timeout", "1000h", "upcase: --timeout: 1000h is longer "
+		    "than the maximum 596h31m23s647ms\n" },
+		{ "--connect-timeout", "1m30", "upcase: --connect-timeout: "
+		    "'1m30' is not a duration (like 30s, 1.5s, 1m30s or 250ms; "
+		    "a bare number is seconds)\n" },
+	};
+	char out[1024], want[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[] = { bad[i][0], bad[i][1], "-n", "16", NULL };
+
+		cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 2,
+		    "%s", out);
+		snprintf(want, sizeof(want), "%sTry 'upcase --help'.\n",
+		    bad[i][2]);
+		cr_assert_str_eq(out, want);
+	}
+	/* Accepted: a black hole times out after 1.5 s, said as such. */
+	char addr[64];
+	int fd = loopback_listener(0, addr, sizeof(addr));
+	int queued = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+
+	getsockname(fd, (struct sockaddr *)&ss, &sslen);
+	cr_assert_eq(connect(queued, (struct sockaddr *)&ss, sslen), 0);
+	const char *args[] = { "-a", addr, "--connect-timeout", "1.5", "-n",
+	    "16", NULL };
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 3, "%s", out);
+	snprintf(want, sizeof(want), "upcase: %s: connect: timed out after "
+	    "1s500ms\n", addr);
+	cr_assert_str_eq(out, want);
+	close(queued);
+	close(fd);
+}

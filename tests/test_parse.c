@@ -72,6 +72,9 @@ Test(parse, durations)
 	cr_assert_eq(ms_of("2m0.5s"), 120500);
 	cr_assert_eq(ms_of("1.001s"), 1001);
 	cr_assert_eq(ms_of("1s500ms"), 1500);
+	cr_assert_eq(ms_of("18446744073709551.615"), UINT64_MAX);
+	cr_assert_eq(ms_of("5124095576030h25m51s615ms"), UINT64_MAX,
+	    "the largest, as format_duration writes it");
 }
 
 Test(parse, bad_durations)
