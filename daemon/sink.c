@@ -137,6 +137,27 @@ sink_reopen(struct sink *s, const char *what, char *err, size_t errlen)
 	return 0;
 }
 
+/* The syslog socket anew, at most once a second: the old one's peer is
+ * gone (ECONNREFUSED) once syslog restarts and binds its path again. */
+static int
+sink_reconnect(struct sink *s)
+{
+	time_t now = time(NULL);
+	int fd;
+
+	if (now < s->retry_at)
+		return -1;
+	s->retry_at = now + 1;
+	if ((fd = open_syslog()) == -1)
+		return -1;
+	if (dup3(fd, s->fd, O_CLOEXEC) == -1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 void
 sink_write(struct sink *s, const char *line, size_t len)
 {
@@ -147,6 +168,9 @@ sink_write(struct sink *s, const char *line, size_t len)
 	if (s->kind == SINK_FD)
 		w = write(s->fd, line, len);
 	else
+		w = send(s->fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (w == -1 && s->kind == SINK_SYSLOG && errno != EAGAIN &&
+	    sink_reconnect(s) == 0)
 		w = send(s->fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (w != (ssize_t)len)
 		s->dropped++;

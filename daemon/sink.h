@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 enum sink_kind {
 	SINK_OFF,
@@ -25,9 +26,10 @@ struct sink {
 	int fd;			/* -1 when off */
 	char path[PATH_MAX];	/* a file target, for sink_reopen; or "" */
 	uint64_t dropped;	/* lines the target could not take */
+	time_t retry_at;	/* syslog gone: when to connect again */
 };
 
-#define SINK_INIT	{ SINK_OFF, -1, "", 0 }
+#define SINK_INIT	{ SINK_OFF, -1, "", 0, 0 }
 
 /* Where "syslog" sends: syslog_socket, /dev/log unless set. */
 void sink_syslog_at(const char *path);
@@ -52,7 +54,9 @@ int sink_open(struct sink *s, const char *what, const char *target,
 int sink_reopen(struct sink *s, const char *what, char *err, size_t errlen);
 
 /* Write line (len bytes, its newline included but for syslog), or drop
- * and count it. */
+ * and count it. A syslog that went away (restarted, its socket made
+ * anew) is connected to again, at most once a second, under the same
+ * descriptor. */
 void sink_write(struct sink *s, const char *line, size_t len);
 
 /* The "<PRI>Mmm dd hh:mm:ss upcased[PID]: " that starts a syslog line at

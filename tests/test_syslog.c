@@ -146,3 +146,42 @@ Test(syslog, no_socket_is_refused_by_the_check_and_the_start)
 	}
 	daemon_kill(&d);
 }
+
+/* Syslog restarted: its socket is made anew at the same path, and the
+ * lines that follow reach it, without a reload. */
+Test(syslog, a_restarted_syslog_gets_the_next_lines)
+{
+	struct daemon d = { 0 };
+	char sock[128], arg[160];
+	const char *line;
+	int fd;
+
+	daemon_init(&d);
+	snprintf(sock, sizeof(sock), "%s", daemon_file(&d, "log"));
+	fd = syslog_listen(sock);
+	snprintf(arg, sizeof(arg), "syslog_socket=%s", sock);
+	const char *args[] = { "-f", "-c", "/dev/null", "-o",
+	    "listen=127.0.0.1:0", "-o", "log_file=syslog", "-o",
+	    "access_log=syslog", "-o", arg, NULL };
+	daemon_spawn(&d, args);
+	line = wait_datagram(fd, "listening on ");
+	parse_listen_line(line, d.addr, sizeof(d.addr), &d.ss, &d.sslen);
+	expect_echo(daemon_connect(&d), "before");
+	wait_datagram(fd, " bytes_in=6 bytes_out=6 end=done");
+
+	/* Gone, and back under the same name. */
+	close(fd);
+	cr_assert_eq(unlink(sock), 0);
+	fd = syslog_listen(sock);
+	expect_echo(daemon_connect(&d), "after!");
+	line = wait_datagram(fd, " end=done");
+	cr_assert_not_null(strstr(line, " bytes_in=6 bytes_out=6 "), "%s",
+	    line);
+	expect_header(line, 3 * 8 + 6, d.pid);
+	cr_assert_eq(kill(d.pid, SIGTERM), 0);
+	wait_datagram(fd, "SIGTERM");
+	expect_exit(wait_exit(d.pid, NULL, DEADLINE_MS), 0, "stop");
+	d.pid = -1;
+	close(fd);
+	daemon_kill(&d);
+}
