@@ -79,7 +79,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all run test check bench coverage fuzz fuzz-deps soak scale install clean deps
+.PHONY: all run test check bench bench-deps coverage fuzz fuzz-deps soak scale install clean deps
 all: $(BIN)/upcased $(BIN)/upcase
 
 $(BIN)/upcased: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
@@ -140,19 +140,31 @@ clean:
 # ---- benchmarks ------------------------------------------------------------
 
 BENCH_PROGS := $(BUILD)/bench/bench $(BUILD)/bench/blocking_echo \
-               $(BUILD)/bench/epoll_echo
+               $(BUILD)/bench/epoll_echo $(BUILD)/bench/uring_echo
 # Keep the objects, which the pattern rule below makes intermediate.
 .SECONDARY: $(BENCH_PROGS:$(BUILD)/bench/%=$(BUILD)/tests/bench/%.o)
 
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/common/upper.o
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_$(*F))
 
 $(BUILD)/bench/bench: $(BUILD)/tests/proc.o $(BUILD)/tests/bench/rows.o
+# The io_uring baseline alone links liburing; the binaries link libc only.
+LDLIBS_uring_echo := -luring
+
+# liburing's headers for the io_uring baseline, installed when missing.
+bench-deps:
+	@echo '#include <liburing.h>' | $(CC) -E -x c - >/dev/null 2>&1 || { \
+	  echo "  APT     liburing-dev"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q liburing-dev >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && \
+	    apt-get install -y -q liburing-dev >/dev/null; }; }
 
 # Measurements, not tests: nothing in make test depends on speed.
-bench: all $(BENCH_PROGS)
+bench: bench-deps all
+	@$(MAKE) --no-print-directory $(BENCH_PROGS)
 	./$(BUILD)/bench/bench
 
 # ---- tests -----------------------------------------------------------------

@@ -16,6 +16,8 @@
  *   paced      ping-pong beside 10,000 probe   vs ping-pong alone p99 ms
  *              connections at 1 byte/s
  *   churn      64 slots of 64-byte connections vs epoll_echo      conn/s
+ *   io_uring   stream, ping-pong, burst, churn vs uring_echo      as above
+ *              (the completion model, for context: no target)
  *   workers    churn, workers = 2             vs workers = 1     conn/s
  *   sandbox    ping-pong                       vs sandbox = no    rounds/s
  *   idle       10,000 idle connections         RSS bytes per connection
@@ -280,6 +282,7 @@ static const char *const unsandboxed_argv[] = { "bin/upcased", "-f", "-c",
 static const char *const blocking_argv[] = { "build/bench/blocking_echo",
     NULL };
 const char *const epoll_argv[] = { "build/bench/epoll_echo", NULL };
+static const char *const uring_argv[] = { "build/bench/uring_echo", NULL };
 
 enum metric { MB_PER_S, ROUNDS_PER_S, SECONDS };
 
@@ -434,6 +437,21 @@ main(void)
 	if (wanted("churn"))
 		versus("churn", "conn/s", ROUNDS_PER_S, epoll_argv, "epoll LT",
 		    ">= 0.95", churn_args);
+	/* The completion model beside the readiness one: context, not a
+	 * target (the daemon stays epoll; BENCHMARKS.md says why). */
+	if (wanted("io_uring") && access(uring_argv[0], X_OK) == 0) {
+		versus("stream", "MB/s", MB_PER_S, uring_argv, "io_uring",
+		    "report", stream_args);
+		versus("ping-pong", "rounds/s", ROUNDS_PER_S, uring_argv,
+		    "io_uring", "report", pingpong_args);
+		versus("burst", "seconds", SECONDS, uring_argv, "io_uring",
+		    "report", burst_args);
+		versus("churn", "conn/s", ROUNDS_PER_S, uring_argv,
+		    "io_uring", "report", churn_args);
+	} else if (wanted("io_uring")) {
+		printf("io_uring: no %s (liburing-dev): rows skipped\n\n",
+		    uring_argv[0]);
+	}
 	/* Two workers against one process. Nothing is pinned: the workers
 	 * need both cpus, which the load generator shares with them. */
 	if (wanted("workers")) {
