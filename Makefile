@@ -9,23 +9,36 @@
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (installs clang)
 #   make soak       everything at once for DURATION (default 3m; SAN=1 too)
 #   make scale      CONNS (70000) connections at once through WORKERS (4)
-#   make install    PREFIX=/usr/local DESTDIR= (MANDIR=$(PREFIX)/share/man)
+#   make install    PREFIX=/usr/local DESTDIR= (BINDIR=$(PREFIX)/bin for
+#                   upcase, SBINDIR=$(PREFIX)/sbin for upcased,
+#                   SYSCONFDIR=$(PREFIX)/etc, MANDIR=$(PREFIX)/share/man)
+#   make deb        the Debian package, under build/deb/, then lintian,
+#                   blhc and hardening-check (installs debhelper,
+#                   devscripts, lintian and blhc if missing)
 #   make V=1        show the commands
 
 VERSION  := 0.2.0
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
+SBINDIR  ?= $(PREFIX)/sbin
 SYSCONFDIR ?= $(PREFIX)/etc
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
 MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 
+# CFLAGS, CPPFLAGS and LDFLAGS are the builder's (dpkg-buildflags sets
+# them), from the environment or the command line; what the build itself
+# needs is in BUILD_*, which come after them and so win.
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CPPFLAGS += -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
+BUILD_CPPFLAGS := -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
             -DCONFIG_PATH='"$(SYSCONFDIR)/upcased.conf"' -Icommon
-ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS) -MMD -MP
+BUILD_CFLAGS :=
+BUILD_LDFLAGS :=
+ALL_CPPFLAGS = $(BUILD_CPPFLAGS) $(CPPFLAGS)
+ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS) $(BUILD_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(BUILD_LDFLAGS)
 
 ifeq ($(V),1)
 Q :=
@@ -38,9 +51,9 @@ endif
 ifeq ($(SAN),1)
 BUILD    := build/san
 BIN      := build/san/bin
-CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+BUILD_CFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
-LDFLAGS  += -fsanitize=address,undefined
+BUILD_LDFLAGS := -fsanitize=address,undefined
 export UPCASED := $(BIN)/upcased
 export UPCASE := $(BIN)/upcase
 # Criterion's runner leaks a little at exit; the binaries under test may not.
@@ -49,8 +62,8 @@ else ifeq ($(COV),1)
 # COV=1: a gcov build under build/cov for make coverage.
 BUILD    := build/cov
 BIN      := build/cov/bin
-CFLAGS   := -O0 -g --coverage
-LDFLAGS  += --coverage
+BUILD_CFLAGS := -O0 -g --coverage
+BUILD_LDFLAGS := --coverage
 export UPCASED := $(BIN)/upcased
 export UPCASE := $(BIN)/upcase
 else
@@ -79,25 +92,26 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all run test check bench bench-deps coverage fuzz fuzz-deps soak scale install clean deps
+.PHONY: all run test check bench bench-deps coverage fuzz fuzz-deps soak scale \
+        install clean deps deb deb-deps
 all: $(BIN)/upcased $(BIN)/upcase
 
 $(BIN)/upcased: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(BIN)/upcase: $(CLIENT_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
-$(BUILD)/daemon/%.o: CPPFLAGS += -Idaemon
-$(BUILD)/client/%.o: CPPFLAGS += -Iclient
+$(BUILD)/daemon/%.o: BUILD_CPPFLAGS += -Idaemon
+$(BUILD)/client/%.o: BUILD_CPPFLAGS += -Iclient
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 # The commit the binaries are built from, for -V: rewritten only when it
 # changes, so that only the two main.o depend on it. Empty outside git.
@@ -109,7 +123,7 @@ $(BUILD)/commit.h: FORCE
 	printf '#define COMMIT "%s"\n' "$$c" > $@.tmp; \
 	if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 $(BUILD)/daemon/main.o $(BUILD)/client/main.o: $(BUILD)/commit.h
-$(BUILD)/daemon/main.o $(BUILD)/client/main.o: CPPFLAGS += -I$(BUILD)
+$(BUILD)/daemon/main.o $(BUILD)/client/main.o: BUILD_CPPFLAGS += -I$(BUILD)
 FORCE:
 
 run: bin/upcased bin/upcase
@@ -118,19 +132,69 @@ run: bin/upcased bin/upcase
 # The configuration is installed only where none exists: never over an
 # operator's edits.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8
 	install -m 644 man/upcase.1 $(DESTDIR)$(MANDIR)/man1/upcase.1
 	install -m 644 man/upcased.conf.5 $(DESTDIR)$(MANDIR)/man5/upcased.conf.5
 	install -m 644 man/upcased.8 $(DESTDIR)$(MANDIR)/man8/upcased.8
-	install -m 755 $(BIN)/upcased $(DESTDIR)$(BINDIR)/upcased
+	install -m 755 $(BIN)/upcased $(DESTDIR)$(SBINDIR)/upcased
 	install -m 755 $(BIN)/upcase $(DESTDIR)$(BINDIR)/upcase
 	[ -e $(DESTDIR)$(SYSCONFDIR)/upcased.conf ] || \
 	    install -m 644 conf/upcased.conf $(DESTDIR)$(SYSCONFDIR)/upcased.conf
-	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    conf/upcased.service > $(DESTDIR)$(UNITDIR)/upcased.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/upcased.service
 	install -m 644 conf/upcased.socket $(DESTDIR)$(UNITDIR)/upcased.socket
+
+# ---- the Debian package ------------------------------------------------------
+
+# dpkg-buildpackage writes its results beside the source tree, so the tree
+# is copied to build/deb/upcased-VERSION first: the .deb, .changes and
+# .buildinfo land in build/deb/. The version is debian/changelog's.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version 2>/dev/null)
+DEB_ARCH    = $(shell dpkg --print-architecture)
+DEB_SRC     := build/deb/upcased-$(VERSION)
+
+deb-deps:
+	@missing=; \
+	command -v dh >/dev/null || missing="$$missing debhelper"; \
+	command -v dpkg-buildpackage >/dev/null || missing="$$missing dpkg-dev"; \
+	command -v hardening-check >/dev/null || missing="$$missing devscripts"; \
+	command -v lintian >/dev/null || missing="$$missing lintian"; \
+	command -v blhc >/dev/null || missing="$$missing blhc"; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "Missing:$$missing; run: sudo apt-get install$$missing"; \
+	  exit 1; \
+	fi; \
+	echo "  APT    $$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	{ apt-get update -q >/dev/null && \
+	  apt-get install -y -q $$missing >/dev/null; }
+
+deb: deb-deps
+	@rm -rf $(DEB_SRC) && mkdir -p $(DEB_SRC)
+	@tar -c --exclude=./build --exclude=./bin --exclude=./.git . | \
+	    tar -x -C $(DEB_SRC)
+	@echo "  DEB     build/deb/upcased_$(DEB_VERSION)_$(DEB_ARCH).deb"
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || \
+	    { tail -40 ../build.log; exit 1; }
+	lintian --fail-on error,warning --info \
+	    build/deb/upcased_$(DEB_VERSION)_$(DEB_ARCH).changes
+	@# The build log holds every compiler command (V=1): each must carry
+	@# dpkg-buildflags' hardening flags.
+	blhc build/deb/build.log
+	@# Control flow integrity is left out: bookworm's glibc start files
+	@# (Scrt1.o, crti.o) carry no IBT/SHSTK note, so no binary linked
+	@# here has one, /bin/ls included.
+	@rm -rf build/deb/root && \
+	    dpkg-deb -x build/deb/upcased_$(DEB_VERSION)_$(DEB_ARCH).deb \
+	    build/deb/root
+	hardening-check --nocfprotection build/deb/root/usr/sbin/upcased \
+	    build/deb/root/usr/bin/upcase
 
 clean:
 	rm -rf build bin
@@ -147,7 +211,7 @@ BENCH_PROGS := $(BUILD)/bench/bench $(BUILD)/bench/blocking_echo \
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/common/upper.o
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_$(*F))
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_$(*F))
 
 $(BUILD)/bench/bench: $(BUILD)/tests/proc.o $(BUILD)/tests/bench/rows.o
 # The io_uring baseline alone links liburing; the binaries link libc only.
@@ -174,12 +238,12 @@ TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/peers.c \
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_JOBS ?= 2
 
-$(BUILD)/tests/%.o: CPPFLAGS += -Idaemon -Itests
+$(BUILD)/tests/%.o: BUILD_CPPFLAGS += -Idaemon -Itests
 
 # What the tests need beyond the compiler, installed when missing (as
 # root), or named: Criterion; the real proxies some tests start (HAProxy,
 # nginx with its stream module, socat); the official Prometheus parser;
-# mandoc, which checks the manual pages.
+# mandoc, which checks the manual pages; systemd's launcher and analyzer.
 deps:
 	@missing=; \
 	echo '#include <criterion/criterion.h>' | $(CC) -E -x c - \
@@ -192,8 +256,8 @@ deps:
 	    missing="$$missing python3-prometheus-client"; \
 	command -v mandoc >/dev/null || missing="$$missing mandoc"; \
 	[ -x /usr/bin/socat ] || missing="$$missing socat"; \
-	[ -x /usr/bin/systemd-socket-activate ] || \
-	    missing="$$missing systemd"; \
+	{ [ -x /usr/bin/systemd-socket-activate ] && \
+	  [ -x /usr/bin/systemd-analyze ]; } || missing="$$missing systemd"; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" != 0 ]; then \
 	  echo "Missing:$$missing; run: sudo apt-get install$$missing"; \
@@ -207,19 +271,19 @@ deps:
 
 $(BUILD)/tests/run: $(TEST_OBJ) $(DAEMON_OBJ) $(COMMON_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcriterion
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion
 
 # The randomized socket tester: run by tests/test_random.c and make soak.
 $(BUILD)/tests/randtest: $(BUILD)/tests/randtest.o
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Preloaded into a daemon under test to make accept4 fail on demand; built
 # without sanitizers or coverage, whatever the daemon is built with.
 $(BUILD)/tests/libfault.so: tests/fault.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(WARNINGS) -O2 -fPIC -shared -o $@ $< -ldl
+	$(Q)$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNINGS) -O2 -fPIC -shared -o $@ $< -ldl
 
 # Every test twice: against the ASan+UBSan build (memory errors, undefined
 # behaviour, and leaks at the daemon's exit all fail a test), then against

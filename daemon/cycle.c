@@ -78,6 +78,10 @@ listeners_open_new(const struct config *c, struct listener *list,
 			free(l);
 			return -1;
 		}
+		/* Never blocked nor unlinked by us: its clients wait in the
+		 * queue for the next start, as socket activation promises. */
+		if (fd != -1)
+			l->shared = inherit_held(fd);
 		l->addr = *a;		/* a reload finds it by this */
 		l->accepted = counters_cell();
 		l->next = NULL;

@@ -116,6 +116,14 @@ inherit_claim(const struct addr *addr)
 	return -1;
 }
 
+bool
+inherit_held(int fd)
+{
+	int i = fd - INHERIT_START;
+
+	return i >= 0 && i < npassed && strcmp(passed[i].name, "upgrade") != 0;
+}
+
 int
 inherit_check(char *err, size_t errlen)
 {

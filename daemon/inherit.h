@@ -8,6 +8,7 @@
 #ifndef INHERIT_H
 #define INHERIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "addr.h"
@@ -29,5 +30,12 @@ int inherit_claim(const struct addr *addr);
 /* After every listen line had its turn: 0, or -1 with a line naming a
  * socket no line claimed. */
 int inherit_check(char *err, size_t errlen);
+
+/*
+ * Whether the inherited socket at fd stays open after this process exits:
+ * one from a service manager (systemd holds it for the next start), not
+ * one an upgrade handed over (named "upgrade").
+ */
+bool inherit_held(int fd);
 
 #endif

@@ -163,6 +163,13 @@ listener_adopt(struct listener *l, int fd, unsigned options, char *err,
 		    fd);
 		return -1;
 	}
+	/* A socket that outlived an instance (systemd's, or one an older
+	 * binary stopped on) may still carry its listener_block filter,
+	 * which would drop every handshake meant for us. */
+	if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0) == -1 &&
+	    errno != ENOENT)
+		log_debug("fd %d: cannot detach a socket filter: %s", fd,
+		    strerror(errno));
 	l->fd = fd;
 	l->options = options;
 	l->bound.len = sizeof(l->bound.ss);

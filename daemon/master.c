@@ -66,8 +66,10 @@ master_stop(int signo)
 	stopping = true;
 	notify_stopping();
 	upgrade_abandon();
+	/* Not one systemd holds: its queue waits for the next start. */
 	for (struct listener *l = cycle_listeners(); l != NULL; l = l->next)
-		listener_block(l);
+		if (!l->shared)
+			listener_block(l);
 	cycle_unlisten(false);
 	supervise_stop();
 	log_info("%s: shutting down, waiting for %u worker%s", name,

@@ -95,7 +95,12 @@ pidfile_remove(void)
 	if (unlink(pid_path) == -1 && errno != ENOENT) {
 		log_warnx("pidfile %s: cannot remove it (%s): left empty",
 		    pid_path, strerror(errno));
-		(void)ftruncate(pid_fd, 0);
+		/* (void) does not silence warn_unused_result under
+		 * _FORTIFY_SOURCE; a failure leaves a stale pid, which the
+		 * next start takes over as it would a crash's. */
+		if (ftruncate(pid_fd, 0) == -1)
+			log_debug("pidfile %s: truncate: %s", pid_path,
+			    strerror(errno));
 	}
 	close(pid_fd);
 	pid_fd = -1;
