@@ -2,8 +2,7 @@
  * test_upgrade.c — listening sockets that outlive a process: SIGUSR2 starts
  * the binary again and hands it the sockets, with nobody refused; a new
  * binary that cannot start leaves the old one serving, with one line
- * saying why; and systemd's socket activation, with systemd-socket-activate
- * as the launcher.
+ * saying why. (Sockets systemd passes: test_activation.c.)
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -294,74 +293,4 @@ Test(upgrade, systemd_is_told_the_new_main_pid)
 	cr_assert_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
 	echo_once(&d, "after", "AFTER");
 	daemon_stop_notified(&d, fd);
-}
-
-/* A port nobody listens on now (bound, then closed). */
-static unsigned
-free_port(void)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, len), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
-	return ntohs(sin.sin_port);
-}
-
-/* systemd-socket-activate binds, waits for the first client, then execs
- * upcased with the socket as fd 3. */
-static void
-activate(struct daemon *d, unsigned port, const char *listen)
-{
-	static char bind_arg[64];
-
-	snprintf(bind_arg, sizeof(bind_arg), "127.0.0.1:%u", port);
-	snprintf(d->addr, sizeof(d->addr), "%s", bind_arg);
-	const char *argv[] = { "/usr/bin/systemd-socket-activate", "-l",
-	    bind_arg, "--fdname=echo", upcased_path(), "-f", "-c",
-	    "/dev/null", "-o", listen, "-o", "workers=2", NULL };
-	daemon_spawn_argv(d, argv);
-	cr_assert_not_null(daemon_wait_log(d, "Listening on", DEADLINE_MS),
-	    "%s", daemon_log(d));
-	struct sockaddr_in *sin = (struct sockaddr_in *)&d->ss;
-	*sin = (struct sockaddr_in){ .sin_family = AF_INET,
-	    .sin_port = htons((uint16_t)port),
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	d->sslen = sizeof(*sin);
-}
-
-Test(upgrade, socket_activation_serves_on_the_passed_socket)
-{
-	struct daemon d = { 0 };
-	unsigned port = free_port();
-	char listen[64];
-
-	snprintf(listen, sizeof(listen), "listen=127.0.0.1:%u", port);
-	activate(&d, port, listen);
-	echo_once(&d, "activated", "ACTIVATED");
-	cr_assert_not_null(daemon_wait_log(&d, "started 2 workers",
-	    DEADLINE_MS), "%s", daemon_log(&d));
-	daemon_stop(&d);
-}
-
-Test(upgrade, a_passed_socket_no_line_names_is_refused)
-{
-	struct daemon d = { 0 };
-	unsigned port = free_port();
-	char want[128];
-	int fd;
-
-	activate(&d, port, "listen=127.0.0.1:1");
-	/* The launcher execs on the first client; that client is not
-	 * served. */
-	fd = daemon_connect(&d);
-	expect_exit(wait_exit(d.pid, NULL, DEADLINE_MS), 1, daemon_log(&d));
-	d.pid = -1;
-	close(fd);
-	snprintf(want, sizeof(want), "upcased: LISTEN_FDS: the socket on "
-	    "127.0.0.1:%u (fd 3, 'echo') matches no listen line\n", port);
-	cr_assert_not_null(strstr(daemon_log(&d), want), "%s", daemon_log(&d));
 }
