@@ -167,7 +167,8 @@ $(BUILD)/tests/%.o: CPPFLAGS += -Idaemon -Itests
 # What the tests need beyond the compiler, installed when missing (as
 # root), or named: Criterion; the real proxies some tests start (HAProxy,
 # nginx with its stream module, socat); the official Prometheus parser;
-# mandoc, which checks the manual pages.
+# mandoc, which checks the manual pages; the peers the daemon's own
+# outputs meet: Prometheus (and its promtool), rsyslog, logrotate.
 deps:
 	@missing=; \
 	echo '#include <criterion/criterion.h>' | $(CC) -E -x c - \
@@ -182,6 +183,10 @@ deps:
 	[ -x /usr/bin/socat ] || missing="$$missing socat"; \
 	[ -x /usr/bin/systemd-socket-activate ] || \
 	    missing="$$missing systemd"; \
+	[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || \
+	    missing="$$missing prometheus"; \
+	[ -x /usr/sbin/rsyslogd ] || missing="$$missing rsyslog"; \
+	[ -x /usr/sbin/logrotate ] || missing="$$missing logrotate"; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" != 0 ]; then \
 	  echo "Missing:$$missing; run: sudo apt-get install$$missing"; \
