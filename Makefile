@@ -243,7 +243,9 @@ $(BUILD)/tests/%.o: BUILD_CPPFLAGS += -Idaemon -Itests
 # What the tests need beyond the compiler, installed when missing (as
 # root), or named: Criterion; the real proxies some tests start (HAProxy,
 # nginx with its stream module, socat); the official Prometheus parser;
-# mandoc, which checks the manual pages; systemd's launcher and analyzer.
+# mandoc, which checks the manual pages; systemd's launcher and analyzer;
+# the peers the daemon's own outputs meet: Prometheus (and its promtool),
+# rsyslog, logrotate.
 deps:
 	@missing=; \
 	echo '#include <criterion/criterion.h>' | $(CC) -E -x c - \
@@ -258,6 +260,10 @@ deps:
 	[ -x /usr/bin/socat ] || missing="$$missing socat"; \
 	{ [ -x /usr/bin/systemd-socket-activate ] && \
 	  [ -x /usr/bin/systemd-analyze ]; } || missing="$$missing systemd"; \
+	[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || \
+	    missing="$$missing prometheus"; \
+	[ -x /usr/sbin/rsyslogd ] || missing="$$missing rsyslog"; \
+	[ -x /usr/sbin/logrotate ] || missing="$$missing logrotate"; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" != 0 ]; then \
 	  echo "Missing:$$missing; run: sudo apt-get install$$missing"; \

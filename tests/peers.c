@@ -13,7 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sched.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -21,6 +25,8 @@
 #define HAPROXY	"/usr/sbin/haproxy"
 #define NGINX	"/usr/sbin/nginx"
 #define SOCAT	"/usr/bin/socat"
+#define PROMETHEUS "/usr/bin/prometheus"
+#define RSYSLOGD "/usr/sbin/rsyslogd"
 
 int
 inheritable_listener(struct sockaddr_storage *ss, socklen_t *len)
@@ -159,6 +165,81 @@ start_socat(const char *target, const char *options,
 	*len = sizeof(struct sockaddr_in);
 	log.pid = -1;
 	daemon_kill(&log);	/* its directory only: socat goes on */
+	return pid;
+}
+
+void
+private_loopback(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd;
+
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare(CLONE_NEWNET): %s",
+	    strerror(errno));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	cr_assert_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	cr_assert_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0, "lo up: %s",
+	    strerror(errno));
+	close(fd);
+}
+
+pid_t
+start_prometheus(const char *dir, const char *config, const char *web)
+{
+	struct daemon log = { 0 };
+	char cfg[PATH_MAX + 16], tsdb[PATH_MAX + 32], listen[160];
+	const char *argv[] = { PROMETHEUS, cfg, tsdb, listen,
+	    "--log.level=info", NULL };
+	int fd;
+	pid_t pid;
+
+	cr_assert_eq(access(PROMETHEUS, X_OK), 0, PROMETHEUS " is missing: "
+	    "make test installs Debian's prometheus");
+	snprintf(cfg, sizeof(cfg), "--config.file=%s", config);
+	snprintf(tsdb, sizeof(tsdb), "--storage.tsdb.path=%s/tsdb", dir);
+	snprintf(listen, sizeof(listen), "--web.listen-address=%s", web);
+	/* A daemon's log file and its watch serve for Prometheus's log. */
+	daemon_init(&log);
+	fd = open(log.log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	pid = spawn(argv, -1, fd, fd);
+	close(fd);
+	cr_assert_not_null(daemon_wait_log(&log, "Server is ready to receive "
+	    "web requests", DEADLINE_MS), "prometheus is not ready:\n%s",
+	    daemon_log(&log));
+	log.pid = -1;
+	daemon_kill(&log);	/* its directory only: Prometheus goes on */
+	return pid;
+}
+
+pid_t
+start_rsyslog(const char *dir, const char *config, const char *socket_path)
+{
+	char pidfile[PATH_MAX], errlog[PATH_MAX];
+	const char *argv[] = { RSYSLOGD, "-n", "-f", config, "-i", pidfile,
+	    NULL };
+	long long deadline = now_ms() + DEADLINE_MS;
+	struct stat st;
+	int err;
+	pid_t pid;
+
+	cr_assert_eq(access(RSYSLOGD, X_OK), 0, RSYSLOGD " is missing: make "
+	    "test installs Debian's rsyslog");
+	snprintf(pidfile, sizeof(pidfile), "%s/rsyslogd.pid", dir);
+	snprintf(errlog, sizeof(errlog), "%s/rsyslogd.err", dir);
+	err = peer_log(dir, "rsyslogd.err");
+	pid = spawn(argv, -1, err, err);
+	close(err);
+	/* rsyslogd binds its sockets before it writes its pidfile. */
+	while (stat(socket_path, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    access(pidfile, F_OK) != 0) {
+		cr_assert(process_alive(pid) && now_ms() < deadline,
+		    "rsyslogd did not listen at %s:\n%s", socket_path,
+		    read_text(errlog));
+		usleep(10 * 1000);
+	}
 	return pid;
 }
 

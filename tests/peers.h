@@ -35,6 +35,23 @@ pid_t start_nginx(const char *dir, const char *stream_conf, int front);
 pid_t start_socat(const char *target, const char *options,
     struct sockaddr_storage *ss, socklen_t *len);
 
+/*
+ * Move this test process (and what it starts from now on) into a network
+ * namespace of its own with the loopback up: fixed ports, such as
+ * Prometheus's web port, then collide with nothing.
+ */
+void private_loopback(void);
+
+/* Prometheus (/usr/bin/prometheus) on config, its storage under dir/tsdb,
+ * its web API on web (HOST:PORT); waits until it is ready for web
+ * requests. */
+pid_t start_prometheus(const char *dir, const char *config, const char *web);
+
+/* rsyslogd -n on config (which must listen at socket_path), its pidfile
+ * and stderr in dir; waits until the socket exists. */
+pid_t start_rsyslog(const char *dir, const char *config,
+    const char *socket_path);
+
 /* SIGTERM, and wait for the exit. */
 void stop_peer(pid_t pid, const char *name);
 
