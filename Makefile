@@ -199,7 +199,9 @@ deb: deb-deps
 clean:
 	rm -rf build bin
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (Not the package's build tree under build/deb, with its logrotate.d.)
+-include $(shell find $(BUILD) -path build/deb -prune -o -name '*.d' -type f \
+    -print 2>/dev/null)
 
 # ---- benchmarks ------------------------------------------------------------
 
