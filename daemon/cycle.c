@@ -34,16 +34,13 @@ listener_free(struct listener *l)
 /* Close every listener of *list; drain: take their queued clients first
  * (a running daemon that stops listening). */
 static void
-listeners_close(struct listener **list, bool drain)
+listeners_close(struct listener **list)
 {
 	while (*list != NULL) {
 		struct listener *l = *list;
 
 		*list = l->next;
-		if (drain)
-			listener_drain(l);
-		else
-			listener_close(l);
+		listener_close(l);
 		listener_free(l);
 	}
 }
@@ -98,7 +95,7 @@ cycle_listen(const struct config *c, char *err, size_t errlen)
 
 	if (listeners_open_new(c, NULL, &added, err, errlen) == -1 ||
 	    inherit_check(err, errlen) == -1) {
-		listeners_close(&added, false);
+		listeners_close(&added);
 		return -1;
 	}
 	listeners = added;
@@ -106,9 +103,19 @@ cycle_listen(const struct config *c, char *err, size_t errlen)
 }
 
 void
-cycle_unlisten(bool drain)
+cycle_drain(void)
 {
-	listeners_close(&listeners, drain);
+	for (struct listener *l = listeners; l != NULL; l = l->next)
+		if (l->fd != -1) {
+			listener_drain(l);
+			l->loop = NULL;		/* not served here any more */
+		}
+}
+
+void
+cycle_unlisten(void)
+{
+	listeners_close(&listeners);
 	listener_fini();
 }
 
@@ -262,7 +269,7 @@ cycle_reconfigure(struct loop *loop)
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
 		counters_reloads(reloads_ok, ++reloads_failed);
-		listeners_close(&added, false);
+		listeners_close(&added);
 		free(next);
 		return false;
 	}
@@ -288,7 +295,9 @@ cycle_reconfigure(struct loop *loop)
 		l->next = NULL;
 		if (master)
 			listener_block(l);
-		listeners_close(&l, !master);
+		else
+			listener_drain(l);
+		listeners_close(&l);
 	}
 	for (*lp = added; *lp != NULL;) {
 		struct listener *l = *lp;
@@ -298,7 +307,7 @@ cycle_reconfigure(struct loop *loop)
 			log_warn("cannot watch %s", l->name);
 			*lp = l->next;
 			l->next = NULL;
-			listeners_close(&l, false);
+			listeners_close(&l);
 			continue;
 		}
 		log_info("listening on %s", l->name);

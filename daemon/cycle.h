@@ -24,9 +24,13 @@ typedef int cycle_reload_fn(struct config *out, char *err, size_t errlen);
  */
 int cycle_listen(const struct config *config, char *err, size_t errlen);
 
-/* Close what cycle_listen and reloads opened; drain: take the clients
- * the kernel queued on them first (a daemon that stops serving). */
-void cycle_unlisten(bool drain);
+/* A process that stops serving: take the clients the kernel queued on
+ * every listener, as far as there is room, and close them; the records
+ * stay, for the metrics it answers while it finishes. */
+void cycle_drain(void);
+
+/* Close what cycle_listen and reloads opened, and free the records. */
+void cycle_unlisten(void);
 
 /* Take config as the one in force, and reload as how to read the next. */
 void cycle_adopt(const struct config *config, cycle_reload_fn *reload);

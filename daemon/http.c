@@ -43,6 +43,8 @@ struct http_conn {
 };
 
 static struct loop *http_loop;
+static void (*http_on_close)(void);	/* after each close, or NULL */
+static unsigned http_open;		/* connections open */
 static http_render_fn *http_render;
 static uint64_t http_timeout;		/* ms */
 static struct http_conn conns[HTTP_CONNS_MAX];
@@ -54,10 +56,11 @@ static void http_on_event(struct loop *loop, int fd, uint32_t events,
 static void http_on_deadline(struct loop *loop, struct loop_timer *timer);
 
 void
-http_init(struct loop *loop, http_render_fn *render)
+http_init(struct loop *loop, http_render_fn *render, void (*on_close)(void))
 {
 	http_loop = loop;
 	http_render = render;
+	http_on_close = on_close;
 	for (size_t i = 0; i < HTTP_CONNS_MAX; i++) {
 		conns[i].fd = -1;
 		conns[i].deadline.fn = http_on_deadline;
@@ -88,6 +91,15 @@ http_close(struct http_conn *h)
 	close(h->fd);
 	backlog_free(&h->out);
 	h->fd = -1;
+	http_open--;
+	if (http_on_close != NULL)
+		http_on_close();
+}
+
+unsigned
+http_count(void)
+{
+	return http_open;
 }
 
 void
@@ -297,5 +309,6 @@ http_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	}
 	h->fd = fd;
 	h->answered = h->shut = false;
+	http_open++;
 	loop_timer_set(http_loop, &h->deadline, http_timeout);
 }

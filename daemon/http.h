@@ -30,7 +30,10 @@ struct http_stats {
 	uint64_t dropped;	/* closed unanswered: too slow, or gone */
 };
 
-void http_init(struct loop *loop, http_render_fn *render);
+/* on_close, if set, runs after each close (a stopping worker waits for
+ * its last request there, as for its last connection). */
+void http_init(struct loop *loop, http_render_fn *render,
+    void (*on_close)(void));
 
 /* A request's header must be whole within timeout_ms of the accept, and
  * the client gone within as long again after the answer. */
@@ -42,6 +45,9 @@ void http_accept(struct listener *l, int fd, const struct sockaddr *peer,
 
 /* Close every HTTP connection (the daemon stops). */
 void http_close_all(void);
+
+/* HTTP connections open now. */
+unsigned http_count(void);
 
 const struct http_stats *http_stats(void);
 

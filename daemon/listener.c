@@ -225,6 +225,8 @@ listener_stop(struct listener *l)
 void
 listener_close(struct listener *l)
 {
+	if (l->fd == -1)
+		return;			/* drained already */
 	listener_stop(l);
 	close(l->fd);
 	l->fd = -1;

@@ -252,7 +252,7 @@ start(const struct config *c, bool foreground)
 	/* An upgrade's new binary is already where the old one was. */
 	if (c->daemonize && !foreground && !upgrading) {
 		if (detach_start(err, sizeof(err)) == -1) {
-			cycle_unlisten(false);
+			cycle_unlisten();
 			return startup_fail(err);
 		}
 		detached = true;
@@ -261,7 +261,7 @@ start(const struct config *c, bool foreground)
 	if ((!upgrading && pidfile_write(getpid(), err, sizeof(err)) == -1) ||
 	    (c->user[0] != '\0' &&
 	    privs_drop(c->user, c->group, err, sizeof(err)) == -1)) {
-		cycle_unlisten(false);
+		cycle_unlisten();
 		return startup_fail(err);
 	}
 	if (c->user[0] != '\0')

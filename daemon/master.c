@@ -70,7 +70,7 @@ master_stop(int signo)
 	for (struct listener *l = cycle_listeners(); l != NULL; l = l->next)
 		if (!l->shared)
 			listener_block(l);
-	cycle_unlisten(false);
+	cycle_unlisten();
 	supervise_stop();
 	log_info("%s: shutting down, waiting for %u worker%s", name,
 	    supervise_alive(), supervise_alive() == 1 ? "" : "s");
@@ -102,7 +102,7 @@ master_handed_over(void)
 	/* Shared: the new master keeps them, Unix sockets' files too. */
 	for (struct listener *l = cycle_listeners(); l != NULL; l = l->next)
 		l->shared = true;
-	cycle_unlisten(false);
+	cycle_unlisten();
 	supervise_stop();
 	supervise_signal(SIGTERM, false, false,
 	    cycle_config()->shutdown_timeout);
@@ -158,7 +158,7 @@ master_run(const struct config *c, cycle_reload_fn *reload,
 	loop = loop_create(64);
 	if (loop == NULL || signals_start(loop, master_on_signal) == -1) {
 		log_error("cannot start: %s", strerror(errno));
-		cycle_unlisten(false);
+		cycle_unlisten();
 		loop_free(loop);
 		return 1;
 	}
@@ -170,7 +170,7 @@ master_run(const struct config *c, cycle_reload_fn *reload,
 
 		if (sandbox_enter(true, err, sizeof(err)) == -1) {
 			log_error("%s", err);
-			cycle_unlisten(false);
+			cycle_unlisten();
 			signals_stop(loop);
 			loop_free(loop);
 			return 1;
@@ -189,7 +189,7 @@ master_run(const struct config *c, cycle_reload_fn *reload,
 	sandbox_report();
 	counters_total(&t);
 	worker_log_summary(&t);
-	cycle_unlisten(false);
+	cycle_unlisten();
 	signals_stop(loop);
 	supervise_fini();
 	loop_free(loop);

@@ -118,11 +118,12 @@ worker_render_metrics(FILE *out)
 	metrics_write(out, &ms);
 }
 
-/* Shutting down, the last connection to close ends the loop. */
+/* Shutting down, the last connection to close ends the loop: a metrics
+ * request taken from the queue is answered too, not reset. */
 static void
 worker_on_conn_close(void)
 {
-	if (stopping && conn_count() == 0)
+	if (stopping && conn_count() == 0 && http_count() == 0)
 		loop_stop(loop);
 }
 
@@ -168,8 +169,8 @@ worker_stop(const char *why)
 	stopping = true;
 	if (worker == 0 && strcmp(why, "upgrade") != 0)
 		notify_stopping();
-	cycle_unlisten(true);
-	if (conn_count() == 0) {
+	cycle_drain();
+	if (conn_count() == 0 && http_count() == 0) {
 		log_info("%s: shutting down", why);
 		loop_stop(loop);
 		return;
@@ -307,11 +308,11 @@ worker_run(const struct config *c, cycle_reload_fn *reload,
 	loop = loop_create(setsize);
 	if (loop == NULL) {
 		log_error("cannot create the event loop: %s", strerror(errno));
-		cycle_unlisten(false);
+		cycle_unlisten();
 		return 1;
 	}
 	metrics_init();
-	http_init(loop, worker_render_metrics);
+	http_init(loop, worker_render_metrics, worker_on_conn_close);
 	if (admit_init(loop, setsize > WORKER_FDS_RESERVED ?
 	    (unsigned)(setsize - WORKER_FDS_RESERVED) : 0) == -1 ||
 	    conn_init(loop, worker_on_conn_close) == -1 ||
@@ -358,7 +359,7 @@ out:
 	counters_publish();
 	counters_collect(&t);
 	worker_log_summary(&t);
-	cycle_unlisten(false);
+	cycle_unlisten();
 	signals_stop(loop);
 	loop_timer_cancel(loop, &shutdown_timer);
 	conn_fini();

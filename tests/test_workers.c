@@ -393,3 +393,33 @@ Test(workers, out_of_range_is_one_line)
 	cr_assert_eq(run(upcased_path(), autos, out, sizeof(out)), 0);
 	cr_assert_not_null(strstr(out, "\nworkers = auto\n"), "%s", out);
 }
+
+/*
+ * Forty reloads of eight workers start 328 workers in all, more than the
+ * shared counters have slots (256): a finished worker's slot is reused,
+ * and its counts are kept. Every reload's client is served and counted,
+ * and eight workers remain.
+ */
+Test(workers, reloads_past_the_counter_slots_keep_every_count)
+{
+	struct daemon d = { 0 };
+	pid_t pids[WORKERS_MAX];
+	char name[192];
+
+	daemon_start_metered(&d, "-o", "workers=8", NULL);
+	snprintf(name, sizeof(name), "upcased_connections_accepted_total"
+	    "{listener=\"%s\"}", d.addr);
+	for (int i = 1; i <= 40; i++) {
+		cr_assert_eq(kill(d.pid, SIGHUP), 0);
+		cr_assert_not_null(daemon_wait_log(&d, "configuration reloaded",
+		    DEADLINE_MS), "reload %d:\n%s", i, daemon_log(&d));
+		expect_echo(daemon_connect(&d), "counted");
+		daemon_wait_counter(&d, name, i);
+	}
+	cr_assert_eq(daemon_count_log(&d, "cannot start worker"), 0, "%s",
+	    daemon_log(&d));
+	cr_assert(daemon_wait_count(&d, "): exiting:", 320, 4 * DEADLINE_MS),
+	    "the finished workers did not all exit:\n%s", daemon_log(&d));
+	cr_assert_eq(proc_children(d.pid, pids, WORKERS_MAX), 8);
+	daemon_stop(&d);
+}
