@@ -37,6 +37,8 @@ static const struct key_info keys[KEY_COUNT] = {
 	    FIELD(backlog_high), 1, SIZE_MAX_VALUE },
 	[KEY_BACKLOG_LOW] = { "backlog_low", &type_size, FIELD(backlog_low),
 	    0, SIZE_MAX_VALUE },
+	[KEY_BACKLOG_TOTAL] = { "backlog_total", &type_size,
+	    FIELD(backlog_total), 1ull << 20, 1ull << 40 },
 	[KEY_HEADER_TIMEOUT] = { "header_timeout", &type_duration,
 	    FIELD(header_timeout), 1, TIMEOUT_MAX_MS },
 	[KEY_IDLE_TIMEOUT] = { "idle_timeout", &type_duration,
@@ -76,6 +78,7 @@ config_defaults(struct config *c)
 	c->max_connections = 10000;
 	c->backlog_high = 256 * 1024;
 	c->backlog_low = 64 * 1024;
+	c->backlog_total = 1ull << 30;
 	c->idle_timeout = 60 * 1000;
 	c->drain_timeout = 60 * 1000;
 	c->shutdown_timeout = 30 * 1000;

@@ -35,6 +35,7 @@ enum config_key {
 	KEY_DENY,
 	KEY_BACKLOG_HIGH,
 	KEY_BACKLOG_LOW,
+	KEY_BACKLOG_TOTAL,
 	KEY_HEADER_TIMEOUT,
 	KEY_IDLE_TIMEOUT,
 	KEY_DRAIN_TIMEOUT,
@@ -69,6 +70,8 @@ struct config {
 	unsigned nrules;
 	uint64_t backlog_high;		/* bytes owed: stop reading */
 	uint64_t backlog_low;		/* bytes owed: resume reading */
+	uint64_t backlog_total;		/* bytes owed by all of this
+					 * process's connections, at most */
 	uint64_t header_timeout;	/* ms, from accept to a whole PROXY
 					 * header or HTTP request */
 	uint64_t idle_timeout;		/* ms; 0: never */

@@ -56,6 +56,8 @@ static const uint8_t timeout_of[] = {	/* the list of each state */
 
 /* Reasons to stop reading, one bit each: lifting one never lifts another. */
 #define PAUSE_BACKPRESSURE	0x1	/* backlog reached backlog_high */
+#define PAUSE_TOTAL		0x2	/* owed when all reached backlog_total:
+					 * until its backlog is empty */
 
 static uint64_t last_error_line;	/* for log_due */
 
@@ -188,6 +190,8 @@ conn_send_now(struct conn *c, const void *buf, size_t n)
 	 * drains. */
 	if ((size_t)k < n)
 		c->writable = false;
+	if (k > 0)
+		c->wrote = (uint32_t)loop_now(conns.loop);
 	conns.stats.bytes_out += (size_t)k;
 	return k;
 }
@@ -228,6 +232,8 @@ conn_flush(struct conn *c)
 		    backlog_len(&c->out));
 		c->read_paused &= (uint8_t)~PAUSE_BACKPRESSURE;
 	}
+	if (backlog_len(&c->out) == 0)
+		c->read_paused &= (uint8_t)~PAUSE_TOTAL;
 	return 0;
 }
 
@@ -252,6 +258,8 @@ conn_echo(struct conn *c, const unsigned char *buf, size_t n)
 		return -1;
 	}
 	conns.stats.owed += n;
+	if (conns.stats.owed > conns.config.backlog_total)
+		conns_shed(c);
 	return 0;
 }
 
@@ -278,6 +286,15 @@ conn_read(struct conn *c)
 		size_t owed = backlog_len(&c->out), want = CONN_READ_MAX;
 		ssize_t n;
 
+		/* All together owe too much: who owes stops reading until it
+		 * has taken its bytes; who keeps up reads on. */
+		if (owed > 0 && conns.stats.owed >= conns.config.backlog_total) {
+			log_debug("fd %d: %zu bytes owed, reading paused "
+			    "(backlog_total)", conn_fd(c), owed);
+			c->read_paused |= PAUSE_TOTAL;
+			conns.stats.read_pauses++;
+			break;
+		}
 		/* (A reload may have lowered the mark below what is owed.) */
 		if (owed >= conns.config.backlog_high) {
 			log_debug("fd %d: %zu bytes owed, reading paused",

@@ -33,6 +33,9 @@ struct conn {
 	uint64_t bytes_in;		/* read from the peer; all but what is
 					 * owed has been written */
 	uint64_t opened;		/* loop ms of the accept */
+	uint32_t wrote;			/* loop ms (low bits) of the last
+					 * write that took a byte, or the
+					 * accept */
 	struct addr_packed peer;	/* the client (compact: an idle
 					 * connection costs every byte) */
 	uint8_t state;			/* enum conn_state */
@@ -78,5 +81,10 @@ conn_of(struct timeout_link *link)
 void conn_set_state(struct conn *c, enum conn_state state);
 void conn_close(struct conn *c, enum conn_end end, const char *detail);
 void conn_on_event(struct loop *loop, int fd, uint32_t events, void *data);
+
+/* conns.c: while every connection owes more than backlog_total, close
+ * the one that has taken nothing for the longest (the most owed first
+ * among equals), never keep. */
+void conns_shed(const struct conn *keep);
 
 #endif

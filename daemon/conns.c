@@ -12,6 +12,7 @@
 
 #include "admit.h"
 #include "log.h"
+#include "parse.h"
 #include "loop.h"
 #include "preamble.h"
 #include "probe.h"
@@ -104,6 +105,7 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	}
 	conns.stats.accepted++;
 	c->opened = loop_now(conns.loop);
+	c->wrote = (uint32_t)c->opened;
 	c->peer = client;
 	c->counted = t.counted;
 	c->probe = (l->options & LISTEN_PROBE) != 0;
@@ -149,4 +151,46 @@ conn_close_all(void)
 		while (lists[i].head.next != &lists[i].head)
 			conn_close(conn_of(lists[i].head.next), END_SHUTDOWN,
 			    NULL);
+}
+
+void
+conns_shed(const struct conn *keep)
+{
+	static uint64_t shed, last_line;
+	uint32_t now = (uint32_t)loop_now(conns.loop);
+	int n = loop_setsize(conns.loop);
+
+	while (conns.stats.owed > conns.config.backlog_total) {
+		struct conn *victim = NULL;
+		uint32_t stalled = 0;
+		size_t owed = 0;
+
+		for (int fd = 0; fd < n; fd++) {
+			struct conn *c = &conns.table[fd];
+			size_t o = backlog_len(&c->out);
+
+			if (c->state == CONN_CLOSED || c == keep || o == 0)
+				continue;
+			if (victim == NULL || now - c->wrote > stalled ||
+			    (now - c->wrote == stalled && o > owed)) {
+				victim = c;
+				stalled = now - c->wrote;
+				owed = o;
+			}
+		}
+		if (victim == NULL)
+			return;
+		shed++;
+		if (log_due(&last_line)) {
+			char client[ADDR_TEXT_MAX], total[32];
+
+			log_warnx("backlog_total %s reached: closing %s, which "
+			    "owes %zu bytes and has taken none for %.1f s (%llu "
+			    "so far)", format_size(conns.config.backlog_total,
+			    total, sizeof(total)), addr_packed_format(
+			    &victim->peer, client, sizeof(client)), owed,
+			    (double)stalled / 1000, (unsigned long long)shed);
+		}
+		conn_close(victim, END_BACKLOG_TOTAL, NULL);
+	}
 }

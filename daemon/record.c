@@ -11,6 +11,7 @@ const char *const record_end_names[END_COUNT] = {
 	[END_RESET] = "reset",
 	[END_IDLE_TIMEOUT] = "idle_timeout",
 	[END_DRAIN_TIMEOUT] = "drain_timeout",
+	[END_BACKLOG_TOTAL] = "backlog_total",
 	[END_BAD_HEADER] = "bad_header",
 	[END_REFUSED] = "refused",
 	[END_SHUTDOWN] = "shutdown",

@@ -17,6 +17,7 @@ enum conn_end {
 	END_RESET,		/* the client reset or left while owed */
 	END_IDLE_TIMEOUT,
 	END_DRAIN_TIMEOUT,
+	END_BACKLOG_TOTAL,	/* owed, stalled, when all owed too much */
 	END_BAD_HEADER,		/* no, a malformed, or a late preamble (a
 				 * PROXY header, a probe line) */
 	END_REFUSED,		/* the client a PROXY header named may not

@@ -57,6 +57,7 @@ worker_configure(const struct config *c)
 	struct conn_config cc = {
 		.backlog_high = c->backlog_high,
 		.backlog_low = c->backlog_low,
+		.backlog_total = c->backlog_total,
 		.header_timeout = c->header_timeout,
 		.idle_timeout = c->idle_timeout,
 		.drain_timeout = c->drain_timeout,

@@ -292,6 +292,7 @@ Test(config, print_shows_file_overridden_by_options)
 	    "deny = all\n"
 	    "backlog_high = 1m\n"
 	    "backlog_low = 64k\n"
+	    "backlog_total = 1g\n"
 	    "header_timeout = 2s500ms\n"
 	    "idle_timeout = 2m\n"
 	    "drain_timeout = 1m30s\n"
