@@ -22,7 +22,7 @@ struct conn_config {
 	size_t backlog_high;	/* bytes owed at which reading stops; a
 				 * connection never owes more */
 	size_t backlog_low;	/* bytes owed at which reading resumes */
-	size_t backlog_total;	/* bytes owed by every connection: at it,
+	uint64_t backlog_total;	/* bytes owed by every connection: at it,
 				 * one that owes stops reading, and above
 				 * it the one stalled longest is closed */
 	uint64_t header_timeout;	/* ms from accept for the PROXY

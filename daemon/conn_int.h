@@ -52,6 +52,7 @@ struct conn {
 /* What every connection shares: conns.c sets it up. */
 struct conns {
 	struct conn *table;		/* indexed by fd */
+	int top;			/* above every fd ever taken */
 	struct loop *loop;
 	unsigned char *scratch;		/* CONN_READ_MAX (conn.c), for all */
 	struct conn_config config;

@@ -104,6 +104,8 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 		return;
 	}
 	conns.stats.accepted++;
+	if (fd >= conns.top)
+		conns.top = fd + 1;
 	c->opened = loop_now(conns.loop);
 	c->wrote = (uint32_t)c->opened;
 	c->peer = client;
@@ -158,7 +160,7 @@ conns_shed(const struct conn *keep)
 {
 	static uint64_t shed, last_line;
 	uint32_t now = (uint32_t)loop_now(conns.loop);
-	int n = loop_setsize(conns.loop);
+	int n = conns.top;
 
 	while (conns.stats.owed > conns.config.backlog_total) {
 		struct conn *victim = NULL;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ held_pid(const char *path, char *err, size_t errlen)
 	n = read(fd, text, sizeof(text) - 1);
 	text[n > 0 ? n : 0] = '\0';
 	pid = strtol(text, &end, 10);
-	whole = end != text && *end == '\n' && pid > 1;
+	whole = end != text && *end == '\n' && pid > 1 && pid <= INT_MAX;
 	text[strcspn(text, "\n")] = '\0';
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
 		snprintf(err, errlen, "pidfile %s is not held: upcased is not "

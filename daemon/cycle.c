@@ -69,6 +69,17 @@ listeners_open_new(const struct config *c, struct listener *list,
 			return -1;
 		}
 		fd = inherit_claim(a);
+		/* Under the sandbox and without root, a socket file's mode
+		 * and owner can only be set at start. */
+		if (fd == -1 && list != NULL && a->ss.ss_family == AF_UNIX &&
+		    (c->listen[i].perms.mode != 0 || *c->listen[i].perms.owner ||
+		    *c->listen[i].perms.group)) {
+			snprintf(err, errlen, "listen %s: mode=, owner= and "
+			    "group= are set at start: restart to add this "
+			    "listener", c->listen[i].text);
+			free(l);
+			return -1;
+		}
 		if ((fd != -1 ? listener_adopt(l, fd, c->listen[i].options, err,
 		    errlen) : listener_open(l, &c->listen[i],
 		    (int)c->listen_backlog, err, errlen)) == -1) {

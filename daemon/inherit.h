@@ -33,8 +33,9 @@ int inherit_check(char *err, size_t errlen);
 
 /*
  * Whether the inherited socket at fd stays open after this process exits:
- * one from a service manager (systemd holds it for the next start), not
- * one an upgrade handed over (named "upgrade").
+ * one from a service manager (systemd holds it for the next start, and an
+ * upgrade hands it on as "held"), not one an upgrade handed over from the
+ * daemon's own (named "upgrade").
  */
 bool inherit_held(int fd);
 

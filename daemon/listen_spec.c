@@ -38,6 +38,15 @@ perms_parse(const char *word, size_t len, struct listen_perms *p, char *err,
 	if (eq == NULL)
 		return 1;
 	name = (size_t)(eq - word);
+	if (!(name == 4 && strncmp(word, "mode", 4) == 0) &&
+	    !(name == 5 && (strncmp(word, "owner", 5) == 0 ||
+	    strncmp(word, "group", 5) == 0)))
+		return 1;
+	if (len - name - 1 >= sizeof(value)) {
+		snprintf(err, errlen, "'%.*s': value longer than %zu bytes",
+		    (int)(name < 16 ? name : 16), word, sizeof(value) - 1);
+		return -1;
+	}
 	snprintf(value, sizeof(value), "%.*s", (int)(len - name - 1), eq + 1);
 	if ((name == 4 && strncmp(word, "mode", 4) == 0 && p->mode != 0) ||
 	    (name == 5 && strncmp(word, "owner", 5) == 0 && *p->owner) ||

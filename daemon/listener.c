@@ -86,11 +86,30 @@ listener_perms(const struct addr *addr, const struct listen_perms *p)
 
 	if (addr->ss.ss_family != AF_UNIX)
 		return 0;
-	if ((*p->owner != '\0' || *p->group != '\0') && chown(path,
+	/* lchown: the path is the socket bind just made, and a symlink put
+	 * in its place (by whoever may write the directory) is not
+	 * followed. The mode came with the bind (listener_bind). */
+	if ((*p->owner != '\0' || *p->group != '\0') && lchown(path,
 	    *p->owner != '\0' ? p->uid : (uid_t)-1, *p->group != '\0' ?
 	    p->gid : (gid_t)-1) == -1)
 		return -1;
-	return p->mode == 0 ? 0 : chmod(path, (mode_t)p->mode);
+	return 0;
+}
+
+/* bind, and a unix socket file made with its mode= (a umask for the
+ * bind alone: never a chmod through a path someone could swap). */
+static int
+listener_bind(int fd, const struct listen_spec *s)
+{
+	mode_t old = 0;
+	int rc;
+
+	if (s->addr.ss.ss_family == AF_UNIX && s->perms.mode != 0)
+		old = umask((mode_t)~s->perms.mode & 0777);
+	rc = bind(fd, (const struct sockaddr *)&s->addr.ss, s->addr.len);
+	if (s->addr.ss.ss_family == AF_UNIX && s->perms.mode != 0)
+		umask(old);
+	return rc;
 }
 
 int
@@ -112,11 +131,11 @@ listener_open(struct listener *l, const struct listen_spec *s, int backlog,
 		    strerror(errno));
 		return -1;
 	}
-	rc = bind(l->fd, (const struct sockaddr *)&addr->ss, addr->len);
+	rc = listener_bind(l->fd, s);
 	if (rc == -1 && errno == EADDRINUSE && addr->ss.ss_family == AF_UNIX &&
 	    listener_unix_stale(addr)) {
 		unlink(((const struct sockaddr_un *)&addr->ss)->sun_path);
-		rc = bind(l->fd, (const struct sockaddr *)&addr->ss, addr->len);
+		rc = listener_bind(l->fd, s);
 	}
 	if (rc == 0 && listener_perms(addr, &s->perms) == -1) {
 		snprintf(err, errlen, "listen %s: setting mode and owner: %s",
@@ -228,6 +247,10 @@ listener_close(struct listener *l)
 	if (l->fd == -1)
 		return;			/* drained already */
 	listener_stop(l);
+	/* A pause's retry, armed while not watched (in a drain), must not
+	 * fire on a closed listener. */
+	if (l->loop != NULL)
+		loop_timer_cancel(l->loop, &l->retry);
 	close(l->fd);
 	l->fd = -1;
 	if (!l->shared && l->addr.ss.ss_family == AF_UNIX &&

@@ -46,6 +46,13 @@ pidfile_lock(const char *path, char *err, size_t errlen)
 		    "is already running", path, text[0] ? text : "(unknown)");
 		return -1;
 	}
+	/* Ours now: a crash's pid must not be read as ours (upcased -s
+	 * takes an empty file for a daemon still starting). */
+	if (ftruncate(fd, 0) == -1) {
+		snprintf(err, errlen, "pidfile %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	pid_fd = fd;
 	snprintf(pid_path, sizeof(pid_path), "%s", path);
 	return 0;

@@ -142,9 +142,12 @@ sink_reopen(struct sink *s, const char *what, char *err, size_t errlen)
 static int
 sink_reconnect(struct sink *s)
 {
-	time_t now = time(NULL);
+	struct timespec ts;
+	time_t now;
 	int fd;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec;
 	if (now < s->retry_at)
 		return -1;
 	s->retry_at = now + 1;

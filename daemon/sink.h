@@ -26,7 +26,8 @@ struct sink {
 	int fd;			/* -1 when off */
 	char path[PATH_MAX];	/* a file target, for sink_reopen; or "" */
 	uint64_t dropped;	/* lines the target could not take */
-	time_t retry_at;	/* syslog gone: when to connect again */
+	time_t retry_at;	/* syslog gone: when to connect again
+				 * (CLOCK_MONOTONIC seconds) */
 };
 
 #define SINK_INIT	{ SINK_OFF, -1, "", 0, 0 }

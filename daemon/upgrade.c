@@ -110,14 +110,17 @@ upgrade_exec(struct listener *listeners, int ready_fd)
 {
 	int fds[UPGRADE_FDS_MAX], n = 0, nsockets, high;
 	/* Names are colon-separated, and addresses hold colons: each is
-	 * "upgrade", for messages; the new binary matches by address. */
+	 * "upgrade", or "held" for one a service manager holds (it stays
+	 * held: never blocked at a stop), for messages and that; the new
+	 * binary matches by address. */
 	char names[CONFIG_LISTEN_MAX * sizeof("upgrade:")] = "", text[64];
 	size_t len = 0;
 
 	for (struct listener *l = listeners; l != NULL; l = l->next) {
 		fds[n++] = l->fd;
 		len += (size_t)snprintf(names + len, sizeof(names) - len,
-		    "%supgrade", len > 0 ? ":" : "");
+		    "%s%s", len > 0 ? ":" : "", l->shared ? "held" :
+		    "upgrade");
 	}
 	nsockets = n;
 	fds[n++] = ready_fd;

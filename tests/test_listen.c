@@ -192,5 +192,18 @@ Test(listen, unix_socket_mode_owner_and_group)
 	cr_assert_eq(stat(sock, &st), 0);
 	cr_assert_eq(st.st_mode & 07777, 0660);
 	cr_assert_eq(echo_as(1, nogroup->gr_gid, sock), 0, "the group");
+
+	/* A unix listener a reload adds cannot take them (the sandbox and a
+	 * dropped root forbid it): the reload is refused, saying so. */
+	snprintf(text, sizeof(text), "listen = 127.0.0.1:0\nlisten = unix:%s "
+	    "mode=0660 owner=nobody group=nogroup\nlisten = unix:%s.2 "
+	    "mode=0600\n", sock, sock);
+	write_file(conf, text);
+	cr_assert_eq(kill(d.pid, SIGHUP), 0);
+	snprintf(text, sizeof(text), "reload failed: listen unix:%s.2: mode=, "
+	    "owner= and group= are set at start: restart to add this "
+	    "listener; keeping the running configuration", sock);
+	cr_assert_not_null(daemon_wait_log(&d, text, DEADLINE_MS), "%s",
+	    daemon_log(&d));
 	daemon_stop(&d);
 }

@@ -1,8 +1,8 @@
 /*
  * test_readme.c — the README's examples, run as they are written: the
- * background session (after "<!-- session -->"), in a network and mount
- * namespace of its own, so that its 127.0.0.1:1060 and /tmp are its own,
- * with the binaries under test first on PATH.
+ * background session (after "<!-- session -->"), in a network namespace
+ * of its own, so that its 127.0.0.1:1060 is its own, with its /tmp files
+ * in the test's directory and the binaries under test first on PATH.
  */
 #include <criterion/criterion.h>
 #include <libgen.h>
@@ -37,24 +37,41 @@ readme_block(const char *marker)
 Test(readme, the_session_runs_as_written)
 {
 	char script[16384], bin[PATH_MAX], client[PATH_MAX], out[16384];
-	const char *log;
+	char block[8192], dir[128];
+	const char *log, *p;
+	struct daemon d = { 0 };
+	size_t n = 0;
 
 	snprintf(bin, sizeof(bin), "%s", upcased_path());
 	snprintf(client, sizeof(client), "%s", upcase_path());
 	cr_assert_str_eq(dirname(bin), dirname(client));
-	/* Its own loopback and /tmp; the block's stderr apart from its
-	 * stdout; then, once the daemon has let go of its pidfile's lock
-	 * (at its exit), its log. */
+	/* The block's files in a directory of the test's own: "/tmp/" in
+	 * it becomes that directory (a tmpfs over /tmp would hide the
+	 * binaries when they are built under /tmp). */
+	daemon_init(&d);
+	snprintf(dir, sizeof(dir), "%s/", d.dir);
+	for (p = readme_block("<!-- session -->"); *p != '\0' &&
+	    n + strlen(dir) < sizeof(block); )
+		if (strncmp(p, "/tmp/", 5) == 0) {
+			n += (size_t)snprintf(block + n, sizeof(block) - n,
+			    "%s", dir);
+			p += 5;
+		} else {
+			block[n++] = *p++;
+		}
+	block[n] = '\0';
+	/* Its own loopback; the block's stderr apart from its stdout;
+	 * then, once the daemon has let go of its pidfile's lock (at its
+	 * exit), its log. */
 	snprintf(script, sizeof(script),
 	    "set -e\n"
 	    "ip link set lo up\n"
-	    "mount -t tmpfs tmpfs /tmp\n"
 	    "export PATH=%s:$PATH\n"
-	    "(\n%s) 2>/tmp/stderr\n"
-	    "timeout 60 flock /tmp/upcased.pid true\n"
-	    "echo --; cat /tmp/stderr; echo --; cat /tmp/upcased.log\n",
-	    bin, readme_block("<!-- session -->"));
-	const char *args[] = { "-n", "-m", "sh", "-c", script, NULL };
+	    "(\n%s) 2>%sstderr\n"
+	    "timeout 60 flock %supcased.pid true\n"
+	    "echo --; cat %sstderr; echo --; cat %supcased.log\n",
+	    bin, block, dir, dir, dir, dir);
+	const char *args[] = { "-n", "sh", "-c", script, NULL };
 	cr_assert_eq(run("/usr/bin/unshare", args, out, sizeof(out)), 0,
 	    "%s", out);
 	cr_assert_eq(strncmp(out, "configuration ok\nHELLO, WORLD\n--\n--\n",
@@ -67,6 +84,7 @@ Test(readme, the_session_runs_as_written)
 	cr_assert_not_null(strstr(log, "logs reopened"), "%s", log);
 	cr_assert_not_null(strstr(log, "info: exiting: connections served 1 "),
 	    "%s", log);
+	daemon_kill(&d);
 }
 
 /* The probe example: the daemon line as given, and the probe line with
