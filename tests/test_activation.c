@@ -12,13 +12,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "harness.h"
 
-TestSuite(activation, .timeout = 120);
+/* An upgraded master is the old one's child: ours to wait for once the
+ * old one has exited. */
+static void
+subreaper(void)
+{
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+}
+
+TestSuite(activation, .init = subreaper, .timeout = 120);
 
 /* echo msg through d once, expecting want back. */
 static void
@@ -188,3 +197,53 @@ Test(activation, a_held_socket_keeps_its_clients_across_a_stop)
 	}
 	close(sock);
 }
+
+/*
+ * The same after a binary upgrade: the new master gets the held socket
+ * from the old one, and still leaves it open and unfiltered at its stop.
+ */
+Test(activation, a_held_socket_stays_held_across_an_upgrade)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	struct timeval limit = { 10, 0 };
+	struct daemon d = { 0 };
+	char spec[64], got[16];
+	const char *line;
+	int sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fd;
+	pid_t old;
+
+	cr_assert_eq(bind(sock, (struct sockaddr *)&sin, len), 0);
+	cr_assert_eq(listen(sock, 16), 0);
+	cr_assert_eq(getsockname(sock, (struct sockaddr *)&sin, &len), 0);
+	snprintf(spec, sizeof(spec), "listen=127.0.0.1:%u",
+	    ntohs(sin.sin_port));
+	start_on(&d, sock, spec, "workers=2");
+	memcpy(&d.ss, &sin, sizeof(sin));
+	d.sslen = sizeof(sin);
+	old = d.pid;
+	cr_assert_eq(kill(old, SIGUSR2), 0);
+	line = daemon_wait_log(&d, "upgrade: the new binary (pid ", DEADLINE_MS);
+	cr_assert_not_null(line, "%s", daemon_log(&d));
+	d.pid = (pid_t)atol(strstr(line, "(pid ") + 5);
+	process_track(d.pid);
+	expect_exit(wait_exit(old, NULL, DEADLINE_MS), 0, daemon_log(&d));
+	echo_once(&d, "upgraded", "UPGRADED");
+	daemon_stop(&d);
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit,
+	    sizeof(limit)), 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, len), 0,
+	    "no handshake on the held socket after an upgrade's stop");
+	cr_assert_eq(write_all(fd, "queued", 6, DEADLINE_MS), 0);
+	shutdown(fd, SHUT_WR);
+	start_on(&d, sock, spec, "workers=2");
+	cr_assert_eq(read_all(fd, got, sizeof(got), DEADLINE_MS), 6);
+	cr_assert_eq(memcmp(got, "QUEUED", 6), 0);
+	close(fd);
+	daemon_stop(&d);
+	close(sock);
+}
+
