@@ -89,6 +89,7 @@ conn_set_state(struct conn *c, enum conn_state state)
 	close(conn_fd(c));
 	conns.stats.owed -= backlog_len(&c->out);
 	backlog_free(&c->out);
+	conns_owing(c);		/* off the owing list */
 }
 
 /*
@@ -225,6 +226,7 @@ conn_flush(struct conn *c)
 		return (int)n;
 	backlog_consume(&c->out, (size_t)n);
 	conns.stats.owed -= (size_t)n;
+	conns_owing(c);		/* progress: last on the list, or off it */
 	conn_touch(c);
 	if ((c->read_paused & PAUSE_BACKPRESSURE) &&
 	    backlog_len(&c->out) <= conns.config.backlog_low) {
@@ -258,6 +260,8 @@ conn_echo(struct conn *c, const unsigned char *buf, size_t n)
 		return -1;
 	}
 	conns.stats.owed += n;
+	if (n > 0 && !c->owing)		/* owes from now on */
+		conns_owing(c);
 	if (conns.stats.owed > conns.config.backlog_total)
 		conns_shed(c);
 	return 0;

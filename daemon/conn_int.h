@@ -36,6 +36,8 @@ struct conn {
 	uint32_t wrote;			/* loop ms (low bits) of the last
 					 * write that took a byte, or the
 					 * accept */
+	uint32_t owe_prev, owe_next;	/* on the owing list: fd + 1 of
+					 * the neighbours, 0 for none */
 	struct addr_packed peer;	/* the client (compact: an idle
 					 * connection costs every byte) */
 	uint8_t state;			/* enum conn_state */
@@ -47,12 +49,15 @@ struct conn {
 					 * what it may do */
 	uint8_t counted : 1;		/* admit_ticket's */
 	uint8_t bulk : 1;		/* reads in its low-priority turns */
+	uint8_t owing : 1;		/* on the owing list */
 };
 
 /* What every connection shares: conns.c sets it up. */
 struct conns {
 	struct conn *table;		/* indexed by fd */
-	int top;			/* above every fd ever taken */
+	uint32_t owe_head, owe_tail;	/* the owing list, by fd + 1: who
+					 * owes, the longest without write
+					 * progress first */
 	struct loop *loop;
 	unsigned char *scratch;		/* CONN_READ_MAX (conn.c), for all */
 	struct conn_config config;
@@ -83,9 +88,13 @@ void conn_set_state(struct conn *c, enum conn_state state);
 void conn_close(struct conn *c, enum conn_end end, const char *detail);
 void conn_on_event(struct loop *loop, int fd, uint32_t events, void *data);
 
+/* conns.c: c's backlog or its write progress changed: c goes to the end
+ * of the owing list while it owes, off it when it does not. O(1). */
+void conns_owing(struct conn *c);
+
 /* conns.c: while every connection owes more than backlog_total, close
- * the one that has taken nothing for the longest (the most owed first
- * among equals), never keep. */
+ * the one that has taken nothing for the longest (the owing list's
+ * first), never keep. */
 void conns_shed(const struct conn *keep);
 
 #endif

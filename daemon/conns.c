@@ -104,8 +104,6 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 		return;
 	}
 	conns.stats.accepted++;
-	if (fd >= conns.top)
-		conns.top = fd + 1;
 	c->opened = loop_now(conns.loop);
 	c->wrote = (uint32_t)c->opened;
 	c->peer = client;
@@ -155,31 +153,58 @@ conn_close_all(void)
 			    NULL);
 }
 
+static struct conn *
+owe_at(uint32_t fd1)
+{
+	return fd1 != 0 ? &conns.table[fd1 - 1] : NULL;
+}
+
+static void
+owe_remove(struct conn *c)
+{
+	struct conn *prev = owe_at(c->owe_prev), *next = owe_at(c->owe_next);
+
+	if (prev != NULL)
+		prev->owe_next = c->owe_next;
+	else
+		conns.owe_head = c->owe_next;
+	if (next != NULL)
+		next->owe_prev = c->owe_prev;
+	else
+		conns.owe_tail = c->owe_prev;
+	c->owe_prev = c->owe_next = 0;
+	c->owing = false;
+}
+
+void
+conns_owing(struct conn *c)
+{
+	uint32_t self = (uint32_t)conn_fd(c) + 1;
+
+	if (c->owing)
+		owe_remove(c);
+	if (backlog_len(&c->out) == 0)
+		return;
+	c->owe_prev = conns.owe_tail;
+	if (conns.owe_tail != 0)
+		owe_at(conns.owe_tail)->owe_next = self;
+	else
+		conns.owe_head = self;
+	conns.owe_tail = self;
+	c->owing = true;
+}
+
 void
 conns_shed(const struct conn *keep)
 {
 	static uint64_t shed, last_line;
 	uint32_t now = (uint32_t)loop_now(conns.loop);
-	int n = conns.top;
 
 	while (conns.stats.owed > conns.config.backlog_total) {
-		struct conn *victim = NULL;
-		uint32_t stalled = 0;
-		size_t owed = 0;
+		struct conn *victim = owe_at(conns.owe_head);
 
-		for (int fd = 0; fd < n; fd++) {
-			struct conn *c = &conns.table[fd];
-			size_t o = backlog_len(&c->out);
-
-			if (c->state == CONN_CLOSED || c == keep || o == 0)
-				continue;
-			if (victim == NULL || now - c->wrote > stalled ||
-			    (now - c->wrote == stalled && o > owed)) {
-				victim = c;
-				stalled = now - c->wrote;
-				owed = o;
-			}
-		}
+		if (victim == keep)
+			victim = owe_at(victim->owe_next);
 		if (victim == NULL)
 			return;
 		shed++;
@@ -190,8 +215,10 @@ conns_shed(const struct conn *keep)
 			    "owes %zu bytes and has taken none for %.1f s (%llu "
 			    "so far)", format_size(conns.config.backlog_total,
 			    total, sizeof(total)), addr_packed_format(
-			    &victim->peer, client, sizeof(client)), owed,
-			    (double)stalled / 1000, (unsigned long long)shed);
+			    &victim->peer, client, sizeof(client)),
+			    backlog_len(&victim->out),
+			    (double)(now - victim->wrote) / 1000,
+			    (unsigned long long)shed);
 		}
 		conn_close(victim, END_BACKLOG_TOTAL, NULL);
 	}
