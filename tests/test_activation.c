@@ -29,21 +29,6 @@ subreaper(void)
 
 TestSuite(activation, .init = subreaper, .timeout = 120);
 
-/* echo msg through d once, expecting want back. */
-static void
-echo_once(const struct daemon *d, const char *msg, const char *want)
-{
-	int fd = daemon_connect(d);
-	char got[64];
-	size_t n = strlen(msg);
-
-	cr_assert_eq(write_all(fd, msg, n, DEADLINE_MS), 0);
-	shutdown(fd, SHUT_WR);
-	cr_assert_eq(read_all(fd, got, sizeof(got), DEADLINE_MS), (ssize_t)n);
-	cr_assert_eq(memcmp(got, want, n), 0);
-	close(fd);
-}
-
 /* A port nobody listens on now (bound, then closed). */
 static unsigned
 free_port(void)
@@ -89,7 +74,7 @@ Test(activation, socket_activation_serves_on_the_passed_socket)
 
 	snprintf(listen, sizeof(listen), "listen=127.0.0.1:%u", port);
 	activate(&d, port, listen);
-	echo_once(&d, "activated", "ACTIVATED");
+	expect_echo(daemon_connect(&d), "activated");
 	cr_assert_not_null(daemon_wait_log(&d, "started 2 workers",
 	    DEADLINE_MS), "%s", daemon_log(&d));
 	daemon_stop(&d);
@@ -147,52 +132,77 @@ start_on(struct daemon *d, int sock, const char *listen, const char *workers)
 	    "%s", daemon_log(d));
 }
 
+/* A listening socket on 127.0.0.1, as systemd's upcased.socket; its
+ * address into sin and the listen line that names it into spec. */
+static int
+held_socket(struct sockaddr_in *sin, char *spec, size_t len)
+{
+	socklen_t slen = sizeof(*sin);
+	int sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	*sin = (struct sockaddr_in){ .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(bind(sock, (struct sockaddr *)sin, slen), 0);
+	cr_assert_eq(listen(sock, 16), 0);
+	cr_assert_eq(getsockname(sock, (struct sockaddr *)sin, &slen), 0);
+	snprintf(spec, len, "listen=127.0.0.1:%u", ntohs(sin->sin_port));
+	return sock;
+}
+
+/* With no daemon running, a client connects to the held socket (the
+ * kernel completes the handshake, within a limit: a drop-every-handshake
+ * filter left on it would not) and sends "queued", half-closing. */
+static int
+queue_client(const struct sockaddr_in *sin, const char *when)
+{
+	struct timeval limit = { 10, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit,
+	    sizeof(limit)), 0);
+	cr_assert_eq(connect(fd, (const struct sockaddr *)sin, sizeof(*sin)),
+	    0, "%s: no handshake on the held socket", when);
+	cr_assert_eq(write_all(fd, "queued", 6, DEADLINE_MS), 0);
+	shutdown(fd, SHUT_WR);
+	return fd;
+}
+
+/* The queued client gets its echo from the daemon started since. */
+static void
+expect_queued_served(int fd, const char *when)
+{
+	char got[16];
+
+	cr_assert_eq(read_all(fd, got, sizeof(got), DEADLINE_MS), 6,
+	    "%s: the queued client was not served", when);
+	cr_assert_eq(memcmp(got, "QUEUED", 6), 0);
+	close(fd);
+}
+
 /*
  * The socket outlives each daemon, as systemd's does. After a stop, a
- * client connects while nothing runs: the kernel completes its handshake
- * on the held socket (a stop's drop-every-handshake filter would leave it
- * hanging), and the next start serves it. Once with one process, once
- * with a master and workers.
+ * client connects while nothing runs, and the next start serves it. Once
+ * with one process, once with a master and workers.
  */
 Test(activation, a_held_socket_keeps_its_clients_across_a_stop)
 {
 	static const char *const modes[] = { "workers=1", "workers=2" };
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sin);
-	struct timeval limit = { 10, 0 };
+	struct sockaddr_in sin;
 	struct daemon d = { 0 };
-	char spec[64], got[16];
-	int sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char spec[64];
+	int sock = held_socket(&sin, spec, sizeof(spec));
 
-	cr_assert_eq(bind(sock, (struct sockaddr *)&sin, len), 0);
-	cr_assert_eq(listen(sock, 16), 0);
-	cr_assert_eq(getsockname(sock, (struct sockaddr *)&sin, &len), 0);
-	snprintf(spec, sizeof(spec), "listen=127.0.0.1:%u",
-	    ntohs(sin.sin_port));
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int fd;
 
 		start_on(&d, sock, spec, modes[i]);
 		memcpy(&d.ss, &sin, sizeof(sin));
 		d.sslen = sizeof(sin);
-		echo_once(&d, "first", "FIRST");
+		expect_echo(daemon_connect(&d), "first");
 		daemon_stop(&d);
-
-		/* Nobody serves: the handshake completes on the held socket,
-		 * within the limit, and the bytes wait in its queue. */
-		cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit,
-		    sizeof(limit)), 0);
-		cr_assert_eq(connect(fd, (struct sockaddr *)&sin, len), 0,
-		    "%s: no handshake on the held socket", modes[i]);
-		cr_assert_eq(write_all(fd, "queued", 6, DEADLINE_MS), 0);
-		shutdown(fd, SHUT_WR);
-
+		fd = queue_client(&sin, modes[i]);
 		start_on(&d, sock, spec, modes[i]);
-		cr_assert_eq(read_all(fd, got, sizeof(got), DEADLINE_MS), 6,
-		    "%s: the queued client was not served", modes[i]);
-		cr_assert_eq(memcmp(got, "QUEUED", 6), 0);
-		close(fd);
+		expect_queued_served(fd, modes[i]);
 		daemon_stop(&d);
 	}
 	close(sock);
@@ -204,21 +214,13 @@ Test(activation, a_held_socket_keeps_its_clients_across_a_stop)
  */
 Test(activation, a_held_socket_stays_held_across_an_upgrade)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sin);
-	struct timeval limit = { 10, 0 };
+	struct sockaddr_in sin;
 	struct daemon d = { 0 };
-	char spec[64], got[16];
+	char spec[64];
 	const char *line;
-	int sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fd;
+	int sock = held_socket(&sin, spec, sizeof(spec)), fd;
 	pid_t old;
 
-	cr_assert_eq(bind(sock, (struct sockaddr *)&sin, len), 0);
-	cr_assert_eq(listen(sock, 16), 0);
-	cr_assert_eq(getsockname(sock, (struct sockaddr *)&sin, &len), 0);
-	snprintf(spec, sizeof(spec), "listen=127.0.0.1:%u",
-	    ntohs(sin.sin_port));
 	start_on(&d, sock, spec, "workers=2");
 	memcpy(&d.ss, &sin, sizeof(sin));
 	d.sslen = sizeof(sin);
@@ -229,21 +231,11 @@ Test(activation, a_held_socket_stays_held_across_an_upgrade)
 	d.pid = (pid_t)atol(strstr(line, "(pid ") + 5);
 	process_track(d.pid);
 	expect_exit(wait_exit(old, NULL, DEADLINE_MS), 0, daemon_log(&d));
-	echo_once(&d, "upgraded", "UPGRADED");
+	expect_echo(daemon_connect(&d), "upgraded");
 	daemon_stop(&d);
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit,
-	    sizeof(limit)), 0);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, len), 0,
-	    "no handshake on the held socket after an upgrade's stop");
-	cr_assert_eq(write_all(fd, "queued", 6, DEADLINE_MS), 0);
-	shutdown(fd, SHUT_WR);
+	fd = queue_client(&sin, "after an upgrade's stop");
 	start_on(&d, sock, spec, "workers=2");
-	cr_assert_eq(read_all(fd, got, sizeof(got), DEADLINE_MS), 6);
-	cr_assert_eq(memcmp(got, "QUEUED", 6), 0);
-	close(fd);
+	expect_queued_served(fd, "after an upgrade's stop");
 	daemon_stop(&d);
 	close(sock);
 }
-

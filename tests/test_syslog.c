@@ -69,21 +69,45 @@ expect_header(const char *line, int pri, pid_t pid)
 	cr_assert_eq(atoi(tag + 8), pid, "%s", line);
 }
 
-Test(syslog, every_line_arrives_with_its_priority)
+/* A daemon that logs both logs to a socket of the test's own (its path
+ * into sock); returns that socket. */
+static int
+start_to_syslog(struct daemon *d, char *sock, size_t len)
 {
-	struct daemon d = { 0 };
-	char sock[128], arg[160];
-	const char *line;
+	char arg[160];
 	int fd;
 
-	daemon_init(&d);
-	snprintf(sock, sizeof(sock), "%s", daemon_file(&d, "log"));
+	daemon_init(d);
+	snprintf(sock, len, "%s", daemon_file(d, "log"));
 	fd = syslog_listen(sock);
 	snprintf(arg, sizeof(arg), "syslog_socket=%s", sock);
 	const char *args[] = { "-f", "-c", "/dev/null", "-o",
 	    "listen=127.0.0.1:0", "-o", "log_file=syslog", "-o",
 	    "access_log=syslog", "-o", arg, NULL };
-	daemon_spawn(&d, args);
+	daemon_spawn(d, args);
+	return fd;
+}
+
+/* SIGTERM: its last lines reach syslog, and it exits 0. */
+static void
+stop_from_syslog(struct daemon *d, int fd)
+{
+	cr_assert_eq(kill(d->pid, SIGTERM), 0);
+	wait_datagram(fd, "SIGTERM");
+	expect_exit(wait_exit(d->pid, NULL, DEADLINE_MS), 0, "stop");
+	d->pid = -1;
+	close(fd);
+	daemon_kill(d);
+}
+
+Test(syslog, every_line_arrives_with_its_priority)
+{
+	struct daemon d = { 0 };
+	char sock[128];
+	const char *line;
+	int fd;
+
+	fd = start_to_syslog(&d, sock, sizeof(sock));
 	line = wait_datagram(fd, "running as root");
 	expect_header(line, 3 * 8 + 4, d.pid);		/* daemon.warning */
 	line = wait_datagram(fd, "listening on ");
@@ -96,12 +120,7 @@ Test(syslog, every_line_arrives_with_its_priority)
 	cr_assert_not_null(strstr(line, " bytes_in=9 bytes_out=9 "), "%s",
 	    line);
 	cr_assert_null(strchr(line, '\n'), "a newline in '%s'", line);
-	cr_assert_eq(kill(d.pid, SIGTERM), 0);
-	wait_datagram(fd, "SIGTERM");
-	expect_exit(wait_exit(d.pid, NULL, DEADLINE_MS), 0, "stop");
-	d.pid = -1;
-	close(fd);
-	daemon_kill(&d);
+	stop_from_syslog(&d, fd);
 }
 
 /*
@@ -152,18 +171,11 @@ Test(syslog, no_socket_is_refused_by_the_check_and_the_start)
 Test(syslog, a_restarted_syslog_gets_the_next_lines)
 {
 	struct daemon d = { 0 };
-	char sock[128], arg[160];
+	char sock[128];
 	const char *line;
 	int fd;
 
-	daemon_init(&d);
-	snprintf(sock, sizeof(sock), "%s", daemon_file(&d, "log"));
-	fd = syslog_listen(sock);
-	snprintf(arg, sizeof(arg), "syslog_socket=%s", sock);
-	const char *args[] = { "-f", "-c", "/dev/null", "-o",
-	    "listen=127.0.0.1:0", "-o", "log_file=syslog", "-o",
-	    "access_log=syslog", "-o", arg, NULL };
-	daemon_spawn(&d, args);
+	fd = start_to_syslog(&d, sock, sizeof(sock));
 	line = wait_datagram(fd, "listening on ");
 	parse_listen_line(line, d.addr, sizeof(d.addr), &d.ss, &d.sslen);
 	expect_echo(daemon_connect(&d), "before");
@@ -178,10 +190,5 @@ Test(syslog, a_restarted_syslog_gets_the_next_lines)
 	cr_assert_not_null(strstr(line, " bytes_in=6 bytes_out=6 "), "%s",
 	    line);
 	expect_header(line, 3 * 8 + 6, d.pid);
-	cr_assert_eq(kill(d.pid, SIGTERM), 0);
-	wait_datagram(fd, "SIGTERM");
-	expect_exit(wait_exit(d.pid, NULL, DEADLINE_MS), 0, "stop");
-	d.pid = -1;
-	close(fd);
-	daemon_kill(&d);
+	stop_from_syslog(&d, fd);
 }

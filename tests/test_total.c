@@ -42,19 +42,29 @@ attacker(const char *path)
 	return fd;
 }
 
+/* A metered daemon with a unix listener (its path into sock), that
+ * backlog_high, and backlog_total at TOTAL. */
+static void
+start_total(struct daemon *d, char *sock, size_t len, const char *high)
+{
+	char unix_arg[128], total[32];
+
+	daemon_init(d);
+	snprintf(sock, len, "%s", daemon_file(d, "u.sock"));
+	snprintf(unix_arg, sizeof(unix_arg), "listen=unix:%s", sock);
+	snprintf(total, sizeof(total), "backlog_total=%d", TOTAL);
+	daemon_start_metered(d, "-o", unix_arg, "-o", high, "-o",
+	    "backlog_low=64k", "-o", total, NULL);
+}
+
 Test(total, the_stalled_pay_and_a_reader_keeps_its_service)
 {
 	static unsigned char chunk[64 << 10], out[4 << 20], in[(4 << 20) + 1];
 	struct daemon d = { 0 };
 	int fds[ATTACKERS], reader;
-	char total[32], sock[100], unix_arg[128];
+	char sock[100];
 
-	daemon_init(&d);
-	snprintf(sock, sizeof(sock), "%s", daemon_file(&d, "u.sock"));
-	snprintf(unix_arg, sizeof(unix_arg), "listen=unix:%s", sock);
-	snprintf(total, sizeof(total), "backlog_total=%d", TOTAL);
-	daemon_start_metered(&d, "-o", unix_arg, "-o", "backlog_high=256k",
-	    "-o", "backlog_low=64k", "-o", total, NULL);
+	start_total(&d, sock, sizeof(sock), "backlog_high=256k");
 	memset(chunk, 'a', sizeof(chunk));
 	for (int i = 0; i < ATTACKERS; i++)
 		fds[i] = attacker(sock);
@@ -104,15 +114,10 @@ Test(total, an_owing_client_stops_being_read_at_the_total)
 {
 	static unsigned char chunk[64 << 10];
 	struct daemon d = { 0 };
-	char sock[100], unix_arg[128], total[32];
+	char sock[100];
 	int fd;
 
-	daemon_init(&d);
-	snprintf(sock, sizeof(sock), "%s", daemon_file(&d, "u.sock"));
-	snprintf(unix_arg, sizeof(unix_arg), "listen=unix:%s", sock);
-	snprintf(total, sizeof(total), "backlog_total=%d", TOTAL);
-	daemon_start_metered(&d, "-o", unix_arg, "-o", "backlog_high=8m",
-	    "-o", "backlog_low=64k", "-o", total, NULL);
+	start_total(&d, sock, sizeof(sock), "backlog_high=8m");
 	memset(chunk, 'a', sizeof(chunk));
 	fd = attacker(sock);
 	for (long long deadline = now_ms() + DEADLINE_MS;
