@@ -13,6 +13,7 @@
 #include "bench_conn.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,12 +72,23 @@ bench_fd_limit(unsigned n)
 	return 0;
 }
 
-/* --hold: once every connection is open and the time has come, send. */
+/* SIGUSR1 during --hold: send now, whatever the time. */
+static volatile sig_atomic_t hold_ended;
+
+static void
+bench_end_hold(int signo)
+{
+	(void)signo;
+	hold_ended = 1;
+}
+
+/* --hold: once every connection is open and the time has come, or
+ * SIGUSR1 came, send; any still connecting send once connected. */
 static void
 bench_release(struct bench *b, double now)
 {
-	if (b->connected + b->n.errors < b->o->connections ||
-	    now < b->start + (double)b->o->hold_ms / 1000)
+	if (!hold_ended && (b->connected + b->n.errors < b->o->connections ||
+	    now < b->start + (double)b->o->hold_ms / 1000))
 		return;
 	for (unsigned k = 0; k < b->o->connections; k++) {
 		struct bconn *c = &b->c[k];
@@ -206,6 +218,12 @@ bench_run(const struct bench_options *o)
 
 	b.start = b.last_progress = net_now();
 	b.held = o->hold_ms > 0;
+	if (b.held) {	/* no SA_RESTART: epoll_wait returns at once */
+		struct sigaction sa = { .sa_handler = bench_end_hold };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	b.stop_at = b.start + (double)o->duration_ms / 1000;
 	/* R a second for D: floor(R x D) exchanges, due at i / R. */
 	b.due = (uint64_t)o->rate * o->duration_ms / 1000;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -123,6 +124,37 @@ Test(bench, hold_opens_every_connection_before_sending)
 	    at < first_eof; at++)
 		accepts++;
 	cr_assert_eq(accepts, 20, "%s", log);
+}
+
+/* SIGUSR1 ends a --hold of an hour: once all thirty are open (the
+ * daemon's gauge), every one makes its round trip, and nothing is sent
+ * before (none is closed while held). */
+Test(bench, sigusr1_ends_the_hold)
+{
+	struct daemon d = { 0 };
+	char out[4096];
+	int pipefd[2];
+	ssize_t n;
+	size_t len = 0;
+
+	daemon_start_metered(&d, NULL);
+	cr_assert_eq(pipe(pipefd), 0);
+	const char *argv[] = { upcase_path(), "bench", "-a", d.addr, "-c",
+	    "30", "-n", "64", "--hold", "1h", "--json", NULL };
+	pid_t pid = spawn(argv, -1, pipefd[1], -1);
+
+	close(pipefd[1]);
+	daemon_wait_open(&d, 30);
+	cr_assert_eq(daemon_counter(&d, "upcased_received_bytes_total"), 0);
+	cr_assert_eq(kill(pid, SIGUSR1), 0);
+	expect_exit(wait_exit(pid, NULL, 60000), 0, "bench --hold 1h");
+	while ((n = read(pipefd[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(pipefd[0]);
+	cr_assert_eq(json_number(out, "errors"), 0, "%s", out);
+	cr_assert_eq(json_number(out, "rounds"), 30, "%s", out);
+	daemon_stop(&d);
 }
 
 Test(bench, wrong_echo_is_counted)
