@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -176,15 +177,24 @@ write_daemon(FILE *out, const struct metrics_server *server)
 	    "target could not take at once.", t->log_dropped);
 }
 
-/* Open descriptors: /proc/self/fd, less the one reading it. */
+/*
+ * Open descriptors. Since Linux 6.2 the size of /proc/self/fd is their
+ * count, from the table's bitmap: a worker holding 20,000 answers in
+ * microseconds, where listing the directory takes it 20 ms, all its
+ * clients waiting. Older kernels say 0: then the listing, less the one
+ * reading it.
+ */
 static int
 open_fds(void)
 {
-	DIR *dp = opendir("/proc/self/fd");
+	struct stat st;
+	DIR *dp;
 	struct dirent *e;
 	int n = -1;
 
-	if (dp == NULL)
+	if (stat("/proc/self/fd", &st) == 0 && st.st_size > 0)
+		return (int)st.st_size;
+	if ((dp = opendir("/proc/self/fd")) == NULL)
 		return -1;
 	while ((e = readdir(dp)) != NULL)
 		n += e->d_name[0] != '.';
