@@ -46,14 +46,7 @@ ulimit -n "$(ulimit -Hn)"
 fd_limit=$(ulimit -n)
 per=$((fd_limit - 100))		# connections a process holds, at most
 [ "$per" -ge 1000 ] || die "the descriptor limit is $fd_limit (ulimit -Hn)"
-workers=${WORKERS:-$(( (CONNS * 21 / 20 + per - 1) / per ))}
-clients=$(( (CONNS + per - 1) / per ))
-[ "$workers" -le $WORKERS_MAX ] || die "CONNS=$CONNS needs $workers" \
-    "workers of at most $per connections each (a process may hold" \
-    "$fd_limit descriptors); upcased runs at most $WORKERS_MAX workers," \
-    "so this machine holds at most $((WORKERS_MAX * per * 20 / 21))"
-[ "$workers" -ge 1 ] || workers=1
-
+procs=$(( 3 * (CONNS / per + 1) ))	# two generations of workers, clients
 read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
 ports=$((hi - lo + 1))
 sources=$(( (4 * CONNS + ports - 1) / ports ))
@@ -62,18 +55,26 @@ sources=$(( (4 * CONNS + ports - 1) / ports ))
     "127.0.0.1 to 127.0.0.254 are all there are"
 
 read -r fds_used _ fds_max </proc/sys/fs/file-nr
-fds_need=$((2 * CONNS + 200 * (2 * workers + clients)))
+fds_need=$((2 * CONNS + 200 * procs))
 [ $((fds_max - fds_used)) -ge $fds_need ] || die "CONNS=$CONNS needs" \
     "about $fds_need descriptors system-wide (two sockets a connection);" \
     "fs.file-max is $fds_max and $fds_used are in use"
 
 # Two sockets a connection in the kernel (about 5 KiB of slab each, idle),
 # the daemon's and the client's state, and the processes themselves.
-mem_need=$((CONNS * 12 + (2 * workers + clients) * 8192))	# KiB
+mem_need=$((CONNS * 12 + procs * 8192))	# KiB
 mem_have=$(awk '/^MemAvailable/ { print $2 }' /proc/meminfo)
 [ "$mem_have" -ge $mem_need ] || die "CONNS=$CONNS needs about" \
     "$((mem_need >> 20)) GiB of memory (12 KiB a connection, most of" \
     "it the kernel's two sockets); $((mem_have >> 20)) GiB is available"
+
+workers=${WORKERS:-$(( (CONNS * 21 / 20 + per - 1) / per ))}
+clients=$(( (CONNS + per - 1) / per ))
+[ "$workers" -le $WORKERS_MAX ] || die "CONNS=$CONNS needs $workers" \
+    "workers of at most $per connections each (a process may hold" \
+    "$fd_limit descriptors); upcased runs at most $WORKERS_MAX workers," \
+    "so this machine holds at most $((WORKERS_MAX * per * 20 / 21))"
+[ "$workers" -ge 2 ] || workers=2	# a master and its workers, at least
 
 # ---- the run -----------------------------------------------------------
 
@@ -123,7 +124,7 @@ slab_kib() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 t=$(now)
 "$BIN/upcased" -f -c /dev/null -o "listen=127.0.0.1:$PORT" \
     -o "listen=127.0.0.2:$METRICS metrics" -o "workers=$workers" \
-    -o "max_connections=$((per - 20))" -o listen_backlog=65535 \
+    -o "max_connections=$per" -o listen_backlog=65535 \
     -o idle_timeout=1h -o shutdown_timeout=1h 2>"$dir/log" &
 master=$!
 wait_workers "$workers"
@@ -230,14 +231,14 @@ wait $master || true
 stopped=$(secs $t)
 
 cat <<EOF
-make scale: CONNS=$CONNS through $workers workers (at most $((per - 20)) connections each), from $clients clients and $sources loopback sources
+make scale: CONNS=$CONNS through $workers workers (at most $per connections each), from $clients clients and $sources loopback sources
   peak open connections (metrics):  $peak
   half-close round trips verified:  $rounds of $CONNS, errors $errors
   time to establish:                $established
   time to verify (round trips):     $verified
   daemon memory (PSS, master and workers): $pss0 KiB idle, $pss1 KiB at the peak: $(( (pss1 - pss0) * 1024 / (peak > 0 ? peak : 1) )) bytes a connection
   kernel slab (/proc/meminfo):      $slab0 KiB before, $slab1 KiB at the peak: $(( (slab1 - slab0) * 1024 / (peak > 0 ? peak : 1) )) bytes a connection (two sockets); TCP $sockstat
-  metrics scrape with $workers workers full: $lat_ms (20 scrapes)
+  metrics scrape, $workers workers holding them: $lat_ms (20 scrapes)
   SIGHUP with all open:             $((2 * workers)) workers ready after $reloaded; fresh connections meanwhile: $fresh_rounds round trips, errors $fresh_errors; refused $((refused1 - refused0))
   old generation:                   all $workers exited $finished after the release ($finishing exit lines)
   supervision:                      $workers workers started in $started; a killed one replaced in $replaced; stopped in $stopped
