@@ -85,7 +85,9 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/admit.c daemon/config.c \
               daemon/sink.c daemon/worker.c \
               daemon/signals.c daemon/timeout.c daemon/upgrade.c
 CLIENT_SRC := client/args.c client/bench.c client/bench_conn.c client/main.c client/net.c \
-              client/probe.c client/progress.c client/report.c \
+              client/probe.c client/probe_cases.c client/probe_report.c \
+              client/probe_search.c \
+              client/progress.c client/report.c \
               client/stream.c client/trial.c client/usage.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -245,6 +247,7 @@ $(BUILD)/tests/%.o: BUILD_CPPFLAGS += -Idaemon -Itests
 # What the tests need beyond the compiler, installed when missing (as
 # root), or named: Criterion; the real proxies some tests start (HAProxy,
 # nginx with its stream module, socat); the official Prometheus parser;
+# JUnit's reader (python3-junitparser), for upcase probe --junit;
 # mandoc, which checks the manual pages; systemd's launcher and analyzer;
 # the peers the daemon's own outputs meet: Prometheus (and its promtool),
 # rsyslog, logrotate.
@@ -258,6 +261,8 @@ deps:
 	    missing="$$missing libnginx-mod-stream"; \
 	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || \
 	    missing="$$missing python3-prometheus-client"; \
+	/usr/bin/python3 -c 'import junitparser' 2>/dev/null || \
+	    missing="$$missing python3-junitparser"; \
 	command -v mandoc >/dev/null || missing="$$missing mandoc"; \
 	[ -x /usr/bin/socat ] || missing="$$missing socat"; \
 	{ [ -x /usr/bin/systemd-socket-activate ] && \

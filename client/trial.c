@@ -23,7 +23,7 @@ const char *
 trial_end_text(enum trial_end end)
 {
 	static const char *const text[] = { "EOF", "a reset",
-	    "nothing (timed out)", "no connection" };
+	    "nothing (timed out)", "no connection", "our close" };
 
 	return text[end];
 }
@@ -150,6 +150,11 @@ exchange(int fd, struct trial *t, double start, double limit)
 			shutdown(fd, SHUT_WR);
 			shut = true;
 			t->t_shut = net_now() - start;
+		}
+		if (t->stop_echoed && t->sent == t->send &&
+		    t->received >= t->sent) {
+			t->end = TRIAL_DONE;
+			return;
 		}
 		if (t->sent < t->send)
 			p.events |= POLLOUT;

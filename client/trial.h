@@ -20,6 +20,7 @@ enum trial_end {
 	TRIAL_RESET,		/* a reset */
 	TRIAL_TIMEOUT,		/* nothing ended it before the deadline */
 	TRIAL_REFUSED,		/* could not connect */
+	TRIAL_DONE,		/* all back, and the client closed */
 };
 
 struct trial {
@@ -28,6 +29,7 @@ struct trial {
 	size_t send;			/* bytes to send, reading meanwhile */
 	bool shut;			/* half-close once they are sent ... */
 	bool shut_echoed;		/* ... or once they are all back */
+	bool stop_echoed;		/* close once they are all back */
 	uint64_t idle_ms;		/* wait this long before sending */
 	size_t after_eof;		/* send this much more after the
 					 * daemon's EOF, then half-close */

@@ -1,0 +1,107 @@
+/*
+ * probe_int.h — what upcase probe's parts share: the run (probe.c), the
+ * case catalogue and its judgements (probe_cases.c), the reports in text,
+ * JSON and JUnit (probe_report.c).
+ */
+#ifndef PROBE_INT_H
+#define PROBE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "trial.h"
+
+/*
+ * Worst first, for the overall result: a case's verdict is the worse of
+ * its data's and its close's. info is a measured figure, unsupported a
+ * case this run cannot make, inconclusive runs that disagreed.
+ */
+enum verdict {
+	V_PASS, V_INFO, V_UNSUPPORTED, V_NON_STRICT, V_INCONCLUSIVE, V_FAIL,
+	V_COUNT
+};
+
+extern const char *const verdict_names[V_COUNT];
+
+struct probe {
+	const char *name;		/* the address, as given */
+	struct addr addr;
+	unsigned repeat;		/* runs of each case */
+	uint64_t max_wait_ms;		/* HC3's longest delay */
+	uint64_t idle_ms;		/* LT1's idle; 0: unsupported */
+	double step;			/* seconds to connect, and to see a
+					 * reply once it is due (--timeout) */
+	double started, deadline;	/* net_now(): the run's, and the
+					 * worst case it announced */
+	const char *only;		/* --case: IDs and families, or NULL */
+	bool json;
+	const char *junit_path;		/* --junit FILE, or NULL */
+	FILE *junit;			/* open from the start */
+};
+
+/* What a case found: the graded parts, the run shown as evidence, a
+ * figure when it measures one, and the words. */
+struct result {
+	enum verdict verdict, data, close;	/* V_INFO: not graded */
+	unsigned runs;
+	bool have_evidence;
+	struct trial evidence;
+	const char *figure_name;		/* NULL: none */
+	double figure_ms;
+	const char *figure2_name;
+	double figure2_ms;
+	char detail[384];			/* what was seen */
+	char expected[160];			/* what would pass, on failure */
+	double seconds;				/* the case's run time */
+};
+
+struct probe_case {
+	const char *id;			/* stable once shipped */
+	const char *name;
+	const char *family;
+	const char *direction;		/* whose FIN comes first, or "-" */
+	const char *spec;		/* what it rests on */
+	const char *requirement;	/* one line */
+	void (*run)(struct probe *p, const struct probe_case *c,
+	    struct result *r);
+	double (*worst)(const struct probe *p);	/* seconds at most */
+};
+
+extern const struct probe_case probe_cases[];
+extern const size_t probe_ncases;
+
+/* Is c chosen by p->only ("HC1,resets": IDs or families)? */
+bool probe_chosen(const struct probe *p, const struct probe_case *c);
+
+/* HC3's search (probe_search.c), and its worst case. */
+void probe_run_hc3(struct probe *p, const struct probe_case *c,
+    struct result *r);
+double probe_worst_hc3(const struct probe *p);
+
+/* --list: the catalogue, one case a line. */
+void probe_list(FILE *out);
+
+/* A run of t against p's address, unless it would end past the run's
+ * announced worst case: then false, and nothing is run. */
+bool probe_trial(struct probe *p, struct trial *t);
+
+/* What a case saw, in words, into r->detail. */
+void probe_seen(struct result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "12.5 ms", "1.20 s": milliseconds, as measured. */
+const char *probe_ms_text(double ms, char *buf, size_t len);
+
+/* The reports. */
+void report_start(const struct probe *p, unsigned ncases, double worst);
+void report_case(const struct probe *p, const struct probe_case *c,
+    const struct result *r);
+void report_end(const struct probe *p, const unsigned *counts,
+    enum verdict overall);
+int report_junit(const struct probe *p, const struct probe_case *const *c,
+    const struct result *r, unsigned n, FILE *out);
+
+#endif
