@@ -30,8 +30,8 @@
  * Environment: BENCH_ROUNDS (default 5), BENCH_ONLY (one benchmark name),
  * BENCH_UPCASED (the daemon to measure instead of bin/upcased: another
  * build, against the same baselines). The rows past one load against a
- * baseline are rows.c's. This is a measurement, never a test: nothing
- * here passes or fails.
+ * baseline are rows.c's and stall.c's. This is a measurement, never a
+ * test: nothing here passes or fails.
  */
 #include <errno.h>
 #include <fcntl.h>
