@@ -217,7 +217,8 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/common/upper.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_$(*F))
 
-$(BUILD)/bench/bench: $(BUILD)/tests/proc.o $(BUILD)/tests/bench/rows.o
+$(BUILD)/bench/bench: $(BUILD)/tests/proc.o $(BUILD)/tests/bench/rows.o \
+    $(BUILD)/tests/bench/stall.o
 # The io_uring baseline alone links liburing; the binaries link libc only.
 LDLIBS_uring_echo := -luring
 

@@ -41,10 +41,15 @@ static void listener_on_event(struct loop *loop, int fd, uint32_t events,
     void *data);
 static void listener_on_retry(struct loop *loop, struct loop_timer *timer);
 
+/* Unsent bytes a TCP connection's send queue may hold past what its
+ * peer's window lets go: enough to keep a fast reader's stream fed between
+ * two writes (one read's worth is 256 KiB), little beside backlog_high. */
+#define NOTSENT_LOWAT	(128 * 1024)
+
 static int
 listener_socket(const struct addr *addr)
 {
-	int fd, one = 1;
+	int fd, one = 1, lowat = NOTSENT_LOWAT;
 
 	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
@@ -57,6 +62,11 @@ listener_socket(const struct addr *addr)
 	/* Accepted sockets inherit this: the echo of a request split over
 	 * two reads must not wait for the peer's delayed ACK. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* And this: what a client does not read is owed in its backlog,
+	 * where backlog_high and backlog_total count it, and not in a send
+	 * queue that autotuning grows to megabytes for a stalled client
+	 * (3 MB here), out of the TCP memory every socket shares. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
 	if (addr->ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	return fd;

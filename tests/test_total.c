@@ -4,7 +4,8 @@
  * the bound, stop being read, and the one stalled longest is closed each
  * time the total passes it (counted); a client that reads what it is sent
  * meanwhile gets every byte, and the total never passes the bound by more
- * than one read.
+ * than one read; and what a stalled TCP client is owed is in its backlog,
+ * not in the kernel's send queue, where the bound would not see it.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -12,7 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/un.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -137,3 +142,48 @@ Test(total, an_owing_client_stops_being_read_at_the_total)
 	daemon_stop(&d);
 }
 
+
+/*
+ * A TCP client that never reads, with a small receive buffer: what the
+ * daemon has sent it and it has not read stays in the daemon's kernel
+ * send queue, which backlog_total does not see. Autotuning grows that
+ * queue to a megabyte or so for such a client, and the kernel's TCP memory
+ * is shared by every socket on the machine; the daemon keeps what it
+ * sends ahead of the client's window small (TCP_NOTSENT_LOWAT), so that
+ * what such a client is owed is held in its backlog, where the bound
+ * counts it.
+ */
+Test(total, a_stalled_client_is_owed_in_the_backlog_not_the_kernel)
+{
+	static unsigned char chunk[64 << 10];
+	struct daemon d = { 0 };
+	int fd, rcvbuf = 4096, inq = 0;
+	double in, owed;
+	size_t sent;
+
+	daemon_init(&d);
+	daemon_start_metered(&d, NULL);
+	memset(chunk, 'a', sizeof(chunk));
+	fd = socket(d.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+	    sizeof(rcvbuf)), 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&d.ss, d.sslen), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	/* Until the daemon stops reading it at backlog_high (256 KiB owed),
+	 * and then until it has taken all it will. */
+	sent = pump_until_counter(&d, fd, chunk, sizeof(chunk), 0,
+	    "upcased_read_pauses_total", 1);
+	for (double last = -1; (in = daemon_counter(&d,
+	    "upcased_received_bytes_total")) != last; last = in)
+		usleep(200 * 1000);
+	owed = daemon_counter(&d, "upcased_owed_bytes");
+	cr_assert_eq(ioctl(fd, SIOCINQ, &inq), 0);
+	/* Read by the daemon = owed + in its send queue + in ours. */
+	cr_assert_leq(in - owed - inq, 256 << 10, "%g bytes read, %g owed, "
+	    "%d in our receive queue, %zu sent: %g in the daemon's send "
+	    "queue", in, owed, inq, sent, in - owed - inq);
+	cr_assert_geq(owed, 128 << 10);
+	close(fd);
+	daemon_stop(&d);
+}

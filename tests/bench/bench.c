@@ -22,13 +22,16 @@
  *   sandbox    ping-pong                       vs sandbox = no    rounds/s
  *   idle       10,000 idle connections         RSS bytes per connection
  *   scale      10,000 x 64 KiB, half-close     seconds, errors
+ *   stall      ping-pong, 4 streams beside    vs alone           p99 ms, MB/s,
+ *              5,000 clients that never read,                    RSS growth
+ *              backlog_total 64m and 4g
  *   transform  64 KiB blocks                   vs memcpy          GB/s
  *
  * Environment: BENCH_ROUNDS (default 5), BENCH_ONLY (one benchmark name),
  * BENCH_UPCASED (the daemon to measure instead of bin/upcased: another
  * build, against the same baselines). The rows past one load against a
- * baseline are rows.c's. This is a measurement, never a test: nothing
- * here passes or fails.
+ * baseline are rows.c's and stall.c's. This is a measurement, never a
+ * test: nothing here passes or fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,7 +76,7 @@ die(const char *what)
 }
 
 /* In a child: run on one cpu (if there are two or more). */
-static void
+void
 pin(int cpu)
 {
 	cpu_set_t set;
@@ -293,7 +296,7 @@ metric_of(const struct load *r, enum metric m)
 	    m == ROUNDS_PER_S ? r->rounds_per_s : r->seconds;
 }
 
-static struct row table[16];
+static struct row table[24];
 static int nrows;
 
 struct row *
@@ -470,6 +473,8 @@ main(void)
 		idle(10000);
 	if (wanted("scale"))
 		scale();
+	if (wanted("stall"))
+		stall();
 
 	printf("\n| benchmark | metric | upcased | baseline | baseline value "
 	    "| ratio | target | notes |\n");

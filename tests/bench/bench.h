@@ -43,6 +43,8 @@ extern int rounds;
 extern const char *const upcased_argv[], *const epoll_argv[];
 
 double now_s(void);
+/* In a child: run on that cpu (when there are two or more). */
+void pin(int cpu);
 void die(const char *what) __attribute__((noreturn));
 
 /* Start a server on cpu 1 and read its "listening on ADDR" line (both,
@@ -71,5 +73,6 @@ void idle(int n);
 void scale(void);
 void transform(void);
 void paced(int n);
+void stall(void);
 
 #endif
