@@ -9,6 +9,7 @@
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (installs clang)
 #   make soak       everything at once for DURATION (default 3m; SAN=1 too)
 #   make scale      CONNS (70000) connections at once, reloaded beside them
+#   make matrix     upcase probe through the relays Debian ships: docs/matrix.md
 #   make install    PREFIX=/usr/local DESTDIR= (BINDIR=$(PREFIX)/bin for
 #                   upcase, SBINDIR=$(PREFIX)/sbin for upcased,
 #                   SYSCONFDIR=$(PREFIX)/etc, MANDIR=$(PREFIX)/share/man)
@@ -94,7 +95,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all run test check bench bench-deps coverage fuzz fuzz-deps soak scale \
+.PHONY: all run test check bench bench-deps coverage fuzz fuzz-deps soak scale matrix \
         install clean deps deb deb-deps
 all: $(BIN)/upcased $(BIN)/upcase
 
@@ -325,6 +326,12 @@ soak: all $(BUILD)/tests/randtest
 CONNS ?= 70000
 scale: all
 	@BIN=$(BIN) CONNS=$(CONNS) bash tests/scale.sh
+
+# upcase probe through the relays Debian ships, set up on loopback (and
+# installed when missing): docs/matrix.md, docs/matrix.json and the
+# README's table (tests/matrix.sh).
+matrix: all
+	@BIN=$(BIN) bash tests/matrix.sh
 
 # ---- coverage --------------------------------------------------------------
 

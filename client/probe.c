@@ -60,14 +60,14 @@ probe_ms_text(double ms, char *buf, size_t len)
  * us. Returns 0, or 3 (unreachable) with one line said.
  */
 static int
-reach(struct probe *p)
+reach(const struct addr *addr, const char *name, double step)
 {
 	struct trial t = { .send = 16, .stop_echoed = true,
-	    .deadline = 2 * p->step };
+	    .deadline = 2 * step };
 	size_t magic = strlen(SCENARIO_MAGIC);
 
 	scenario_init(&t.scenario);
-	trial_run(&p->addr, p->name, &t);
+	trial_run(addr, name, &t);
 	if (t.end == TRIAL_REFUSED) {
 		fprintf(stderr, "upcase: %s\n", t.err);
 		return 3;
@@ -76,26 +76,63 @@ reach(struct probe *p)
 		return 0;
 	if (strncmp(t.first, SCENARIO_MAGIC, magic) == 0)
 		fprintf(stderr, "upcase: %s: the probe line came back as data: "
-		    "%s\n", p->name, t.first[magic + 1] ==
+		    "%s\n", name, t.first[magic + 1] ==
 		    STREAM_PATTERN_UPPER[0] ? "a plain upcased listener (a "
 		    "probe needs 'listen = ADDRESS probe')" : "not upcased at "
 		    "all (a plain echo?)");
 	else if (t.received == 0)
 		fprintf(stderr, "upcase: %s: no probe listener answers: "
-		    "nothing came back, then %s after %.1f s\n", p->name,
+		    "nothing came back, then %s after %.1f s\n", name,
 		    trial_end_text(t.end), t.t_end);
 	else
 		fprintf(stderr, "upcase: %s: no probe listener answers: %zu "
-		    "bytes came back, beginning \"%s\"\n", p->name,
+		    "bytes came back, beginning \"%s\"\n", name,
 		    t.received, t.first);
 	return 3;
+}
+
+/*
+ * c, straight at --direct first when given, once: a case that fails
+ * there fails for the setup (the probe listener's own limits, say), not
+ * for the path, and is not run through it.
+ */
+static void
+run_case(struct probe *p, const struct probe_case *c, struct result *r)
+{
+	struct result control = { .data = V_PASS };
+	struct addr path = p->addr;
+	const char *name = p->name;
+	unsigned repeat = p->repeat;
+
+	if (p->direct_name != NULL) {
+		p->addr = p->direct;
+		p->name = p->direct_name;
+		p->repeat = 1;
+		c->run(p, c, &control);
+		p->addr = path;
+		p->name = name;
+		p->repeat = repeat;
+		if (control.verdict == V_FAIL ||
+		    control.verdict == V_INCONCLUSIVE) {
+			*r = (struct result){ .verdict = V_UNSUPPORTED,
+			    .data = V_UNSUPPORTED, .close = V_UNSUPPORTED,
+			    .control = control.verdict };
+			probe_seen(r, "the setup: straight at %s (--direct) it "
+			    "fails too: %.300s", p->direct_name,
+			    control.detail);
+			return;
+		}
+	}
+	*r = (struct result){ .data = V_PASS, .control = p->direct_name !=
+	    NULL ? control.verdict : V_COUNT };
+	c->run(p, c, r);
 }
 
 static void
 usage_probe(void)
 {
-	puts("usage: upcase probe [-a ADDRESS] [--case ID,FAMILY...] "
-	    "[--repeat N] [--max-wait DURATION]\n"
+	puts("usage: upcase probe [-a ADDRESS] [--direct ADDRESS] "
+	    "[--case ID,FAMILY...] [--repeat N] [--max-wait DURATION]\n"
 	    "                    [--idle DURATION] [--timeout DURATION] "
 	    "[--json] [--junit FILE]\n"
 	    "       upcase probe --list");
@@ -105,10 +142,11 @@ static void
 parse_options(struct probe *p, int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_REPEAT, OPT_MAX_WAIT, OPT_IDLE,
-	    OPT_TIMEOUT, OPT_CASE, OPT_LIST, OPT_JUNIT };
+	    OPT_TIMEOUT, OPT_CASE, OPT_LIST, OPT_JUNIT, OPT_DIRECT };
 	static const struct option longopts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "case", required_argument, NULL, OPT_CASE },
+		{ "direct", required_argument, NULL, OPT_DIRECT },
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
@@ -119,7 +157,7 @@ parse_options(struct probe *p, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *address = NULL;
+	const char *address = NULL, *direct = NULL;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "a:h", longopts, NULL)) != -1) {
@@ -129,6 +167,9 @@ parse_options(struct probe *p, int argc, char **argv)
 			break;
 		case OPT_CASE:
 			p->only = optarg;
+			break;
+		case OPT_DIRECT:
+			direct = optarg;
 			break;
 		case OPT_LIST:
 			probe_list(stdout);
@@ -168,6 +209,8 @@ parse_options(struct probe *p, int argc, char **argv)
 	if (optind < argc)
 		usage_error("probe: unexpected argument '%s'", argv[optind]);
 	p->name = address_of(address, &p->addr);
+	if (direct != NULL)
+		p->direct_name = address_of(direct, &p->direct);
 	/* Opened before the run, so that a file that cannot be written
 	 * costs no run. */
 	if (p->junit_path != NULL &&
@@ -194,11 +237,20 @@ probe_main(int argc, char **argv)
 		if (probe_chosen(&p, &probe_cases[i])) {
 			chosen[n++] = &probe_cases[i];
 			worst += probe_cases[i].worst(&p);
+			if (p.direct_name != NULL) {	/* one control run */
+				unsigned repeat = p.repeat;
+
+				p.repeat = 1;
+				worst += probe_cases[i].worst(&p);
+				p.repeat = repeat;
+			}
 		}
 	if (n == 0)
 		usage_error("--case: no case is '%s' (upcase probe --list)",
 		    p.only);
-	if ((status = reach(&p)) != 0) {
+	if ((status = reach(&p.addr, p.name, p.step)) != 0 ||
+	    (p.direct_name != NULL && (status = reach(&p.direct,
+	    p.direct_name, p.step)) != 0)) {
 		if (p.junit != NULL)
 			fclose(p.junit);
 		return status;
@@ -212,8 +264,7 @@ probe_main(int argc, char **argv)
 	for (unsigned i = 0; i < n; i++) {
 		double t = net_now();
 
-		results[i] = (struct result){ .data = V_PASS };
-		chosen[i]->run(&p, chosen[i], &results[i]);
+		run_case(&p, chosen[i], &results[i]);
 		results[i].seconds = net_now() - t;
 		report_case(&p, chosen[i], &results[i]);
 		counts[results[i].verdict]++;

@@ -27,10 +27,17 @@ typedef void judge_fn(const struct probe *p, const struct trial *t,
 static void
 bytes_seen(const struct trial *t, char *buf, size_t len)
 {
-	char at[32];
-	int n = snprintf(buf, len, "%zu of %zu bytes back, then %s at %s",
-	    t->received, t->sent, trial_end_text(t->end),
-	    probe_ms_text(t->t_end * 1000, at, sizeof(at)));
+	char at[32], end[48];
+	int n;
+
+	if (t->stalled)
+		snprintf(end, sizeof(end), "a stall (nothing moved for %.1f s)",
+		    t->stall);
+	else
+		snprintf(end, sizeof(end), "%s", trial_end_text(t->end));
+	n = snprintf(buf, len, "%zu of %zu bytes back, then %s at %s",
+	    t->received, t->sent, end, probe_ms_text(t->t_end * 1000, at,
+	    sizeof(at)));
 
 	if (t->wrong_at != SIZE_MAX && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "; byte %zu was not the "
@@ -67,8 +74,7 @@ judge_fin(const struct probe *p, const struct trial *t, struct result *r)
 	bytes_seen(t, b, sizeof(b));
 	r->data = data_ok(t) ? V_PASS : V_FAIL;
 	r->close = t->end == TRIAL_EOF ? V_PASS : V_FAIL;
-	probe_seen(r, "%s%s", b, t->end == TRIAL_TIMEOUT ? " (stalled: nothing "
-	    "moved or ended)" : "");
+	probe_seen(r, "%s", b);
 	snprintf(r->expected, sizeof(r->expected), "%zu of %zu bytes back, "
 	    "then EOF", t->sent, t->sent);
 }
@@ -179,6 +185,7 @@ repeated(struct probe *p, struct trial *t, judge_fn *judge, struct result *r)
 		if (i == 0 || (one.data == V_FAIL && lost(t))) {
 			*r = (struct result){ .verdict = one.verdict,
 			    .data = one.data, .close = one.close,
+			    .control = r->control,
 			    .runs = i + 1, .have_evidence = true,
 			    .evidence = *t, .figure_name = one.figure_name,
 			    .figure_ms = one.figure_ms };
@@ -203,7 +210,7 @@ static void
 run_hc1(struct probe *p, const struct probe_case *c, struct result *r)
 {
 	struct trial t = { .send = 16, .shut_echoed = true,
-	    .deadline = 2 * p->step };
+	    .deadline = 2 * p->step, .stall = p->step };
 
 	(void)c;
 	scenario_init(&t.scenario);
@@ -214,7 +221,7 @@ static void
 run_hc2(struct probe *p, const struct probe_case *c, struct result *r)
 {
 	struct trial t = { .send = LARGE, .shut = true,
-	    .deadline = 2 * p->step + LARGE_S };
+	    .deadline = 2 * p->step + LARGE_S, .stall = p->step };
 
 	(void)c;
 	scenario_init(&t.scenario);
@@ -225,7 +232,7 @@ static void
 run_hc4(struct probe *p, const struct probe_case *c, struct result *r)
 {
 	struct trial t = { .send = SMALL, .after_eof = AFTER_FIN,
-	    .deadline = 2 * p->step };
+	    .deadline = 2 * p->step, .stall = p->step };
 
 	(void)c;
 	scenario_init(&t.scenario);
@@ -236,7 +243,8 @@ run_hc4(struct probe *p, const struct probe_case *c, struct result *r)
 static void
 run_hc5(struct probe *p, const struct probe_case *c, struct result *r)
 {
-	struct trial t = { .send = SMALL, .deadline = 2 * p->step };
+	struct trial t = { .send = SMALL, .deadline = 2 * p->step,
+	    .stall = p->step };
 
 	(void)c;
 	scenario_init(&t.scenario);
@@ -248,7 +256,7 @@ static void
 run_rs1(struct probe *p, const struct probe_case *c, struct result *r)
 {
 	struct trial t = { .send = SMALL, .shut_echoed = true,
-	    .deadline = 2 * p->step };
+	    .deadline = 2 * p->step, .stall = p->step };
 
 	(void)c;
 	scenario_init(&t.scenario);
@@ -260,7 +268,7 @@ static void
 run_lt1(struct probe *p, const struct probe_case *c, struct result *r)
 {
 	struct trial t = { .send = 16, .shut_echoed = true,
-	    .idle_ms = p->idle_ms,
+	    .idle_ms = p->idle_ms, .stall = p->step,
 	    .deadline = 2 * p->step + (double)p->idle_ms / 1000 };
 
 	(void)c;

@@ -37,6 +37,8 @@ struct probe {
 	double started, deadline;	/* net_now(): the run's, and the
 					 * worst case it announced */
 	const char *only;		/* --case: IDs and families, or NULL */
+	const char *direct_name;	/* --direct: the control's address */
+	struct addr direct;
 	bool json;
 	const char *junit_path;		/* --junit FILE, or NULL */
 	FILE *junit;			/* open from the start */
@@ -46,6 +48,7 @@ struct probe {
  * figure when it measures one, and the words. */
 struct result {
 	enum verdict verdict, data, close;	/* V_INFO: not graded */
+	enum verdict control;			/* --direct's; V_COUNT: none */
 	unsigned runs;
 	bool have_evidence;
 	struct trial evidence;

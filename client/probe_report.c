@@ -95,7 +95,12 @@ json_case(const struct probe_case *c, const struct result *r, bool first)
 	if (r->figure2_name != NULL)
 		printf("%s\"%s\": %.3f", r->figure_name != NULL ? ", " : "",
 		    r->figure2_name, r->figure2_ms);
-	printf("}, \"evidence\": ");
+	printf("}, \"control\": ");
+	if (r->control == V_COUNT)
+		printf("null");
+	else
+		printf("\"%s\"", verdict_names[r->control]);
+	printf(", \"evidence\": ");
 	if (r->have_evidence) {
 		printf("{\"sent\": %zu, \"received\": %zu, \"wrong_at\": ",
 		    t->sent, t->received);
@@ -104,8 +109,8 @@ json_case(const struct probe_case *c, const struct result *r, bool first)
 		else
 			printf("%zu", t->wrong_at);
 		printf(", \"end\": \"%s\", \"end_ms\": %.3f, \"fin_sent_ms\": ",
-		    (const char *[]){ "eof", "reset", "timeout", "refused",
-		    "closed" }[t->end], t->t_end * 1000);
+		    t->stalled ? "stall" : (const char *[]){ "eof", "reset",
+		    "timeout", "refused", "closed" }[t->end], t->t_end * 1000);
 		if (t->t_shut > 0)
 			printf("%.3f", t->t_shut * 1000);
 		else

@@ -140,10 +140,15 @@ exchange(int fd, struct trial *t, double start, double limit)
 {
 	unsigned char buf[TRIAL_CHUNK];
 	bool shut = false;
+	double moved = net_now();
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
+		double until = limit;
 		ssize_t n;
+
+		if (t->stall > 0 && moved + t->stall < until)
+			until = moved + t->stall;
 
 		if (!shut && t->sent == t->send && (t->shut ||
 		    (t->shut_echoed && t->received >= t->sent))) {
@@ -158,8 +163,9 @@ exchange(int fd, struct trial *t, double start, double limit)
 		}
 		if (t->sent < t->send)
 			p.events |= POLLOUT;
-		if (poll(&p, 1, left_ms(limit)) == 0) {
+		if (poll(&p, 1, left_ms(until)) == 0) {
 			t->end = TRIAL_TIMEOUT;
+			t->stalled = until < limit;
 			return;
 		}
 		if (p.revents & POLLOUT) {
@@ -174,15 +180,18 @@ exchange(int fd, struct trial *t, double start, double limit)
 				    &(int){ 1 }, sizeof(int));
 			k = send_some(fd, t->sent, t->send - t->sent);
 
-			if (k > 0)
+			if (k > 0) {
 				t->sent += (size_t)k;
+				moved = net_now();
+			}
 		}
 		if (!(p.revents & (POLLIN | POLLERR | POLLHUP)))
 			continue;
 		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n > 0) {
 			take_echo(t, buf, (size_t)n);
-			t->t_last = net_now() - start;
+			moved = net_now();
+			t->t_last = moved - start;
 		} else if (n == 0) {
 			t->end = TRIAL_EOF;
 			if (t->after_eof > 0)
@@ -206,7 +215,7 @@ trial_run(const struct addr *a, const char *name, struct trial *t)
 	t->sent = t->received = 0;
 	t->wrong_at = SIZE_MAX;
 	memset(t->first, 0, sizeof(t->first));
-	t->after_eof_ok = t->closed_clean = false;
+	t->after_eof_ok = t->closed_clean = t->stalled = false;
 	t->t_end = t->t_shut = t->t_last = 0;
 	t->err[0] = '\0';
 	fd = net_connect(a, name, (uint64_t)(t->deadline * 1000), t->err,

@@ -34,6 +34,9 @@ struct trial {
 	size_t after_eof;		/* send this much more after the
 					 * daemon's EOF, then half-close */
 	double deadline;		/* seconds the whole trial may take */
+	double stall;			/* seconds without a byte moving that
+					 * end it, stalled; 0: only the
+					 * deadline */
 	/* What was seen. */
 	size_t sent, received;
 	size_t wrong_at;		/* first byte not the echo; SIZE_MAX */
@@ -41,6 +44,7 @@ struct trial {
 	enum trial_end end;
 	bool after_eof_ok;		/* the bytes after the EOF went out */
 	bool closed_clean;		/* and the end was no reset */
+	bool stalled;			/* TRIAL_TIMEOUT: by t->stall */
 	double t_end;			/* seconds from connect to the end */
 	double t_shut;			/* ... to the half-close */
 	double t_last;			/* ... to the last byte back */

@@ -355,7 +355,7 @@ Test(probe, socat_default_cuts_the_reply_at_half_a_second)
  * with the cut found below 10 ms.
  */
 static pid_t
-cutting_server(char *addr, size_t addrlen)
+cutting_server(char *addr, size_t addrlen, size_t stall_after)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -375,7 +375,7 @@ cutting_server(char *addr, size_t addrlen)
 		static char buf[1 << 16], held[1 << 16];
 		struct scenario sc;
 		char err[128];
-		size_t have = 0, kept = 0, off;
+		size_t have = 0, kept = 0, echoed = 0, off;
 		bool parsed = false;
 		ssize_t n, line;
 		int fd = accept(lfd, NULL, NULL);
@@ -397,6 +397,11 @@ cutting_server(char *addr, size_t addrlen)
 			upper_inplace((unsigned char *)buf + off, have - off);
 			if (!sc.hold && write(fd, buf + off, have - off) < 0)
 				break;
+			echoed += have - off;
+			if (stall_after > 0 && echoed >= stall_after) {
+				fd = -1;	/* kept open, never read again */
+				break;
+			}
 			if (sc.hold && kept + have - off <= sizeof(held)) {
 				memcpy(held + kept, buf + off, have - off);
 				kept += have - off;
@@ -414,7 +419,7 @@ cutting_server(char *addr, size_t addrlen)
 Test(probe, a_cut_within_milliseconds_ends_the_search)
 {
 	char addr[64];
-	pid_t pid = cutting_server(addr, sizeof(addr));
+	pid_t pid = cutting_server(addr, sizeof(addr), 0);
 	const char *args[] = { "probe", "-a", addr, "--json", "--case", "HC3",
 	    "--repeat", "2", "--max-wait", "2s", "--timeout", "2s", NULL };
 
@@ -425,6 +430,57 @@ Test(probe, a_cut_within_milliseconds_ends_the_search)
 	cr_assert_leq(figure("elapsed_s"), figure("worst_case_s"), "%s", out);
 	kill(pid, SIGKILL);
 	wait_exit(pid, NULL, DEADLINE_MS);
+}
+
+/* A path that stops moving bytes, and never ends the connection: the case
+ * ends as a stall once nothing has moved for --timeout, not at its 62 s
+ * deadline, and says so. */
+Test(probe, a_stall_is_reported_as_a_stall)
+{
+	char addr[64];
+	pid_t pid = cutting_server(addr, sizeof(addr), 1 << 20);
+	const char *args[] = { "probe", "-a", addr, "--json", "--case", "HC2",
+	    "--repeat", "1", "--timeout", "1s", NULL };
+
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 1, "%s", out);
+	expect_result("HC2", "fail");
+	cr_assert_not_null(strstr(out, "\"end\": \"stall\""), "%s", out);
+	cr_assert_not_null(strstr(out, "then a stall (nothing moved for 1.0 "
+	    "s)"), "%s", out);
+	cr_assert_lt(figure("elapsed_s"), 30, "%s", out);
+	kill(pid, SIGKILL);
+	wait_exit(pid, NULL, DEADLINE_MS);
+}
+
+/* --direct: each case runs straight at the probe listener first; one that
+ * fails there (an idle check past the listener's own idle_timeout) is the
+ * setup's, reported unsupported, not the relay's fail, and not run
+ * through it. */
+Test(probe, a_case_that_fails_its_control_is_the_setups)
+{
+	struct sockaddr_storage front;
+	socklen_t len;
+	char addr[64];
+	const char *dargs[] = { "-f", "-c", "/dev/null", "-o",
+	    "listen=127.0.0.1:0 probe", "-o", "idle_timeout=1s", NULL };
+	pid_t pid;
+
+	daemon_start_args(&d, dargs);
+	pid = start_socat(d.addr, "-t 30", &front, &len);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u",
+	    ntohs(((struct sockaddr_in *)&front)->sin_port));
+	const char *args[] = { "probe", "-a", addr, "--direct", d.addr,
+	    "--json", "--case", "HC1,LT1", "--idle", "3s", "--repeat", "1",
+	    "--timeout", "2s", NULL };
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
+	expect_result("HC1", "pass");
+	expect_result("LT1", "unsupported");
+	cr_assert_not_null(strstr(out, "\"control\": \"pass\""), "%s", out);
+	cr_assert_not_null(strstr(out, "\"control\": \"fail\""), "%s", out);
+	cr_assert_not_null(strstr(out, "the setup: straight at 127.0.0.1:"),
+	    "%s", out);
+	stop_peer(pid, "socat");
+	daemon_stop(&d);
 }
 
 Test(probe, socat_with_t_30_keeps_the_reply)

@@ -126,3 +126,27 @@ Test(readme, the_probe_example_passes_against_its_daemon)
 	cr_assert_not_null(strstr(out, ": 6 pass, 1 info; result pass\n"),
 	    "%s", out);
 }
+
+/* The README's relay table is make matrix's, as docs/matrix.md has it:
+ * not copied by hand, not left behind by a later run. */
+Test(readme, the_relay_table_is_the_matrix_as_generated)
+{
+	static char readme[1 << 17];
+	const char *generated, *a, *b, *table;
+
+	snprintf(readme, sizeof(readme), "%s", read_text("README.md"));
+	a = strstr(readme, "<!-- matrix -->\n");
+	b = strstr(readme, "<!-- /matrix -->");
+	cr_assert(a != NULL && b != NULL && a < b, "no matrix markers");
+	a += strlen("<!-- matrix -->\n");
+	cr_assert_gt(b - a, 0, "the README's matrix is empty: run make matrix");
+	generated = read_text("docs/matrix.md");
+	cr_assert(generated[0] != '\0', "no docs/matrix.md: run make matrix");
+	table = strstr(generated, "\n| relay |");
+	cr_assert_not_null(table, "%s", generated);
+	cr_assert_eq(strncmp(table + 1, a, (size_t)(b - a)), 0,
+	    "README.md's table differs from docs/matrix.md's:\n%.*s",
+	    (int)(b - a), a);
+	cr_assert_str_eq(table + 1 + (b - a), "", "docs/matrix.md goes on "
+	    "past the README's table");
+}

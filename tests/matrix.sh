@@ -1,0 +1,205 @@
+#!/bin/bash
+# matrix.sh — make matrix: upcase probe through the TCP relays Debian
+# ships, each set up on loopback in front of one probe listener, with its
+# version and configuration recorded; the matrix (relay x case) goes to
+# docs/matrix.md, docs/matrix.json and the README, between its
+# <!-- matrix --> markers. It installs the relays that are
+# missing (as root) and leaves nothing running.
+set -eu
+BIN=${BIN:-bin}
+OUT=${OUT:-docs}
+BASE=${BASE:-17600}		# the probe listener; relays on BASE+1...
+IDLE=${IDLE:-2s}
+PY=/usr/bin/python3
+
+need=
+for p in haproxy:/usr/sbin/haproxy nginx-light:/usr/sbin/nginx \
+    libnginx-mod-stream:/usr/lib/nginx/modules/ngx_stream_module.so \
+    socat:/usr/bin/socat ncat:/usr/bin/ncat rinetd:/usr/sbin/rinetd \
+    redir:/usr/bin/redir systemd:/lib/systemd/systemd-socket-proxyd; do
+	[ -e "${p#*:}" ] || need="$need ${p%%:*}"
+done
+if [ -n "$need" ]; then
+	[ "$(id -u)" = 0 ] || { echo "make matrix: missing:$need;" \
+	    "run: sudo apt-get install$need" >&2; exit 2; }
+	echo "  APT    $need"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q $need >/dev/null 2>&1 ||
+	    { apt-get update -q >/dev/null && apt-get install -y -q $need \
+	    >/dev/null; }
+fi
+# rinetd's package starts a system instance: this run starts its own.
+systemctl stop rinetd 2>/dev/null || true
+
+dir=$(mktemp -d /tmp/upcased-matrix-XXXXXX)
+# Each relay in a process group of its own (set -m), killed whole at the
+# end: ncat and socat fork a process per connection.
+set -m
+trap 'for j in $(jobs -p); do kill -- -"$j" 2>/dev/null; done; wait 2>/dev/null
+    [ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
+up=127.0.0.1:$BASE
+
+"$BIN/upcased" -f -c /dev/null -o "listen=$up probe" -o drain_timeout=5m \
+    -o idle_timeout=5m 2>"$dir/upcased.log" &
+until grep -q "listening on $up" "$dir/upcased.log"; do sleep 0.1; done
+
+n=0
+setups=()	# name|version|configuration|port
+add() { setups+=("$1|$2|$3|$4"); }
+port() { n=$((n + 1)); p=$((BASE + n)); }	# the next port, into p
+
+# Each start_X NAME CONFIG starts one relay in the background on a new
+# port and records it; the probes run once every one listens.
+nginx_v=$(nginx -v 2>&1 | sed 's/.*nginx\///')
+start_nginx() {	# NAME DIRECTIVE LABEL
+	local d=$dir/$1; port; mkdir -p "$d"
+	cat >"$d/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+daemon off; worker_processes 1; user root root;
+pid $d/nginx.pid; error_log $d/nginx.err notice;
+events {}
+stream { server { listen 127.0.0.1:$p; proxy_pass $up; $2 } }
+EOF
+	nginx -e "$d/nginx.err" -p "$d" -c "$d/nginx.conf" >/dev/null 2>&1 &
+	add "$1" "nginx $nginx_v stream" "$3" "$p"
+}
+haproxy_v=$(haproxy -v | awk 'NR == 1 { print $3 }')
+start_haproxy() {
+	local d=$dir/$1; port; mkdir -p "$d"
+	printf 'defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n%bfrontend f\n    bind 127.0.0.1:%s\n    default_backend b\nbackend b\n    server u %s\n' \
+	    "$2" "$p" "$up" >"$d/haproxy.cfg"
+	haproxy -db -f "$d/haproxy.cfg" >"$d/haproxy.log" 2>&1 &
+	add "$1" "HAProxy $haproxy_v mode tcp" "timeout client/server 30s$3" "$p"
+}
+socat_v=$(socat -V | awk '/socat version/ { print $3 }')
+start_socat() {
+	port
+	# shellcheck disable=SC2086
+	socat $2 "TCP-LISTEN:$p,bind=127.0.0.1,fork,reuseaddr" "TCP:$up$3" \
+	    2>/dev/null &
+	add "$1" "socat $socat_v" "$4" "$p"
+}
+
+add direct "upcased $("$BIN/upcased" -V | awk '{ print $2 }')" \
+    "the probe listener itself" "$BASE"
+start_nginx nginx-off "" "proxy_half_close off (the default)"
+start_nginx nginx-on "proxy_half_close on;" "proxy_half_close on"
+start_haproxy haproxy "" ""
+start_haproxy haproxy-fin '    timeout client-fin 1s\n    timeout server-fin 1s\n' \
+    ", timeout client-fin/server-fin 1s"
+start_haproxy haproxy-abort '    option abortonclose\n' ", option abortonclose"
+start_socat socat "" "" "TCP-LISTEN,fork (default -t 0.5)"
+start_socat socat-t30 "-t 30" "" "-t 30"
+start_socat socat-shut-none "" ",shut-none" "shut-none on the upstream"
+port
+ncat -l -k 127.0.0.1 "$p" --sh-exec "exec ncat 127.0.0.1 $BASE" \
+    2>/dev/null &
+add ncat "ncat $(ncat --version 2>&1 | awk '/Version/ { print $3 }')" \
+    "-l -k --sh-exec 'ncat HOST PORT'" "$p"
+port
+echo "127.0.0.1 $p 127.0.0.1 $BASE" >"$dir/rinetd.conf"
+rinetd -f -c "$dir/rinetd.conf" 2>/dev/null &
+add rinetd "rinetd $(dpkg-query -W -f '${Version}' rinetd)" "defaults" "$p"
+port
+redir -n "127.0.0.1:$p" "$up" 2>/dev/null &
+add redir "redir $(dpkg-query -W -f '${Version}' redir)" "defaults" "$p"
+port
+systemd-socket-activate -l "127.0.0.1:$p" \
+    /lib/systemd/systemd-socket-proxyd "$up" >/dev/null 2>&1 &
+add systemd-socket-proxyd \
+    "systemd-socket-proxyd $(systemctl --version | awk 'NR == 1 { print $2 }')" \
+    "under systemd-socket-activate" "$p"
+
+# Every relay listening, or the run says which is not.
+for s in "${setups[@]}"; do
+	IFS='|' read -r name _ _ p <<<"$s"
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue 2
+		sleep 0.1
+	done
+	echo "make matrix: $name does not listen on 127.0.0.1:$p" >&2
+	exit 1
+done
+
+echo "make matrix: upcase probe --direct $up --idle $IDLE through" \
+    "${#setups[@]} setups at once"
+start=$SECONDS
+probes=()
+for s in "${setups[@]}"; do
+	IFS='|' read -r name _ _ p <<<"$s"
+	direct=(--direct "$up"); [ "$p" = "$BASE" ] && direct=()
+	"$BIN/upcase" probe -a "127.0.0.1:$p" "${direct[@]}" --idle "$IDLE" --json \
+	    >"$dir/$name.json" 2>"$dir/$name.err" &
+	probes+=($!)
+done
+for p in "${probes[@]}"; do wait "$p" || true; done
+echo "make matrix: done in $((SECONDS - start)) s"
+
+mkdir -p "$OUT"
+printf '%s\n' "${setups[@]}" >"$dir/setups"
+$PY - "$dir" "$OUT" <<'PY'
+import json, sys, os, datetime
+d, out = sys.argv[1], sys.argv[2]
+rows = []
+for line in open(os.path.join(d, "setups")).read().splitlines():
+    name, version, config, port = line.split("|")
+    try:
+        probe = json.load(open(os.path.join(d, name + ".json")))
+    except (OSError, ValueError):
+        err = open(os.path.join(d, name + ".err")).read().strip()
+        probe = {"error": err or "no output"}
+    rows.append({"setup": name, "relay": version, "configuration": config,
+                 "probe": probe})
+def cell(c):
+    v, f = c["verdict"], c["figures"]
+    if "shortest_cut_ms" in f:
+        return f"{v}: cut {f['shortest_cut_ms'] / 1000:.2f} s"
+    if "fin_latency_ms" in f:
+        return f"{f['fin_latency_ms']:.1f} ms"
+    if v == "pass" and "longest_delivered_ms" in f:
+        return f"pass ({f['longest_delivered_ms'] / 1000:.0f} s)"
+    if v == "fail" and c.get("evidence"):
+        e = c["evidence"]
+        if c["data"] == "pass":
+            return f"fail: the close ({e['end']})"
+        return f"fail: {e['received']:,} of {e['sent']:,} B back, {e['end']}"
+    return v
+ids = []
+for r in rows:
+    for c in r["probe"].get("cases", []):
+        if c["id"] not in ids:
+            ids.append(c["id"])
+lines = ["| relay | configuration | " + " | ".join(ids) + " | result |",
+         "| --- | --- | " + " | ".join("---" for _ in ids) + " | --- |"]
+for r in rows:
+    p = r["probe"]
+    if "error" in p:
+        lines.append(f"| {r['relay']} | {r['configuration']} | " +
+                     " | ".join("" for _ in ids) + f" | {p['error']} |")
+        continue
+    by = {c["id"]: c for c in p["cases"]}
+    cells = [cell(by[i]) if i in by else "" for i in ids]
+    cells = [f"**{x}**" if x.startswith(("fail", "inconclusive")) else x
+             for x in cells]
+    lines.append(f"| {r['relay']} | {r['configuration']} | " +
+                 " | ".join(cells) + f" | {p['result']} |")
+stamp = datetime.datetime.utcnow().strftime("%Y-%m-%d")
+md = ("# upcase probe through the relays Debian ships\n\n"
+      f"Generated by `make matrix` on {stamp}: each relay on loopback in "
+      "front of one probe listener (`drain_timeout` and `idle_timeout` "
+      "5m), `upcase probe --idle 2s`, each case straight at the listener "
+      "first (`--direct`), all at once. The cases are in "
+      "`upcase probe --list` and upcase(1); the evidence of every cell "
+      "is in matrix.json.\n\n" + "\n".join(lines) + "\n")
+open(os.path.join(out, "matrix.md"), "w").write(md)
+# The README's copy, between its markers: the same table, never by hand.
+readme = open("README.md").read()
+a, b = "<!-- matrix -->\n", "<!-- /matrix -->"
+if a in readme and b in readme:
+    head, rest = readme.split(a, 1)
+    readme = head + a + "\n".join(lines) + "\n" + b + rest.split(b, 1)[1]
+    open("README.md", "w").write(readme)
+json.dump({"generated": stamp, "rows": rows},
+          open(os.path.join(out, "matrix.json"), "w"), indent=1)
+print(md)
+PY
