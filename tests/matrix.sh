@@ -153,7 +153,9 @@ for line in open(os.path.join(d, "setups")).read().splitlines():
 def cell(c):
     v, f = c["verdict"], c["figures"]
     if "shortest_cut_ms" in f:
-        return f"{v}: cut {f['shortest_cut_ms'] / 1000:.2f} s"
+        cut = f["shortest_cut_ms"]
+        return f"{v}: cut at the FIN" if cut == 0 else \
+            f"{v}: cut {cut / 1000:.2f} s after it"
     if "fin_latency_ms" in f:
         return f"{f['fin_latency_ms']:.1f} ms"
     if v == "pass" and "longest_delivered_ms" in f:
