@@ -191,7 +191,7 @@ repeated(struct probe *p, struct trial *t, judge_fn *judge, struct result *r)
 			    .figure_ms = one.figure_ms };
 			memcpy(r->detail, one.detail, sizeof(r->detail));
 			memcpy(r->expected, one.expected, sizeof(r->expected));
-			if (i > 0)
+			if (one.data == V_FAIL && lost(t))
 				return;		/* proof */
 		} else if (one.verdict != r->verdict) {
 			char first[160];

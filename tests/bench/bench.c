@@ -473,8 +473,9 @@ main(void)
 		idle(10000);
 	if (wanted("scale"))
 		scale();
-	if (wanted("stall"))
-		stall();
+	if (wanted("stall") || wanted("stall 64m") || wanted("stall 4g"))
+		stall(wanted("stall") || wanted("stall 64m"),
+		    wanted("stall") || wanted("stall 4g"));
 
 	printf("\n| benchmark | metric | upcased | baseline | baseline value "
 	    "| ratio | target | notes |\n");

@@ -73,6 +73,7 @@ void idle(int n);
 void scale(void);
 void transform(void);
 void paced(int n);
-void stall(void);
+/* The stall rows: at backlog_total = 64m, and out of reach (4g). */
+void stall(bool at_64m, bool at_4g);
 
 #endif
