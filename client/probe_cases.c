@@ -252,6 +252,21 @@ run_hc5(struct probe *p, const struct probe_case *c, struct result *r)
 	repeated(p, &t, judge_fin_latency, r);
 }
 
+/* HC6: nothing but the FIN (a health check's shape); HC7: the data and
+ * the FIN in one flight (corked together); HC8: both FINs at once, the
+ * daemon's right after the echo. */
+static void
+run_hc678(struct probe *p, const struct probe_case *c, struct result *r)
+{
+	struct trial t = { .send = c->id[2] == '6' ? 0 : SMALL, .shut = true,
+	    .deadline = 2 * p->step, .stall = p->step };
+
+	scenario_init(&t.scenario);
+	if (c->id[2] == '8')
+		t.scenario.fin_after = SMALL;
+	repeated(p, &t, judge_fin, r);
+}
+
 static void
 run_rs1(struct probe *p, const struct probe_case *c, struct result *r)
 {
@@ -336,6 +351,18 @@ const struct probe_case probe_cases[] = {
 	{ "HC5", "fin-latency", "half-close", "server FIN first",
 	    "RFC 9293 3.6",
 	    "from the last byte to the EOF (a figure)", run_hc5, worst_small },
+	{ "HC6", "connect-and-fin", "half-close", "client FIN first",
+	    "RFC 9293 3.6",
+	    "a connection with no data, the client's FIN at once (a health "
+	    "check): a clean EOF, no reset", run_hc678, worst_small },
+	{ "HC7", "data-and-fin-together", "half-close",
+	    "client FIN first", "RFC 9293 3.10.7.4",
+	    "1 KiB and the FIN sent together, corked: every byte back, then "
+	    "EOF", run_hc678, worst_small },
+	{ "HC8", "simultaneous-close", "half-close", "both at once",
+	    "RFC 9293 3.6 (case 3)",
+	    "1 KiB and the client's FIN while the server's FIN follows its "
+	    "echo: every byte back, then EOF", run_hc678, worst_small },
 	{ "RS1", "server-abort", "resets", "-",
 	    "RFC 9293 3.6.1, RFC 1122 4.2.2.13",
 	    "a server's abort reaches the client as a reset, not a clean EOF "

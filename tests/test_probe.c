@@ -86,7 +86,8 @@ Test(probe, the_listener_itself_passes_every_check)
 {
 	start_probe_listener("probe");
 	cr_assert_eq(probe(d.addr, "500ms"), 0, "%s", out);
-	for (const char *c = "HC1\0HC2\0HC3\0HC4\0RS1\0LT1\0"; *c != '\0';
+	for (const char *c = "HC1\0HC2\0HC3\0HC4\0HC6\0HC7\0HC8\0RS1\0LT1\0";
+	    *c != '\0';
 	    c += strlen(c) + 1)
 		expect_result(c, "pass");
 	expect_result("HC5", "info");
@@ -526,7 +527,8 @@ Test(probe, list_names_every_case)
 	const char *args[] = { "probe", "--list", NULL };
 
 	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
-	for (const char *c = "HC1 \0HC2 \0HC3 \0HC4 \0HC5 \0RS1 \0LT1 \0"
+	for (const char *c = "HC1 \0HC2 \0HC3 \0HC4 \0HC5 \0HC6 \0HC7 \0HC8 \0"
+	    "RS1 \0LT1 \0"
 	    "RFC 9293 3.6\0RFC 1122 4.2.2.13\0RFC 5382 REQ-5\0"; *c != '\0';
 	    c += strlen(c) + 1)
 		cr_assert_not_null(strstr(out, c), "no %s:\n%s", c, out);
