@@ -594,6 +594,6 @@ Test(probe, junit_through_nginx_off_is_read_by_junitparser)
 	    "fail"), "%s", out);
 	cr_assert_not_null(strstr(out, "RS1 server-abort ok"), "%s", out);
 	cr_assert_not_null(strstr(out, "LT1 idle Skipped"), "%s", out);
-	cr_assert_eq(count_in(out, "\n"), 7, "%s", out);
+	cr_assert_eq(count_in(out, "\n"), 10, "one per case:\n%s", out);
 	daemon_stop(&d);
 }
