@@ -87,7 +87,7 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/admit.c daemon/config.c \
               daemon/signals.c daemon/timeout.c daemon/upgrade.c
 CLIENT_SRC := client/args.c client/bench.c client/bench_conn.c client/main.c client/net.c \
               client/probe.c client/probe_cases.c client/probe_report.c \
-              client/probe_search.c \
+              client/probe_search.c client/via.c \
               client/progress.c client/report.c \
               client/stream.c client/trial.c client/usage.c
 
@@ -248,7 +248,8 @@ $(BUILD)/tests/%.o: BUILD_CPPFLAGS += -Idaemon -Itests
 
 # What the tests need beyond the compiler, installed when missing (as
 # root), or named: Criterion; the real proxies some tests start (HAProxy,
-# nginx with its stream module, socat); the official Prometheus parser;
+# nginx with its stream module, socat, microsocks for SOCKS5, tinyproxy
+# for HTTP CONNECT); the official Prometheus parser;
 # JUnit's reader (python3-junitparser), for upcase probe --junit;
 # mandoc, which checks the manual pages; systemd's launcher and analyzer;
 # the peers the daemon's own outputs meet: Prometheus (and its promtool),
@@ -267,6 +268,8 @@ deps:
 	    missing="$$missing python3-junitparser"; \
 	command -v mandoc >/dev/null || missing="$$missing mandoc"; \
 	[ -x /usr/bin/socat ] || missing="$$missing socat"; \
+	[ -x /usr/bin/microsocks ] || missing="$$missing microsocks"; \
+	command -v tinyproxy >/dev/null || missing="$$missing tinyproxy"; \
 	{ [ -x /usr/bin/systemd-socket-activate ] && \
 	  [ -x /usr/bin/systemd-analyze ]; } || missing="$$missing systemd"; \
 	[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || \

@@ -31,7 +31,7 @@ probe_trial(struct probe *p, struct trial *t)
 {
 	if (net_now() + t->deadline > p->deadline)
 		return false;
-	trial_run(&p->addr, p->name, t);
+	trial_run(&p->addr, p->name, &p->via, t);
 	return true;
 }
 
@@ -60,14 +60,15 @@ probe_ms_text(double ms, char *buf, size_t len)
  * us. Returns 0, or 3 (unreachable) with one line said.
  */
 static int
-reach(const struct addr *addr, const char *name, double step)
+reach(const struct addr *addr, const char *name, const struct via *via,
+    double step)
 {
 	struct trial t = { .send = 16, .stop_echoed = true,
 	    .deadline = 2 * step };
 	size_t magic = strlen(SCENARIO_MAGIC);
 
 	scenario_init(&t.scenario);
-	trial_run(addr, name, &t);
+	trial_run(addr, name, via, &t);
 	if (t.end == TRIAL_REFUSED) {
 		fprintf(stderr, "upcase: %s\n", t.err);
 		return 3;
@@ -105,13 +106,17 @@ run_case(struct probe *p, const struct probe_case *c, struct result *r)
 	unsigned repeat = p->repeat;
 
 	if (p->direct_name != NULL) {
+		struct via via = p->via;
+
 		p->addr = p->direct;
 		p->name = p->direct_name;
 		p->repeat = 1;
+		p->via.kind = VIA_NONE;
 		c->run(p, c, &control);
 		p->addr = path;
 		p->name = name;
 		p->repeat = repeat;
+		p->via = via;
 		if (control.verdict == V_FAIL ||
 		    control.verdict == V_INCONCLUSIVE) {
 			*r = (struct result){ .verdict = V_UNSUPPORTED,
@@ -131,22 +136,38 @@ run_case(struct probe *p, const struct probe_case *c, struct result *r)
 static void
 usage_probe(void)
 {
-	puts("usage: upcase probe [-a ADDRESS] [--direct ADDRESS] "
+	puts("usage: upcase probe [-a ADDRESS] [--via socks5://HOST:PORT | "
+	    "http-connect://HOST:PORT]\n"
+	    "                    [--direct ADDRESS] "
 	    "[--case ID,FAMILY...] [--repeat N] [--max-wait DURATION]\n"
 	    "                    [--idle DURATION] [--timeout DURATION] "
 	    "[--json] [--junit FILE]\n"
 	    "       upcase probe --list");
 }
 
+/* An address given to option opt; a bad one is a usage error naming it. */
+static const char *
+addr_arg(const char *opt, const char *text, struct addr *out)
+{
+	char err[256];
+
+	if (*text == '\0')
+		usage_error("%s: empty address", opt);
+	if (addr_parse(text, out, err, sizeof(err)) == -1)
+		usage_error("%s: %s", opt, err);
+	return text;
+}
+
 static void
 parse_options(struct probe *p, int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_REPEAT, OPT_MAX_WAIT, OPT_IDLE,
-	    OPT_TIMEOUT, OPT_CASE, OPT_LIST, OPT_JUNIT, OPT_DIRECT };
+	    OPT_TIMEOUT, OPT_CASE, OPT_LIST, OPT_JUNIT, OPT_DIRECT, OPT_VIA };
 	static const struct option longopts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "case", required_argument, NULL, OPT_CASE },
 		{ "direct", required_argument, NULL, OPT_DIRECT },
+		{ "via", required_argument, NULL, OPT_VIA },
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
@@ -170,6 +191,11 @@ parse_options(struct probe *p, int argc, char **argv)
 			break;
 		case OPT_DIRECT:
 			direct = optarg;
+			break;
+		case OPT_VIA:
+			if (via_parse(optarg, &p->via) == -1)
+				usage_error("--via: '%s' is not socks5://HOST:PORT "
+				    "or http-connect://HOST:PORT", optarg);
 			break;
 		case OPT_LIST:
 			probe_list(stdout);
@@ -209,8 +235,14 @@ parse_options(struct probe *p, int argc, char **argv)
 	if (optind < argc)
 		usage_error("probe: unexpected argument '%s'", argv[optind]);
 	p->name = address_of(address, &p->addr);
+	if (p->via.kind != VIA_NONE) {
+		addr_arg("--via", p->via.name, &p->via.proxy);
+		if (p->addr.ss.ss_family == AF_UNIX)
+			usage_error("--via: the proxy connects to a TCP address, "
+			    "not %s", p->name);
+	}
 	if (direct != NULL)
-		p->direct_name = address_of(direct, &p->direct);
+		p->direct_name = addr_arg("--direct", direct, &p->direct);
 	/* Opened before the run, so that a file that cannot be written
 	 * costs no run. */
 	if (p->junit_path != NULL &&
@@ -248,9 +280,9 @@ probe_main(int argc, char **argv)
 	if (n == 0)
 		usage_error("--case: no case is '%s' (upcase probe --list)",
 		    p.only);
-	if ((status = reach(&p.addr, p.name, p.step)) != 0 ||
+	if ((status = reach(&p.addr, p.name, &p.via, p.step)) != 0 ||
 	    (p.direct_name != NULL && (status = reach(&p.direct,
-	    p.direct_name, p.step)) != 0)) {
+	    p.direct_name, NULL, p.step)) != 0)) {
 		if (p.junit != NULL)
 			fclose(p.junit);
 		return status;

@@ -39,6 +39,7 @@ struct probe {
 	const char *only;		/* --case: IDs and families, or NULL */
 	const char *direct_name;	/* --direct: the control's address */
 	struct addr direct;
+	struct via via;			/* --via; VIA_NONE: none */
 	bool json;
 	const char *junit_path;		/* --junit FILE, or NULL */
 	FILE *junit;			/* open from the start */

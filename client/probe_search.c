@@ -58,7 +58,7 @@ probe_run_hc3(struct probe *p, const struct probe_case *c, struct result *r)
 	uint64_t ok = 0, cut = 0, ms = 0;
 	bool have_ok = false, have_cut = false, ok_moved = false, ran;
 	struct trial t, at_cut = { .end = TRIAL_TIMEOUT };
-	char a[32], b[32], e[32], tail[96];
+	char a[32], b[32], e[32], at[48], tail[96];
 
 	(void)c;
 	for (;; ms = next_delay(ms, p->max_wait_ms)) {
@@ -134,16 +134,20 @@ probe_run_hc3(struct probe *p, const struct probe_case *c, struct result *r)
 	r->evidence = at_cut;
 	r->data = r->verdict = V_FAIL;
 	if (!have_ok)
-		snprintf(tail, sizeof(tail), "; even one at the FIN");
+		tail[0] = '\0';
 	else if (ok_moved)
 		snprintf(tail, sizeof(tail), "; one %s after it arrived once, "
 		    "not every time", probe_ms_text((double)ok, b, sizeof(b)));
 	else
 		snprintf(tail, sizeof(tail), "; one %s after it arrives",
 		    probe_ms_text((double)ok, b, sizeof(b)));
-	probe_seen(r, "a reply %s after the FIN is lost (%zu of %zu bytes, then "
-	    "%s %s after the FIN)%s", probe_ms_text((double)cut, a,
-	    sizeof(a)), at_cut.received, at_cut.sent,
+	if (cut == 0)
+		snprintf(at, sizeof(at), "at the FIN");
+	else
+		snprintf(at, sizeof(at), "%s after the FIN", probe_ms_text(
+		    (double)cut, a, sizeof(a)));
+	probe_seen(r, "a reply %s is lost (%zu of %zu bytes, then "
+	    "%s %s after the FIN)%s", at, at_cut.received, at_cut.sent,
 	    trial_end_text(at_cut.end), probe_ms_text((at_cut.t_end -
 	    at_cut.t_shut) * 1000, e, sizeof(e)), tail);
 	snprintf(r->expected, sizeof(r->expected), "a reply %s after the FIN "

@@ -206,7 +206,8 @@ exchange(int fd, struct trial *t, double start, double limit)
 }
 
 void
-trial_run(const struct addr *a, const char *name, struct trial *t)
+trial_run(const struct addr *a, const char *name, const struct via *via,
+    struct trial *t)
 {
 	char line[SCENARIO_LINE_MAX];
 	double start = net_now(), limit = start + t->deadline;
@@ -218,8 +219,17 @@ trial_run(const struct addr *a, const char *name, struct trial *t)
 	t->after_eof_ok = t->closed_clean = t->stalled = false;
 	t->t_end = t->t_shut = t->t_last = 0;
 	t->err[0] = '\0';
-	fd = net_connect(a, name, (uint64_t)(t->deadline * 1000), t->err,
-	    sizeof(t->err));
+	if (via != NULL && via->kind != VIA_NONE)
+		fd = net_connect(&via->proxy, via->name,
+		    (uint64_t)(t->deadline * 1000), t->err, sizeof(t->err));
+	else
+		fd = net_connect(a, name, (uint64_t)(t->deadline * 1000),
+		    t->err, sizeof(t->err));
+	if (fd != -1 && via != NULL && via->kind != VIA_NONE &&
+	    via_handshake(fd, via, a, limit, t->err, sizeof(t->err)) == -1) {
+		close(fd);
+		fd = -1;
+	}
 	if (fd == -1) {
 		t->end = TRIAL_REFUSED;
 		return;

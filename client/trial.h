@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "scenario.h"
+#include "via.h"
 
 enum trial_end {
 	TRIAL_EOF,		/* a clean end of stream */
@@ -51,8 +52,10 @@ struct trial {
 	char err[160];			/* what failed, when refused */
 };
 
-/* Run t against a, filling in what was seen. */
-void trial_run(const struct addr *a, const char *name, struct trial *t);
+/* Run t against a, through via unless it is NULL or VIA_NONE, filling in
+ * what was seen. */
+void trial_run(const struct addr *a, const char *name, const struct via *via,
+    struct trial *t);
 
 /* How t ended, in words: "EOF", "a reset", "nothing (timed out)". */
 const char *trial_end_text(enum trial_end end);

@@ -16,7 +16,8 @@ need=
 for p in haproxy:/usr/sbin/haproxy nginx-light:/usr/sbin/nginx \
     libnginx-mod-stream:/usr/lib/nginx/modules/ngx_stream_module.so \
     socat:/usr/bin/socat ncat:/usr/bin/ncat rinetd:/usr/sbin/rinetd \
-    redir:/usr/bin/redir systemd:/lib/systemd/systemd-socket-proxyd; do
+    redir:/usr/bin/redir systemd:/lib/systemd/systemd-socket-proxyd \
+    microsocks:/usr/bin/microsocks tinyproxy:/usr/bin/tinyproxy; do
 	[ -e "${p#*:}" ] || need="$need ${p%%:*}"
 done
 if [ -n "$need" ]; then
@@ -28,8 +29,9 @@ if [ -n "$need" ]; then
 	    { apt-get update -q >/dev/null && apt-get install -y -q $need \
 	    >/dev/null; }
 fi
-# rinetd's package starts a system instance: this run starts its own.
-systemctl stop rinetd 2>/dev/null || true
+# rinetd's and tinyproxy's packages start system instances: this run
+# starts its own.
+systemctl stop rinetd tinyproxy 2>/dev/null || true
 
 dir=$(mktemp -d /tmp/upcased-matrix-XXXXXX)
 # Each relay in a process group of its own (set -m), killed whole at the
@@ -44,8 +46,8 @@ up=127.0.0.1:$BASE
 until grep -q "listening on $up" "$dir/upcased.log"; do sleep 0.1; done
 
 n=0
-setups=()	# name|version|configuration|port
-add() { setups+=("$1|$2|$3|$4"); }
+setups=()	# name|version|configuration|port|--via scheme, or none
+add() { setups+=("$1|$2|$3|$4|${5:-}"); }
 port() { n=$((n + 1)); p=$((BASE + n)); }	# the next port, into p
 
 # Each start_X NAME CONFIG starts one relay in the background on a new
@@ -110,9 +112,21 @@ add systemd-socket-proxyd \
     "systemd-socket-proxyd $(systemctl --version | awk 'NR == 1 { print $2 }')" \
     "under systemd-socket-activate" "$p"
 
+port
+microsocks -i 127.0.0.1 -p "$p" >/dev/null 2>&1 &
+add microsocks "microsocks $(dpkg-query -W -f '${Version}' microsocks)" \
+    "defaults; upcase probe --via socks5://" "$p" socks5
+port
+printf 'Port %s\nListen 127.0.0.1\nTimeout 600\nAllow 127.0.0.1\n' "$p" \
+    >"$dir/tinyproxy.conf"
+tinyproxy -d -c "$dir/tinyproxy.conf" >/dev/null 2>&1 &
+add tinyproxy "tinyproxy $(dpkg-query -W -f '${Version}' tinyproxy)" \
+    "no ConnectPort limit; upcase probe --via http-connect://" "$p" \
+    http-connect
+
 # Every relay listening, or the run says which is not.
 for s in "${setups[@]}"; do
-	IFS='|' read -r name _ _ p <<<"$s"
+	IFS='|' read -r name _ _ p _ <<<"$s"
 	for _ in $(seq 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue 2
 		sleep 0.1
@@ -126,9 +140,11 @@ echo "make matrix: upcase probe --direct $up --idle $IDLE through" \
 start=$SECONDS
 probes=()
 for s in "${setups[@]}"; do
-	IFS='|' read -r name _ _ p <<<"$s"
-	direct=(--direct "$up"); [ "$p" = "$BASE" ] && direct=()
-	"$BIN/upcase" probe -a "127.0.0.1:$p" "${direct[@]}" --idle "$IDLE" --json \
+	IFS='|' read -r name _ _ p via <<<"$s"
+	to=(-a "127.0.0.1:$p" --direct "$up")
+	[ "$p" = "$BASE" ] && to=(-a "$up")
+	[ -n "$via" ] && to=(-a "$up" --via "$via://127.0.0.1:$p" --direct "$up")
+	"$BIN/upcase" probe "${to[@]}" --idle "$IDLE" --json \
 	    >"$dir/$name.json" 2>"$dir/$name.err" &
 	probes+=($!)
 done
@@ -142,7 +158,7 @@ import json, sys, os, datetime
 d, out = sys.argv[1], sys.argv[2]
 rows = []
 for line in open(os.path.join(d, "setups")).read().splitlines():
-    name, version, config, port = line.split("|")
+    name, version, config, port, via = line.split("|")
     try:
         probe = json.load(open(os.path.join(d, name + ".json")))
     except (OSError, ValueError):

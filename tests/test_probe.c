@@ -597,3 +597,93 @@ Test(probe, junit_through_nginx_off_is_read_by_junitparser)
 	cr_assert_eq(count_in(out, "\n"), 10, "one per case:\n%s", out);
 	daemon_stop(&d);
 }
+
+/* A free loopback port now (bound, read, closed), for a peer that takes
+ * a number; and a wait until something accepts there. */
+static unsigned
+free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, len), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+static void
+wait_listening(unsigned port, const char *who)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	    .sin_port = htons((uint16_t)port) };
+	long long deadline = now_ms() + DEADLINE_MS;
+
+	for (;;) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+
+		close(fd);
+		if (ok == 0)
+			return;
+		cr_assert_lt(now_ms(), deadline, "%s never listened", who);
+		usleep(20000);
+	}
+}
+
+/* --via: a SOCKS5 proxy (Debian's microsocks) and an HTTP CONNECT one
+ * (tinyproxy) in front of the listener: the probe reaches it through
+ * their handshakes, with --direct as the control; both close both ways
+ * at the client's FIN (HC7 loses the reply). A CONNECT the proxy refuses
+ * (nothing listens there) is exit 3, saying so. */
+Test(probe, via_socks5_and_http_connect)
+{
+	char socks[64], http[64], conf[256], dead[64];
+	unsigned sp = free_port(), hp = free_port();
+	pid_t ms, tp;
+
+	start_probe_listener("probe");
+	snprintf(socks, sizeof(socks), "%u", sp);
+	const char *margv[] = { "/usr/bin/microsocks", "-i", "127.0.0.1", "-p",
+	    socks, NULL };
+	ms = spawn(margv, -1, -1, -1);
+	snprintf(conf, sizeof(conf), "Port %u\nListen 127.0.0.1\nTimeout 600\n"
+	    "Allow 127.0.0.1\nMaxClients 100\n", hp);
+	write_file(daemon_file(&d, "tinyproxy.conf"), conf);
+	const char *targv[] = { "/usr/sbin/tinyproxy", "-d", "-c",
+	    daemon_file(&d, "tinyproxy.conf"), NULL };
+	if (access(targv[0], X_OK) != 0)
+		targv[0] = "/usr/bin/tinyproxy";
+	tp = spawn(targv, -1, -1, -1);
+	wait_listening(sp, "microsocks");
+	wait_listening(hp, "tinyproxy");
+
+	snprintf(socks, sizeof(socks), "socks5://127.0.0.1:%u", sp);
+	snprintf(http, sizeof(http), "http-connect://127.0.0.1:%u", hp);
+	for (int i = 0; i < 2; i++) {
+		const char *args[] = { "probe", "-a", d.addr, "--via", i == 0 ?
+		    socks : http, "--direct", d.addr, "--json", "--repeat",
+		    "1", "--case", "HC1,HC7,RS1", NULL };
+
+		cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 1,
+		    "%s", out);
+		expect_result("HC1", "pass");
+		expect_result("HC7", "fail");
+		expect_result("RS1", "non-strict");
+	}
+	snprintf(dead, sizeof(dead), "127.0.0.1:%u", free_port());
+	const char *refused[] = { "probe", "-a", dead, "--via", socks, NULL };
+	cr_assert_eq(run(upcase_path(), refused, out, sizeof(out)), 3, "%s",
+	    out);
+	cr_assert_not_null(strstr(out, "SOCKS5: the proxy refused the "
+	    "CONNECT: "), "%s", out);
+	const char *bad[] = { "probe", "-a", d.addr, "--via", "socks4://x:1",
+	    NULL };
+	cr_assert_eq(run(upcase_path(), bad, out, sizeof(out)), 2, "%s", out);
+	stop_peer(ms, "microsocks");
+	stop_peer(tp, "tinyproxy");
+	daemon_stop(&d);
+}
