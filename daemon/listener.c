@@ -46,10 +46,27 @@ static void listener_on_retry(struct loop *loop, struct loop_timer *timer);
  * two writes (one read's worth is 256 KiB), little beside backlog_high. */
 #define NOTSENT_LOWAT	(128 * 1024)
 
+/* What accepted TCP sockets inherit from their listener; on a unix
+ * socket the calls fail, harmlessly. */
+static void
+listener_tcp_options(int fd)
+{
+	int one = 1, lowat = NOTSENT_LOWAT;
+
+	/* The echo of a request split over two reads must not wait for the
+	 * peer's delayed ACK. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* What a client does not read is owed in its backlog, where
+	 * backlog_high and backlog_total count it, and not in a send queue
+	 * that autotuning grows to megabytes for a stalled client (3 MB
+	 * here), out of the TCP memory every socket shares. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+}
+
 static int
 listener_socket(const struct addr *addr)
 {
-	int fd, one = 1, lowat = NOTSENT_LOWAT;
+	int fd, one = 1;
 
 	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
@@ -59,14 +76,7 @@ listener_socket(const struct addr *addr)
 		return fd;
 	/* Rebind at once after a restart, whatever is in TIME_WAIT. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* Accepted sockets inherit this: the echo of a request split over
-	 * two reads must not wait for the peer's delayed ACK. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* And this: what a client does not read is owed in its backlog,
-	 * where backlog_high and backlog_total count it, and not in a send
-	 * queue that autotuning grows to megabytes for a stalled client
-	 * (3 MB here), out of the TCP memory every socket shares. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+	listener_tcp_options(fd);
 	if (addr->ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	return fd;
@@ -199,6 +209,8 @@ listener_adopt(struct listener *l, int fd, unsigned options, char *err,
 	    errno != ENOENT)
 		log_debug("fd %d: cannot detach a socket filter: %s", fd,
 		    strerror(errno));
+	/* A socket systemd or an older binary made gets what ours get. */
+	listener_tcp_options(fd);
 	l->fd = fd;
 	l->options = options;
 	l->bound.len = sizeof(l->bound.ss);

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,34 @@ Test(activation, a_held_socket_stays_held_across_an_upgrade)
 	fd = queue_client(&sin, "after an upgrade's stop");
 	start_on(&d, sock, spec, "workers=2");
 	expect_queued_served(fd, "after an upgrade's stop");
+	daemon_stop(&d);
+	close(sock);
+}
+
+/* A passed socket gets the options the daemon's own listeners have, so
+ * that its clients are served alike: TCP_NODELAY, and TCP_NOTSENT_LOWAT
+ * (what a stalled client is owed stays in its backlog, where
+ * backlog_total counts it). The socket is shared: its options read back
+ * on our copy. */
+Test(activation, a_passed_socket_gets_the_listeners_tcp_options)
+{
+	struct sockaddr_in sin;
+	struct daemon d = { 0 };
+	char spec[64];
+	int sock = held_socket(&sin, spec, sizeof(spec)), v = 0;
+	socklen_t len = sizeof(v);
+
+	cr_assert_eq(getsockopt(sock, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v,
+	    &len), 0);
+	cr_assert_neq(v, 128 << 10, "the kernel's default is not the test");
+	start_on(&d, sock, spec, "workers=1");
+	len = sizeof(v);
+	cr_assert_eq(getsockopt(sock, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v,
+	    &len), 0);
+	cr_assert_eq(v, 128 << 10);
+	len = sizeof(v);
+	cr_assert_eq(getsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+	cr_assert_eq(v, 1);
 	daemon_stop(&d);
 	close(sock);
 }
