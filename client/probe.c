@@ -257,8 +257,8 @@ int
 probe_main(int argc, char **argv)
 {
 	struct probe p = { .repeat = 3, .max_wait_ms = 10000, .step = 5 };
-	const struct probe_case *chosen[16];
-	struct result results[16];
+	const struct probe_case *chosen[PROBE_CASES_MAX];
+	struct result results[PROBE_CASES_MAX];
 	unsigned n = 0, counts[V_COUNT] = { 0 };
 	enum verdict overall = V_PASS;
 	double worst = 0;

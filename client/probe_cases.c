@@ -372,6 +372,8 @@ const struct probe_case probe_cases[] = {
 };
 
 const size_t probe_ncases = sizeof(probe_cases) / sizeof(probe_cases[0]);
+_Static_assert(sizeof(probe_cases) / sizeof(probe_cases[0]) <=
+    PROBE_CASES_MAX, "the catalogue outgrew PROBE_CASES_MAX");
 
 bool
 probe_chosen(const struct probe *p, const struct probe_case *c)

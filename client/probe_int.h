@@ -74,6 +74,8 @@ struct probe_case {
 	double (*worst)(const struct probe *p);	/* seconds at most */
 };
 
+#define PROBE_CASES_MAX	32	/* the catalogue's size, at most */
+
 extern const struct probe_case probe_cases[];
 extern const size_t probe_ncases;
 
