@@ -64,7 +64,7 @@ socks5(int fd, const struct addr *to, double limit, char *err, size_t len)
 	    "not allowed by its rules", "network unreachable",
 	    "host unreachable", "connection refused", "TTL expired",
 	    "command not supported", "address type not supported" };
-	unsigned char req[22] = { 5, 1, 0 }, rep[22];
+	unsigned char req[22] = { 5, 1, 0 }, rep[260];	/* a name: 255 + 2 */
 	size_t n = 4, rest;
 
 	if (move(fd, req, 3, true, limit) == -1 ||
