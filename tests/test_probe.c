@@ -687,3 +687,45 @@ Test(probe, via_socks5_and_http_connect)
 	stop_peer(tp, "tinyproxy");
 	daemon_stop(&d);
 }
+
+/* A SOCKS5 proxy may name the address it bound by a host name of up to
+ * 255 bytes: the reply is read whole (a stand-in that answers so, then
+ * closes), and the probe goes on to say nothing answers behind it. */
+Test(probe, via_socks5_takes_a_bound_address_given_by_name)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char addr[64], via[64];
+	int lfd = inheritable_listener(&ss, &len);
+	pid_t pid;
+
+	snprintf(via, sizeof(via), "socks5://127.0.0.1:%u",
+	    ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		unsigned char in[64], rep[5 + 255 + 2] = { 5, 0, 0, 3, 255 };
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		memset(rep + 5, 'n', 255);
+		for (;;) {
+			int fd = accept(lfd, NULL, NULL);
+
+			if (fd == -1)
+				continue;
+			if (read(fd, in, 3) == 3 && write(fd, "\5\0", 2) == 2 &&
+			    read(fd, in, 10) == 10)
+				(void)!write(fd, rep, sizeof(rep));
+			close(fd);
+		}
+	}
+	close(lfd);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", free_port());
+	const char *args[] = { "probe", "-a", addr, "--via", via, "--timeout",
+	    "1s", NULL };
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 3, "%s", out);
+	cr_assert_not_null(strstr(out, "no probe listener answers: nothing "
+	    "came back, then EOF"), "%s", out);
+	kill(pid, SIGKILL);
+	wait_exit(pid, NULL, DEADLINE_MS);
+}
