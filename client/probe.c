@@ -268,12 +268,12 @@ probe_main(int argc, char **argv)
 	for (size_t i = 0; i < probe_ncases; i++)
 		if (probe_chosen(&p, &probe_cases[i])) {
 			chosen[n++] = &probe_cases[i];
-			worst += probe_cases[i].worst(&p);
+			worst += probe_cases[i].worst(&p, &probe_cases[i]);
 			if (p.direct_name != NULL) {	/* one control run */
 				unsigned repeat = p.repeat;
 
 				p.repeat = 1;
-				worst += probe_cases[i].worst(&p);
+				worst += probe_cases[i].worst(&p, &probe_cases[i]);
 				p.repeat = repeat;
 			}
 		}

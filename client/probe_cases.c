@@ -206,77 +206,31 @@ repeated(struct probe *p, struct trial *t, judge_fn *judge, struct result *r)
 	}
 }
 
-static void
-run_hc1(struct probe *p, const struct probe_case *c, struct result *r)
-{
-	struct trial t = { .send = 16, .shut_echoed = true,
-	    .deadline = 2 * p->step, .stall = p->step };
-
-	(void)c;
-	scenario_init(&t.scenario);
-	repeated(p, &t, judge_fin, r);
-}
-
-static void
-run_hc2(struct probe *p, const struct probe_case *c, struct result *r)
-{
-	struct trial t = { .send = LARGE, .shut = true,
-	    .deadline = 2 * p->step + LARGE_S, .stall = p->step };
-
-	(void)c;
-	scenario_init(&t.scenario);
-	repeated(p, &t, judge_fin, r);
-}
+/* A case that is one trial, repeated: its shape. */
+struct shape {
+	size_t send;			/* bytes sent, reading meanwhile */
+	bool shut, shut_echoed;		/* as the trial's */
+	size_t after_eof;		/* sent after the daemon's FIN */
+	uint64_t fin_after;		/* the daemon half-closes after this
+					 * much echo; 0: at the client's EOF */
+	bool close_rst;			/* the daemon ends with a reset */
+	double extra_s;			/* the deadline's, past two steps */
+	judge_fn *judge;
+};
 
 static void
-run_hc4(struct probe *p, const struct probe_case *c, struct result *r)
+run_shaped(struct probe *p, const struct probe_case *c, struct result *r)
 {
-	struct trial t = { .send = SMALL, .after_eof = AFTER_FIN,
-	    .deadline = 2 * p->step, .stall = p->step };
-
-	(void)c;
-	scenario_init(&t.scenario);
-	t.scenario.fin_after = SMALL;
-	repeated(p, &t, judge_server_fin, r);
-}
-
-static void
-run_hc5(struct probe *p, const struct probe_case *c, struct result *r)
-{
-	struct trial t = { .send = SMALL, .deadline = 2 * p->step,
-	    .stall = p->step };
-
-	(void)c;
-	scenario_init(&t.scenario);
-	t.scenario.fin_after = SMALL;
-	repeated(p, &t, judge_fin_latency, r);
-}
-
-/* HC6: nothing but the FIN (a health check's shape); HC7: the data and
- * the FIN in one flight (corked together); HC8: both FINs at once, the
- * daemon's right after the echo. */
-static void
-run_hc678(struct probe *p, const struct probe_case *c, struct result *r)
-{
-	struct trial t = { .send = c->id[2] == '6' ? 0 : SMALL, .shut = true,
-	    .deadline = 2 * p->step, .stall = p->step };
+	const struct shape *s = c->shape;
+	struct trial t = { .send = s->send, .shut = s->shut,
+	    .shut_echoed = s->shut_echoed, .after_eof = s->after_eof,
+	    .deadline = 2 * p->step + s->extra_s, .stall = p->step };
 
 	scenario_init(&t.scenario);
-	if (c->id[2] == '8')
-		t.scenario.fin_after = SMALL;
-	repeated(p, &t, judge_fin, r);
-}
-
-static void
-run_rs1(struct probe *p, const struct probe_case *c, struct result *r)
-{
-	struct trial t = { .send = SMALL, .shut_echoed = true,
-	    .deadline = 2 * p->step, .stall = p->step };
-
-	(void)c;
-	scenario_init(&t.scenario);
-	t.scenario.close_rst = true;
-	repeated(p, &t, judge_reset, r);
+	if (s->fin_after > 0)
+		t.scenario.fin_after = s->fin_after;
+	t.scenario.close_rst = s->close_rst;
+	repeated(p, &t, s->judge, r);
 }
 
 static void
@@ -303,29 +257,39 @@ run_lt1(struct probe *p, const struct probe_case *c, struct result *r)
 /* ---- the worst cases: every trial's deadline, every run ---- */
 
 static double
-worst_repeated(const struct probe *p, double deadline)
+worst_shaped(const struct probe *p, const struct probe_case *c)
 {
-	return p->repeat * deadline;
+	return p->repeat * (2 * p->step + c->shape->extra_s);
 }
 
 static double
-worst_small(const struct probe *p)
+worst_lt1(const struct probe *p, const struct probe_case *c)
 {
-	return worst_repeated(p, 2 * p->step);
-}
-
-static double
-worst_hc2(const struct probe *p)
-{
-	return worst_repeated(p, 2 * p->step + LARGE_S);
-}
-
-static double
-worst_lt1(const struct probe *p)
-{
-	return p->idle_ms == 0 ? 0 : worst_repeated(p, 2 * p->step +
+	(void)c;
+	return p->idle_ms == 0 ? 0 : p->repeat * (2 * p->step +
 	    (double)p->idle_ms / 1000);
 }
+
+/* The one-trial cases (what each requires is in the catalogue). HC6 is
+ * a health check's shape, nothing but the FIN; HC7 sends the data and the
+ * FIN in one flight (corked); in HC8 the daemon's FIN follows its echo at
+ * once, crossing the client's. */
+static const struct shape hc1 = { .send = 16, .shut_echoed = true,
+	.judge = judge_fin };
+static const struct shape hc2 = { .send = LARGE, .shut = true,
+	.extra_s = LARGE_S, .judge = judge_fin };
+static const struct shape hc4 = { .send = SMALL, .after_eof = AFTER_FIN,
+	.fin_after = SMALL, .judge = judge_server_fin };
+static const struct shape hc5 = { .send = SMALL, .fin_after = SMALL,
+	.judge = judge_fin_latency };
+static const struct shape hc6 = { .send = 0, .shut = true,
+	.judge = judge_fin };
+static const struct shape hc7 = { .send = SMALL, .shut = true,
+	.judge = judge_fin };
+static const struct shape hc8 = { .send = SMALL, .shut = true,
+	.fin_after = SMALL, .judge = judge_fin };
+static const struct shape rs1 = { .send = SMALL, .shut_echoed = true,
+	.close_rst = true, .judge = judge_reset };
 
 /* ---- the catalogue ---- */
 
@@ -333,42 +297,42 @@ const struct probe_case probe_cases[] = {
 	{ "HC1", "fin-then-eof", "half-close", "client FIN first",
 	    "RFC 9293 3.6",
 	    "a short exchange, then the client's FIN: the echo, then EOF",
-	    run_hc1, worst_small },
+	    run_shaped, worst_shaped, &hc1 },
 	{ "HC2", "fin-with-64mib-in-flight", "half-close", "client FIN first",
 	    "RFC 9293 3.6",
 	    "64 MiB in flight at the FIN, the last 64 KiB corked with it: "
-	    "every byte back, then EOF", run_hc2, worst_hc2 },
+	    "every byte back, then EOF", run_shaped, worst_shaped, &hc2 },
 	{ "HC3", "reply-after-fin", "half-close", "client FIN first",
 	    "RFC 9112 9.6, RFC 9293 3.6",
 	    "a reply held until the FIN and delayed up to --max-wait still "
 	    "arrives; the longest delivered and the shortest cut",
-	    probe_run_hc3, probe_worst_hc3 },
+	    probe_run_hc3, probe_worst_hc3, NULL },
 	{ "HC4", "server-fin-first", "half-close", "server FIN first",
 	    "RFC 9293 3.6",
 	    "the server's FIN first, the client still sending: 64 KiB more "
 	    "go out, and its FIN ends the connection cleanly",
-	    run_hc4, worst_small },
+	    run_shaped, worst_shaped, &hc4 },
 	{ "HC5", "fin-latency", "half-close", "server FIN first",
 	    "RFC 9293 3.6",
-	    "from the last byte to the EOF (a figure)", run_hc5, worst_small },
+	    "from the last byte to the EOF (a figure)", run_shaped, worst_shaped, &hc5 },
 	{ "HC6", "connect-and-fin", "half-close", "client FIN first",
 	    "RFC 9293 3.6",
 	    "a connection with no data, the client's FIN at once (a health "
-	    "check): a clean EOF, no reset", run_hc678, worst_small },
+	    "check): a clean EOF, no reset", run_shaped, worst_shaped, &hc6 },
 	{ "HC7", "data-and-fin-together", "half-close",
 	    "client FIN first", "RFC 9293 3.10.7.4",
 	    "1 KiB and the FIN sent together, corked: every byte back, then "
-	    "EOF", run_hc678, worst_small },
+	    "EOF", run_shaped, worst_shaped, &hc7 },
 	{ "HC8", "simultaneous-close", "half-close", "both at once",
 	    "RFC 9293 3.6 (case 3)",
 	    "1 KiB and the client's FIN while the server's FIN follows its "
-	    "echo: every byte back, then EOF", run_hc678, worst_small },
+	    "echo: every byte back, then EOF", run_shaped, worst_shaped, &hc8 },
 	{ "RS1", "server-abort", "resets", "-",
 	    "RFC 9293 3.6.1, RFC 1122 4.2.2.13",
 	    "a server's abort reaches the client as a reset, not a clean EOF "
-	    "(non-strict: hidden)", run_rs1, worst_small },
+	    "(non-strict: hidden)", run_shaped, worst_shaped, &rs1 },
 	{ "LT1", "idle", "lifetime", "-", "RFC 5382 REQ-5",
-	    "a connection idle for --idle still works", run_lt1, worst_lt1 },
+	    "a connection idle for --idle still works", run_lt1, worst_lt1, NULL },
 };
 
 const size_t probe_ncases = sizeof(probe_cases) / sizeof(probe_cases[0]);

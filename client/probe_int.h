@@ -62,6 +62,8 @@ struct result {
 	double seconds;				/* the case's run time */
 };
 
+struct shape;			/* probe_cases.c's */
+
 struct probe_case {
 	const char *id;			/* stable once shipped */
 	const char *name;
@@ -71,7 +73,9 @@ struct probe_case {
 	const char *requirement;	/* one line */
 	void (*run)(struct probe *p, const struct probe_case *c,
 	    struct result *r);
-	double (*worst)(const struct probe *p);	/* seconds at most */
+	double (*worst)(const struct probe *p,	/* seconds at most */
+	    const struct probe_case *c);
+	const struct shape *shape;	/* one trial repeated, or NULL */
 };
 
 #define PROBE_CASES_MAX	32	/* the catalogue's size, at most */
@@ -85,7 +89,7 @@ bool probe_chosen(const struct probe *p, const struct probe_case *c);
 /* HC3's search (probe_search.c), and its worst case. */
 void probe_run_hc3(struct probe *p, const struct probe_case *c,
     struct result *r);
-double probe_worst_hc3(const struct probe *p);
+double probe_worst_hc3(const struct probe *p, const struct probe_case *c);
 
 /* --list: the catalogue, one case a line. */
 void probe_list(FILE *out);

@@ -162,11 +162,12 @@ out_of_time:
 /* The ladder up to --max-wait, the halvings of its widest step (each at
  * most as long as a run at the top), both ends again repeat - 1 times. */
 double
-probe_worst_hc3(const struct probe *p)
+probe_worst_hc3(const struct probe *p, const struct probe_case *c)
 {
 	double top = 2 * p->step + (double)p->max_wait_ms / 1000, s = 0;
 	uint64_t ms = 0, gap = p->max_wait_ms;
 
+	(void)c;
 	for (;; ms = next_delay(ms, p->max_wait_ms)) {
 		s += 2 * p->step + (double)ms / 1000;
 		if (ms >= p->max_wait_ms)
