@@ -81,13 +81,13 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/admit.c daemon/config.c \
               daemon/http.c daemon/listen_spec.c daemon/listener.c daemon/log.c daemon/loop.c \
               daemon/metrics.c daemon/notify.c daemon/preamble.c \
               daemon/counters.c daemon/inherit.c daemon/master.c daemon/supervise.c \
-              daemon/pidfile.c daemon/privs.c daemon/probe.c \
+              daemon/pidfile.c daemon/privs.c daemon/probe.c daemon/probe_log.c \
               daemon/record.c daemon/request.c daemon/cycle.c daemon/sandbox.c \
               daemon/sink.c daemon/worker.c \
               daemon/signals.c daemon/timeout.c daemon/upgrade.c
 CLIENT_SRC := client/args.c client/bench.c client/bench_conn.c client/main.c client/net.c \
-              client/probe.c client/probe_cases.c client/probe_report.c \
-              client/probe_search.c client/via.c \
+              client/probe.c client/probe_cases.c client/probe_judge.c client/probe_report.c \
+              client/probe_search.c client/probe_server.c client/via.c \
               client/progress.c client/report.c \
               client/stream.c client/trial.c client/usage.c
 

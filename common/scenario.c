@@ -6,6 +6,7 @@
 #include "scenario.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse.h"
@@ -19,14 +20,27 @@ scenario_init(struct scenario *s)
 	s->fin_after = UINT64_MAX;
 }
 
+/* A run key: 1 to 16 hex digits, not all zero. */
+static int
+parse_key(const char *text, uint64_t *out)
+{
+	size_t n = strspn(text, "0123456789abcdefABCDEF");
+
+	if (n == 0 || n > 16 || text[n] != '\0')
+		return -1;
+	*out = strtoull(text, NULL, 16);
+	return *out == 0 ? -1 : 0;
+}
+
 /* One key=value word of the line into s. */
 static int
 scenario_word(char *word, struct scenario *s, unsigned *seen, char *err,
     size_t errlen)
 {
 	static const char *const keys[] = { "delay", "fin_after", "close",
-	    "rate" };
-	char *value = strchr(word, '=');
+	    "rate", "run", "conn", "report" };
+	enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
+	char *value = strchr(word, '='), *end;
 	char reason[128];
 	unsigned k;
 
@@ -35,10 +49,10 @@ scenario_word(char *word, struct scenario *s, unsigned *seen, char *err,
 		return -1;
 	}
 	*value++ = '\0';
-	for (k = 0; k < 4 && strcmp(word, keys[k]) != 0; k++)
+	for (k = 0; k < NKEYS && strcmp(word, keys[k]) != 0; k++)
 		;
-	if (k == 4 || (*seen & (1u << k))) {
-		snprintf(err, errlen, k == 4 ? "unknown key '%.32s'" :
+	if (k == NKEYS || (*seen & (1u << k))) {
+		snprintf(err, errlen, k == NKEYS ? "unknown key '%.32s'" :
 		    "'%.32s' given twice", word);
 		return -1;
 	}
@@ -49,6 +63,8 @@ scenario_word(char *word, struct scenario *s, unsigned *seen, char *err,
 		if (parse_duration(value, &s->delay_ms, reason,
 		    sizeof(reason)) == 0 && s->delay_ms <= DELAY_MAX_MS)
 			return 0;
+		if (s->delay_ms > DELAY_MAX_MS)
+			snprintf(reason, sizeof(reason), "longer than an hour");
 		break;
 	case 1:
 		if (parse_size(value, UINT64_MAX / 2, &s->fin_after, reason,
@@ -68,9 +84,27 @@ scenario_word(char *word, struct scenario *s, unsigned *seen, char *err,
 		if (s->rate == 0)
 			snprintf(reason, sizeof(reason), "must be at least 1");
 		break;
+	case 4:
+	case 6:
+		s->report = k == 6;
+		if (parse_key(value, &s->run) == 0)
+			return 0;
+		snprintf(reason, sizeof(reason), "not 1 to 16 hex digits, "
+		    "not all zero");
+		break;
+	case 5: {
+		unsigned long long id;
+
+		if (value[0] >= '0' && value[0] <= '9' &&
+		    (id = strtoull(value, &end, 10)) <= UINT32_MAX &&
+		    *end == '\0' && strlen(value) <= 10) {
+			s->conn = (uint32_t)id;
+			return 0;
+		}
+		snprintf(reason, sizeof(reason), "not a number below 2^32");
+		break;
 	}
-	if (k == 0 && s->delay_ms > DELAY_MAX_MS)
-		snprintf(reason, sizeof(reason), "longer than an hour");
+	}
 	snprintf(err, errlen, "%s=%.32s: %s", keys[k], value, reason);
 	return -1;
 }
@@ -118,6 +152,15 @@ scenario_parse(const void *data, size_t len, struct scenario *out,
 	    word = strtok_r(NULL, " ", &save))
 		if (scenario_word(word, out, &seen, err, errlen) == -1)
 			return -1;
+	/* A report is asked for on a connection of its own. */
+	if (out->report && seen != 1u << 6) {
+		snprintf(err, errlen, "report= takes no other key");
+		return -1;
+	}
+	if (out->conn != 0 && out->run == 0) {
+		snprintf(err, errlen, "conn= without run=");
+		return -1;
+	}
 	return (ssize_t)n;
 }
 
@@ -140,6 +183,23 @@ scenario_format(const struct scenario *s, char *buf)
 	if (s->rate != 0)
 		n += snprintf(buf + n, SCENARIO_LINE_MAX - (size_t)n,
 		    " rate=%llu", (unsigned long long)s->rate);
+	if (s->run != 0)
+		n += snprintf(buf + n, SCENARIO_LINE_MAX - (size_t)n,
+		    " %s=%016llx", s->report ? "report" : "run",
+		    (unsigned long long)s->run);
+	if (s->conn != 0)
+		n += snprintf(buf + n, SCENARIO_LINE_MAX - (size_t)n,
+		    " conn=%lu", (unsigned long)s->conn);
 	n += snprintf(buf + n, SCENARIO_LINE_MAX - (size_t)n, "\n");
 	return (size_t)n;
+}
+
+uint64_t
+scenario_digest(uint64_t digest, const void *buf, size_t n)
+{
+	const unsigned char *b = buf;
+
+	for (size_t i = 0; i < n; i++)
+		digest = (digest ^ b[i]) * 0x100000001b3ull;
+	return digest;
 }

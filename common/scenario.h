@@ -3,7 +3,12 @@
  * chooses how the daemon behaves on it, for upcase probe:
  *
  *   UPCASE-PROBE/1 [delay=DURATION] [fin_after=SIZE] [close=rst|fin]
- *                  [rate=SIZE]\n
+ *                  [rate=SIZE] [run=KEY [conn=N]]\n
+ *   UPCASE-PROBE/1 report=KEY\n
+ *
+ * KEY is 1 to 16 hex digits naming one probe run: the daemon keeps what
+ * it saw of each connection that gave it (probe_log.h), and answers a
+ * report= line with those records, then closes.
  *
  * Parsing (the daemon) and writing (the client); nothing here touches a
  * socket.
@@ -26,6 +31,9 @@ struct scenario {
 				 * and discard the rest; UINT64_MAX: no */
 	bool close_rst;		/* end with a reset once all is delivered */
 	uint64_t rate;		/* echo bytes per second; 0: no limit */
+	uint64_t run;		/* the probe run's key; 0: none */
+	uint32_t conn;		/* the connection's number in the run */
+	bool report;		/* report=run: the records, not an echo */
 };
 
 /* No behaviour: the plain echo. */
@@ -42,5 +50,10 @@ ssize_t scenario_parse(const void *buf, size_t len, struct scenario *out,
 /* Write s as a line (newline included) into buf, which holds
  * SCENARIO_LINE_MAX bytes. Returns its length. */
 size_t scenario_format(const struct scenario *s, char *buf);
+
+/* FNV-1a 64 of n more bytes, from the digest so far (begin with
+ * SCENARIO_DIGEST_INIT): what a report says of the bytes received. */
+#define SCENARIO_DIGEST_INIT	0xcbf29ce484222325ull
+uint64_t scenario_digest(uint64_t digest, const void *buf, size_t n);
 
 #endif

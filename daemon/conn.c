@@ -32,6 +32,7 @@
 #include "loop.h"
 #include "preamble.h"
 #include "probe.h"
+#include "probe_log.h"
 #include "upper.h"
 
 /*
@@ -77,8 +78,10 @@ conn_touch(struct conn *c)
 void
 conn_set_state(struct conn *c, enum conn_state state)
 {
-	if (state == CONN_DRAINING)
-		conns.stats.half_closes++;	/* the client's EOF read */
+	/* The client's EOF read (a probe's report drains straight from its
+	 * preamble: no EOF). */
+	if (state == CONN_DRAINING && c->state != CONN_PREAMBLE)
+		conns.stats.half_closes++;
 	c->state = state;
 	timeout_remove(&c->timeout);
 	if (state != CONN_CLOSED) {
@@ -106,7 +109,7 @@ conn_close(struct conn *c, enum conn_end end, const char *detail)
 	char client[ADDR_TEXT_MAX];
 
 	if (c->probe)
-		probe_end(conn_fd(c), end == END_DONE);
+		probe_end(conn_fd(c), end);
 	admit_release(&c->peer, &(struct admit_ticket){ .counted =
 	    c->counted });
 	record_close(&r);
@@ -136,6 +139,38 @@ conn_fail(struct conn *c, const char *op)
 	conn_close(c, reset ? END_RESET : END_ERROR, strerror(err));
 }
 
+static int conn_echo(struct conn *c, const unsigned char *buf, size_t n);
+
+/* A probe's report= line: the report is all c is owed, and c closes once
+ * it is written, reading nothing more. Returns 0, or -1 if c was closed. */
+static int
+conn_report(struct conn *c)
+{
+	_Static_assert(PROBE_LOG_REPORT_MAX <= CONN_READ_MAX,
+	    "a report fits the scratch buffer");
+	size_t n = probe_report(conn_fd(c), &conns.config,
+	    (char *)conns.scratch);
+
+	conn_set_state(c, CONN_DRAINING);
+	return conn_echo(c, conns.scratch, n);
+}
+
+/* The socket's pending error, if any, ends c. Returns 0, or -1 if c was
+ * closed. */
+static int
+conn_error(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(conn_fd(c), SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
+	    err == 0)
+		return 0;
+	errno = err;
+	conn_fail(c, "socket");
+	return -1;
+}
+
 /* Read the preamble as far as it has come (fin: the client has
  * half-closed). Returns 0, or -1 if c was closed. */
 static int
@@ -155,6 +190,8 @@ conn_read_preamble(struct conn *c, bool fin)
 		c->readable = false;
 		return 0;
 	case PREAMBLE_DONE:
+		if (c->probe && probe_reporting(conn_fd(c)))
+			return conn_report(c);
 		conn_set_state(c, CONN_OPEN);
 		return 0;
 	case PREAMBLE_ERROR:
@@ -287,7 +324,7 @@ conn_read(struct conn *c)
 	uint64_t before = c->bytes_in;
 
 	while (conn_may_read(c)) {
-		size_t owed = backlog_len(&c->out), want = CONN_READ_MAX;
+		size_t owed = backlog_len(&c->out), want = CONN_READ_MAX, echo;
 		ssize_t n;
 
 		/* All together owe too much: who owes stops reading until it
@@ -318,9 +355,10 @@ conn_read(struct conn *c)
 				c->readable = false;
 			c->bytes_in += (size_t)n;
 			conns.stats.bytes_in += (size_t)n;
-			upper_inplace(conns.scratch, (size_t)n);
-			if (conn_echo(c, conns.scratch, c->probe ?
-			    probe_take(conn_fd(c), (size_t)n) : (size_t)n) == -1)
+			echo = c->probe ? probe_take(conn_fd(c), conns.scratch,
+			    (size_t)n) : (size_t)n;
+			upper_inplace(conns.scratch, echo);
+			if (conn_echo(c, conns.scratch, echo) == -1)
 				return -1;
 			if ((size_t)n == want) {
 				log_debug("fd %d: bulk, taking turns",
@@ -383,7 +421,13 @@ conn_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 		c->writable = true;
 	if (c->state == CONN_PREAMBLE && (!c->readable ||
 	    conn_read_preamble(c, events & EPOLLRDHUP) == -1 ||
-	    c->state != CONN_OPEN))
+	    c->state == CONN_PREAMBLE))
+		return;
+	/* A reset after the client's EOF: nothing is read any more, and
+	 * the echo may be held (a probe's), so no write would learn of it
+	 * before the drain timeout. */
+	if ((events & EPOLLERR) && c->state == CONN_DRAINING &&
+	    conn_error(c) == -1)
 		return;
 	/* The peer's FIN (or a reset, which says so too: reading tells
 	 * which): from now on read on to the end, as no new edge comes. */

@@ -109,6 +109,8 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	c->peer = client;
 	c->counted = t.counted;
 	c->probe = (l->options & LISTEN_PROBE) != 0;
+	if (c->probe)
+		probe_accept(fd, l->options & LISTEN_PROXY_PROTOCOL);
 	c->parts = (l->options & LISTEN_PROXY_PROTOCOL ? PREAMBLE_PROXY : 0) |
 	    (c->probe ? PREAMBLE_SCENARIO : 0);
 	conn_set_state(c, c->parts != 0 ? CONN_PREAMBLE : CONN_OPEN);

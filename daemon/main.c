@@ -17,6 +17,7 @@
 #include "config.h"
 #include "control.h"
 #include "counters.h"
+#include "probe_log.h"
 #include "detach.h"
 #include "inherit.h"
 #include "log.h"
@@ -242,7 +243,8 @@ start(const struct config *c, bool foreground)
 	    pidfile_lock(c->pidfile, err, sizeof(err)) == -1)
 		return startup_fail(err);
 	/* Workers count into a shared area, the listeners' cells included. */
-	if (config_workers(c) > 1 && counters_share() == -1) {
+	if (config_workers(c) > 1 && (counters_share() == -1 ||
+	    probe_log_share() == -1)) {
 		snprintf(err, sizeof(err), "shared counters: %s",
 		    strerror(errno));
 		return startup_fail(err);

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "probe_log.h"
 #include "cycle.h"
 #include "listener.h"
 #include "log.h"
@@ -195,5 +196,6 @@ master_run(const struct config *c, cycle_reload_fn *reload,
 	loop_free(loop);
 	loop = NULL;
 	counters_unshare();
+	probe_log_unshare();
 	return status;
 }

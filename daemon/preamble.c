@@ -108,8 +108,8 @@ preamble_greet(int fd, unsigned *parts, bool fin, void *buf,
 		*parts &= k == &proxy_kind ? ~PREAMBLE_PROXY :
 		    ~PREAMBLE_SCENARIO;
 		if (k == &scenario_kind) {
-			if (probe_start(fd, &said.scenario, drain_timeout, why,
-			    whylen) == 0)
+			if (probe_start(fd, &said.scenario, client,
+			    drain_timeout, why, whylen) == 0)
 				continue;
 			*parts |= PREAMBLE_SCENARIO;	/* the culprit */
 			preamble_complain(client, *parts, why);

@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
+#include "conn.h"
+#include "record.h"
 #include "scenario.h"
 
 struct loop;
@@ -23,15 +26,21 @@ struct loop;
 int probe_init(struct loop *loop);
 void probe_fini(void);
 
-/* fd's scenario begins (its line was read), unless a delay it asks for
- * does not fit under drain_timeout (0: none), which would end it first:
- * -1 with why. */
-int probe_start(int fd, const struct scenario *s, uint64_t drain_timeout,
-    char *why, size_t whylen);
+/* fd was accepted on a probe listener (proxied: one that reads PROXY
+ * headers first). */
+void probe_accept(int fd, bool proxied);
 
-/* Of n bytes just read, how many go into the echo; the rest is dropped
- * (fin_after reached). */
-size_t probe_take(int fd, size_t n);
+/* fd's scenario begins (its line was read; client: who the daemon knows
+ * it as), unless a delay it asks for does not fit under drain_timeout (0:
+ * none), which would end it first: -1 with why. With run=, what fd sees
+ * from now on is kept in probe_log.h's record. */
+int probe_start(int fd, const struct scenario *s,
+    const struct addr_packed *client, uint64_t drain_timeout, char *why,
+    size_t whylen);
+
+/* Of n bytes just read (buf, as they came), how many go into the echo;
+ * the rest is dropped (fin_after reached). */
+size_t probe_take(int fd, const void *buf, size_t n);
 
 /* Of n bytes of echo, how many may be written now; 0: not yet, and fd will
  * be posted when more may. */
@@ -56,7 +65,14 @@ bool probe_fin_due(int fd);
  * be known, the close is a FIN, not a reset. */
 bool probe_may_close(int fd);
 
-/* fd closes; done: as the protocol ends it (close=rst resets it then). */
-void probe_end(int fd, bool done);
+/* fd closes, as end says (END_DONE: as the protocol ends it, and
+ * close=rst resets it then). */
+void probe_end(int fd, enum conn_end end);
+
+/* Did fd ask for a report (report=KEY)? Then probe_report writes it into
+ * buf (PROBE_LOG_REPORT_MAX bytes), with the limits of config, and
+ * returns its length: fd's echo is that, and nothing else. */
+bool probe_reporting(int fd);
+size_t probe_report(int fd, const struct conn_config *config, char *buf);
 
 #endif

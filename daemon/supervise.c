@@ -19,6 +19,7 @@
 
 #include "access.h"
 #include "counters.h"
+#include "probe_log.h"
 #include "cycle.h"
 #include "log.h"
 #include "loop.h"
@@ -143,6 +144,7 @@ child_main(unsigned slot, unsigned number)
 	upgrade_forget();
 	unsetenv("NOTIFY_SOCKET");	/* the master speaks to systemd */
 	counters_attach(slot);
+	probe_log_attach(slot);
 	worker_become(number);
 	c = *cycle_config();
 	int rc = worker_run(&c, NULL, NULL);

@@ -29,6 +29,23 @@ Test(scenario, keys_and_defaults)
 	    sizeof(err)), (ssize_t)strlen(line));
 	cr_assert_str_eq(line, "UPCASE-PROBE/1 delay=2s500ms fin_after=65536 "
 	    "close=rst rate=1048576\n");
+	/* A run's key and number, and a report's, read back too. */
+	text = "UPCASE-PROBE/1 run=DeadBeef conn=4294967295\n";
+	cr_assert_eq(scenario_parse(text, strlen(text), &s, err, sizeof(err)),
+	    (ssize_t)strlen(text), "%s", err);
+	cr_assert(s.run == 0xdeadbeef && s.conn == UINT32_MAX && !s.report);
+	scenario_format(&s, line);
+	cr_assert_str_eq(line, "UPCASE-PROBE/1 run=00000000deadbeef "
+	    "conn=4294967295\n");
+	text = "UPCASE-PROBE/1 report=ffffffffffffffff\n";
+	cr_assert_eq(scenario_parse(text, strlen(text), &s, err, sizeof(err)),
+	    (ssize_t)strlen(text), "%s", err);
+	cr_assert(s.report && s.run == UINT64_MAX);
+	scenario_format(&s, line);
+	cr_assert_str_eq(line, "UPCASE-PROBE/1 report=ffffffffffffffff\n");
+	/* The digest is FNV-1a 64 (its published test vector for "a"). */
+	cr_assert_eq(scenario_digest(SCENARIO_DIGEST_INIT, "a", 1),
+	    0xaf63dc4c8601ec8cull);
 	/* Every prefix asks for more. */
 	for (size_t n = 0; n < 15; n++)
 		cr_assert_eq(scenario_parse("UPCASE-PROBE/1\n", n, &s, err,
@@ -53,6 +70,15 @@ Test(scenario, refused_lines_say_why)
 		{ "UPCASE-PROBE/1 rate=0\n", "must be at least 1" },
 		{ "UPCASE-PROBE/1 fin_after=-1\n", "fin_after=-1: " },
 		{ "UPCASE-PROBE/1\tdelay=1s\n", "control byte" },
+		{ "UPCASE-PROBE/1 run=0\n", "not 1 to 16 hex digits" },
+		{ "UPCASE-PROBE/1 run=12345678901234567\n", "run=1234" },
+		{ "UPCASE-PROBE/1 run=beer\n", "not 1 to 16 hex digits" },
+		{ "UPCASE-PROBE/1 run=1 conn=4294967296\n",
+		    "not a number below 2^32" },
+		{ "UPCASE-PROBE/1 run=1 conn=+1\n", "not a number" },
+		{ "UPCASE-PROBE/1 conn=1\n", "conn= without run=" },
+		{ "UPCASE-PROBE/1 report=1 delay=1s\n", "report= takes no other" },
+		{ "UPCASE-PROBE/1 run=1 report=2\n", "report= takes no other" },
 	};
 	struct scenario s;
 	char err[128], longline[SCENARIO_LINE_MAX + 8];
