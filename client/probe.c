@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "net.h"
@@ -26,12 +29,32 @@
 const char *const verdict_names[V_COUNT] = { "pass", "info", "unsupported",
     "non-strict", "inconclusive", "fail" };
 
+double
+probe_trial_worst(const struct probe *p, const struct trial *t)
+{
+	/* The report: exchanges (each within a step) until the daemon's
+	 * side closes or server_wait has passed, and the last one begun
+	 * then. With abort after the FIN, as long again for the daemon to
+	 * have read it, within the trial's deadline. */
+	if (!p->reports)
+		return t->deadline;
+	return t->deadline + p->step + t->server_wait + 0.05 +
+	    (t->abort && t->shut ? p->step + 0.05 : 0);
+}
+
 bool
 probe_trial(struct probe *p, struct trial *t)
 {
-	if (net_now() + t->deadline > p->deadline)
+	if (net_now() + probe_trial_worst(p, t) > p->deadline)
 		return false;
+	t->scenario.run = p->run;
+	t->scenario.conn = ++p->conns;
+	if (t->abort && t->shut) {
+		t->fin_seen = probe_fin_seen;
+		t->arg = p;
+	}
 	trial_run(&p->addr, p->name, &p->via, t);
+	probe_server(p, t, t->server_wait);
 	return true;
 }
 
@@ -266,17 +289,8 @@ probe_main(int argc, char **argv)
 
 	parse_options(&p, argc, argv);
 	for (size_t i = 0; i < probe_ncases; i++)
-		if (probe_chosen(&p, &probe_cases[i])) {
+		if (probe_chosen(&p, &probe_cases[i]))
 			chosen[n++] = &probe_cases[i];
-			worst += probe_cases[i].worst(&p, &probe_cases[i]);
-			if (p.direct_name != NULL) {	/* one control run */
-				unsigned repeat = p.repeat;
-
-				p.repeat = 1;
-				worst += probe_cases[i].worst(&p, &probe_cases[i]);
-				p.repeat = repeat;
-			}
-		}
 	if (n == 0)
 		usage_error("--case: no case is '%s' (upcase probe --list)",
 		    p.only);
@@ -286,6 +300,27 @@ probe_main(int argc, char **argv)
 		if (p.junit != NULL)
 			fclose(p.junit);
 		return status;
+	}
+	/* The run's key names its connections to the daemon; its limits
+	 * are learned before they can be taken for the path's. */
+	if (getrandom(&p.run, sizeof(p.run), 0) != sizeof(p.run) ||
+	    p.run == 0)
+		p.run = (uint64_t)getpid() << 32 | (uint64_t)time(NULL);
+	if (probe_hello(&p) == 0 && p.drain_timeout_ms != 0 &&
+	    p.max_wait_ms >= p.drain_timeout_ms) {
+		p.max_wait_ms = p.drain_timeout_ms - 1000 < 250 ? 250 :
+		    p.drain_timeout_ms - 1000;
+		p.max_wait_lowered = true;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		worst += chosen[i]->worst(&p, chosen[i]);
+		if (p.direct_name != NULL) {	/* one control run */
+			unsigned repeat = p.repeat;
+
+			p.repeat = 1;
+			worst += chosen[i]->worst(&p, chosen[i]);
+			p.repeat = repeat;
+		}
 	}
 	/* Each trial keeps to its deadline from its own start: the time
 	 * between trials, a second in all at the most, is the margin. */

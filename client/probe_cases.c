@@ -12,152 +12,23 @@
 #include <string.h>
 #include <strings.h>
 
-#include "probe_int.h"
-#include "stream.h"
+#include "probe_judge.h"
 
 #define LARGE		(64u << 20)	/* HC2: in flight at the FIN */
 #define LARGE_S		60.0		/* seconds it may take beyond a step */
 #define SMALL		1024
 #define AFTER_FIN	65536		/* HC4: sent after the daemon's FIN */
-
-typedef void judge_fn(const struct probe *p, const struct trial *t,
-    struct result *r);
-
-/* "N of M bytes back, then EOF after 1.2 ms", and any wrong byte. */
-static void
-bytes_seen(const struct trial *t, char *buf, size_t len)
-{
-	char at[32], end[48];
-	int n;
-
-	if (t->stalled)
-		snprintf(end, sizeof(end), "a stall (nothing moved for %.1f s)",
-		    t->stall);
-	else
-		snprintf(end, sizeof(end), "%s", trial_end_text(t->end));
-	n = snprintf(buf, len, "%zu of %zu bytes back, then %s at %s",
-	    t->received, t->sent, end, probe_ms_text(t->t_end * 1000, at,
-	    sizeof(at)));
-
-	if (t->wrong_at != SIZE_MAX && n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "; byte %zu was not the "
-		    "echo (began \"%s\")", t->wrong_at, t->first);
-}
-
-static bool
-data_ok(const struct trial *t)
-{
-	return t->received == t->sent && t->wrong_at == SIZE_MAX;
-}
-
-/* Bytes lost or changed, then a clean end (not a deadline, which a loaded
- * machine can miss): proof. */
-static bool
-lost(const struct trial *t)
-{
-	return (t->end == TRIAL_EOF || t->end == TRIAL_RESET) && !data_ok(t);
-}
+#define SERVER_WAIT	2.0		/* seconds for the daemon's side to
+					 * close after the client's */
+#define HOLD_MS		4000		/* RS3: the echo held this long */
+#define TRICKLE		64		/* FL1: bytes, ... */
+#define TRICKLE_RATE	50		/* ... at this many a second */
+#define LEAK_RUNS	8		/* LT3 */
 
 static enum verdict
 worse(enum verdict a, enum verdict b)
 {
 	return a > b ? a : b;
-}
-
-/* The client half-closes; every byte back, then EOF. */
-static void
-judge_fin(const struct probe *p, const struct trial *t, struct result *r)
-{
-	char b[256];
-
-	(void)p;
-	bytes_seen(t, b, sizeof(b));
-	r->data = data_ok(t) ? V_PASS : V_FAIL;
-	r->close = t->end == TRIAL_EOF ? V_PASS : V_FAIL;
-	probe_seen(r, "%s", b);
-	snprintf(r->expected, sizeof(r->expected), "%zu of %zu bytes back, "
-	    "then EOF", t->sent, t->sent);
-}
-
-static void
-judge_server_fin(const struct probe *p, const struct trial *t,
-    struct result *r)
-{
-	(void)p;
-	r->data = t->end == TRIAL_EOF && t->received == SMALL &&
-	    t->wrong_at == SIZE_MAX ? V_PASS : V_FAIL;
-	r->close = t->after_eof_ok && t->closed_clean ? V_PASS : V_FAIL;
-	if (r->data == V_FAIL)
-		bytes_seen(t, r->detail, sizeof(r->detail));
-	else
-		probe_seen(r, "%zu bytes, then the daemon's FIN; %d more %s, then "
-		    "our FIN: %s", t->received, AFTER_FIN, t->after_eof_ok ?
-		    "sent" : "could not be sent", t->closed_clean ?
-		    "a clean end" : "a reset, or no end");
-	snprintf(r->expected, sizeof(r->expected), "%d bytes back, EOF; %d "
-	    "more sent, then a clean end", SMALL, AFTER_FIN);
-}
-
-static void
-judge_fin_latency(const struct probe *p, const struct trial *t,
-    struct result *r)
-{
-	char ms[32];
-
-	(void)p;
-	r->data = data_ok(t) ? V_PASS : V_FAIL;
-	r->close = t->end == TRIAL_EOF ? V_INFO : V_FAIL;
-	if (r->data == V_FAIL || r->close == V_FAIL) {
-		bytes_seen(t, r->detail, sizeof(r->detail));
-		snprintf(r->expected, sizeof(r->expected), "%d bytes back, "
-		    "then EOF", SMALL);
-		return;
-	}
-	r->figure_name = "fin_latency_ms";
-	r->figure_ms = (t->t_end - t->t_last) * 1000;
-	probe_seen(r, "EOF %s after the last byte", probe_ms_text(r->figure_ms, ms,
-	    sizeof(ms)));
-}
-
-static void
-judge_reset(const struct probe *p, const struct trial *t, struct result *r)
-{
-	char b[256];
-
-	(void)p;
-	bytes_seen(t, b, sizeof(b));
-	r->data = data_ok(t) ? V_PASS : V_FAIL;
-	r->close = t->end == TRIAL_RESET ? V_PASS : t->end == TRIAL_EOF ?
-	    V_NON_STRICT : V_FAIL;
-	if (r->close == V_NON_STRICT)
-		probe_seen(r, "%zu bytes, then a clean EOF: the path hid the "
-		    "daemon's reset", t->received);
-	else
-		probe_seen(r, "%s", b);
-	snprintf(r->expected, sizeof(r->expected), "%zu bytes back, then a "
-	    "reset", t->sent);
-}
-
-static void
-judge_idle(const struct probe *p, const struct trial *t, struct result *r)
-{
-	char b[256];
-
-	bytes_seen(t, b, sizeof(b));
-	r->data = data_ok(t) ? V_PASS : V_FAIL;
-	r->close = t->end == TRIAL_EOF ? V_PASS : V_FAIL;
-	if (r->data == V_PASS && r->close == V_PASS)
-		probe_seen(r, "idle %.1f s, then %zu bytes back and EOF",
-		    (double)p->idle_ms / 1000, t->received);
-	else if (t->t_end * 1000 < (double)p->idle_ms)
-		probe_seen(r, "%s, within the %.1f s idle: the path's idle timeout, "
-		    "or the probe listener's own idle_timeout (60s unless "
-		    "raised)", b, (double)p->idle_ms / 1000);
-	else
-		probe_seen(r, "%s, after the %.1f s idle", b,
-		    (double)p->idle_ms / 1000);
-	snprintf(r->expected, sizeof(r->expected), "the connection alive "
-	    "after %.1f s idle", (double)p->idle_ms / 1000);
 }
 
 /* Run t p->repeat times, judged by judge; see the top of the file. */
@@ -174,7 +45,8 @@ repeated(struct probe *p, struct trial *t, judge_fn *judge, struct result *r)
 			return;
 		}
 		r->runs = i + 1;
-		one = (struct result){ .data = V_PASS, .close = V_PASS };
+		one = (struct result){ .data = V_PASS, .close = V_PASS,
+		    .verdict = V_PASS };
 		if (t->end == TRIAL_REFUSED) {
 			r->data = r->close = r->verdict = V_FAIL;
 			probe_seen(r, "%s", t->err);
@@ -183,14 +55,11 @@ repeated(struct probe *p, struct trial *t, judge_fn *judge, struct result *r)
 		judge(p, t, &one);
 		one.verdict = worse(one.data, one.close);
 		if (i == 0 || (one.data == V_FAIL && lost(t))) {
-			*r = (struct result){ .verdict = one.verdict,
-			    .data = one.data, .close = one.close,
-			    .control = r->control,
-			    .runs = i + 1, .have_evidence = true,
-			    .evidence = *t, .figure_name = one.figure_name,
-			    .figure_ms = one.figure_ms };
-			memcpy(r->detail, one.detail, sizeof(r->detail));
-			memcpy(r->expected, one.expected, sizeof(r->expected));
+			one.control = r->control;
+			one.runs = i + 1;
+			one.have_evidence = true;
+			one.evidence = *t;
+			*r = one;
 			if (one.data == V_FAIL && lost(t))
 				return;		/* proof */
 		} else if (one.verdict != r->verdict) {
@@ -211,26 +80,116 @@ struct shape {
 	size_t send;			/* bytes sent, reading meanwhile */
 	bool shut, shut_echoed;		/* as the trial's */
 	size_t after_eof;		/* sent after the daemon's FIN */
-	uint64_t fin_after;		/* the daemon half-closes after this
-					 * much echo; 0: at the client's EOF */
+	bool fin_first;			/* the daemon half-closes ... */
+	uint64_t fin_after;		/* ... after this much echo */
 	bool close_rst;			/* the daemon ends with a reset */
+	uint64_t hold_ms;		/* the echo held this long after our
+					 * FIN; 0: not held */
+	uint64_t rate;			/* the echo's bytes a second; 0: all */
+	bool stop_echoed, abort;	/* as the trial's */
+	double server_wait;		/* ... */
+	bool needs_report;		/* judged on what the daemon saw */
+	bool needs_proxy;		/* ... of a PROXY header */
 	double extra_s;			/* the deadline's, past two steps */
 	judge_fn *judge;
 };
+
+/* Why p cannot run s, or NULL. */
+static const char *
+shape_unsupported(const struct probe *p, const struct shape *s)
+{
+	if ((s->needs_report || s->needs_proxy) && !p->reports)
+		return "the probe listener does not report what it saw (an "
+		    "older upcased?)";
+	if (s->needs_proxy && !p->proxied)
+		return "the probe listener reads no PROXY header ('listen = "
+		    "ADDRESS probe proxy_protocol')";
+	if (s->hold_ms > 0 && p->drain_timeout_ms != 0 &&
+	    s->hold_ms >= p->drain_timeout_ms)
+		return "the probe listener's drain_timeout is shorter than "
+		    "the case's hold";
+	return NULL;
+}
 
 static void
 run_shaped(struct probe *p, const struct probe_case *c, struct result *r)
 {
 	const struct shape *s = c->shape;
+	const char *why = shape_unsupported(p, s);
 	struct trial t = { .send = s->send, .shut = s->shut,
 	    .shut_echoed = s->shut_echoed, .after_eof = s->after_eof,
+	    .stop_echoed = s->stop_echoed, .abort = s->abort,
+	    .server_wait = s->server_wait,
 	    .deadline = 2 * p->step + s->extra_s, .stall = p->step };
 
+	if (why != NULL) {
+		r->verdict = r->data = r->close = V_UNSUPPORTED;
+		probe_seen(r, "%s", why);
+		return;
+	}
 	scenario_init(&t.scenario);
-	if (s->fin_after > 0)
+	if (s->fin_first)
 		t.scenario.fin_after = s->fin_after;
 	t.scenario.close_rst = s->close_rst;
+	t.scenario.hold = s->hold_ms > 0;
+	t.scenario.delay_ms = s->hold_ms;
+	t.scenario.rate = s->rate;
 	repeated(p, &t, s->judge, r);
+}
+
+/* LT3: LEAK_RUNS exchanges, then the run's connections the daemon has
+ * open must come back to what they were before. */
+static void
+run_lt3(struct probe *p, const struct probe_case *c, struct result *r)
+{
+	struct trial t;
+	unsigned before, after;
+
+	(void)c;
+	if (!p->reports) {
+		r->verdict = r->data = r->close = V_UNSUPPORTED;
+		probe_seen(r, "the probe listener does not report what it saw "
+		    "(an older upcased?)");
+		return;
+	}
+	before = probe_server_open(p, 0);
+	for (unsigned i = 0; i < LEAK_RUNS; i++) {
+		t = (struct trial){ .send = 16, .shut_echoed = true,
+		    .deadline = 2 * p->step, .stall = p->step };
+		scenario_init(&t.scenario);
+		if (!probe_trial(p, &t)) {
+			r->verdict = V_INCONCLUSIVE;
+			probe_seen(r, "not run: the run's announced worst case "
+			    "would be passed");
+			return;
+		}
+		r->runs++;
+		if (t.end != TRIAL_EOF || !data_ok(&t)) {
+			r->data = r->close = r->verdict = V_FAIL;
+			bytes_seen(&t, r->detail, sizeof(r->detail));
+			return;
+		}
+	}
+	after = probe_server_open(p, SERVER_WAIT);
+	r->close = after <= before ? V_PASS : V_FAIL;
+	r->verdict = r->close;
+	r->figure_name = "left_open";
+	r->figure_ms = after > before ? after - before : 0;
+	if (r->close == V_FAIL)
+		r->pattern = PATTERN_UPSTREAM_LEFT;
+	probe_seen(r, "%u exchanges: the daemon had %u of the run's "
+	    "connections open before them, %u after (waited up to %.1f s)",
+	    LEAK_RUNS, before, after, SERVER_WAIT);
+	snprintf(r->expected, sizeof(r->expected), "%u open, as before",
+	    before);
+}
+
+/* Would the probe listener itself end LT1's idle connection? */
+static bool
+idle_past_listener(const struct probe *p)
+{
+	return p->reports && p->idle_timeout_ms != 0 &&
+	    p->idle_ms >= p->idle_timeout_ms;
 }
 
 static void
@@ -246,6 +205,14 @@ run_lt1(struct probe *p, const struct probe_case *c, struct result *r)
 		probe_seen(r, "give --idle DURATION");
 		return;
 	}
+	if (idle_past_listener(p)) {
+		r->verdict = r->data = r->close = V_UNSUPPORTED;
+		probe_seen(r, "the probe listener's own idle_timeout (%.1f s) "
+		    "is not above --idle %.1f s: raise it to test the path",
+		    (double)p->idle_timeout_ms / 1000,
+		    (double)p->idle_ms / 1000);
+		return;
+	}
 	scenario_init(&t.scenario);
 	repeated(p, &t, judge_idle, r);
 	if (r->verdict == V_PASS) {
@@ -259,15 +226,35 @@ run_lt1(struct probe *p, const struct probe_case *c, struct result *r)
 static double
 worst_shaped(const struct probe *p, const struct probe_case *c)
 {
-	return p->repeat * (2 * p->step + c->shape->extra_s);
+	const struct shape *s = c->shape;
+	struct trial t = { .deadline = 2 * p->step + s->extra_s,
+	    .server_wait = s->server_wait, .abort = s->abort,
+	    .shut = s->shut };
+
+	return shape_unsupported(p, s) != NULL ? 0 :
+	    p->repeat * probe_trial_worst(p, &t);
+}
+
+static double
+worst_lt3(const struct probe *p, const struct probe_case *c)
+{
+	struct trial t = { .deadline = 2 * p->step };
+
+	(void)c;
+	/* Each report asked for is an exchange bounded by --timeout. */
+	return !p->reports ? 0 : LEAK_RUNS * probe_trial_worst(p, &t) +
+	    2 * (p->step + 0.05) + SERVER_WAIT;
 }
 
 static double
 worst_lt1(const struct probe *p, const struct probe_case *c)
 {
+	struct trial t = { .deadline = 2 * p->step +
+	    (double)p->idle_ms / 1000 };
+
 	(void)c;
-	return p->idle_ms == 0 ? 0 : p->repeat * (2 * p->step +
-	    (double)p->idle_ms / 1000);
+	return p->idle_ms == 0 || idle_past_listener(p) ? 0 :
+	    p->repeat * probe_trial_worst(p, &t);
 }
 
 /* The one-trial cases (what each requires is in the catalogue). HC6 is
@@ -279,17 +266,33 @@ static const struct shape hc1 = { .send = 16, .shut_echoed = true,
 static const struct shape hc2 = { .send = LARGE, .shut = true,
 	.extra_s = LARGE_S, .judge = judge_fin };
 static const struct shape hc4 = { .send = SMALL, .after_eof = AFTER_FIN,
-	.fin_after = SMALL, .judge = judge_server_fin };
-static const struct shape hc5 = { .send = SMALL, .fin_after = SMALL,
-	.judge = judge_fin_latency };
+	.fin_first = true, .fin_after = SMALL, .judge = judge_server_fin };
+static const struct shape hc5 = { .send = SMALL, .fin_first = true,
+	.fin_after = SMALL, .judge = judge_fin_latency };
 static const struct shape hc6 = { .send = 0, .shut = true,
 	.judge = judge_fin };
 static const struct shape hc7 = { .send = SMALL, .shut = true,
 	.judge = judge_fin };
 static const struct shape hc8 = { .send = SMALL, .shut = true,
-	.fin_after = SMALL, .judge = judge_fin };
+	.fin_first = true, .fin_after = SMALL, .judge = judge_fin };
 static const struct shape rs1 = { .send = SMALL, .shut_echoed = true,
 	.close_rst = true, .judge = judge_reset };
+static const struct shape rs2 = { .send = SMALL, .stop_echoed = true,
+	.abort = true, .server_wait = SERVER_WAIT, .needs_report = true,
+	.judge = judge_client_abort };
+static const struct shape rs3 = { .send = SMALL, .shut = true,
+	.abort = true, .hold_ms = HOLD_MS, .server_wait = SERVER_WAIT,
+	.needs_report = true, .judge = judge_reset_half_closed };
+static const struct shape lt2 = { .send = 16, .shut_echoed = true,
+	.server_wait = SERVER_WAIT, .needs_report = true,
+	.judge = judge_upstream_closed };
+static const struct shape cn1 = { .send = 0, .fin_first = true,
+	.fin_after = 0, .after_eof = 16, .judge = judge_server_fin };
+static const struct shape fl1 = { .send = TRICKLE, .shut = true,
+	.rate = TRICKLE_RATE, .extra_s = (double)TRICKLE / TRICKLE_RATE,
+	.judge = judge_fin };
+static const struct shape pp1 = { .send = 16, .shut_echoed = true,
+	.needs_proxy = true, .judge = judge_proxy_source };
 
 /* ---- the catalogue ---- */
 
@@ -331,8 +334,39 @@ const struct probe_case probe_cases[] = {
 	    "RFC 9293 3.6.1, RFC 1122 4.2.2.13",
 	    "a server's abort reaches the client as a reset, not a clean EOF "
 	    "(non-strict: hidden)", run_shaped, worst_shaped, &rs1 },
+	{ "RS2", "client-abort", "resets", "-",
+	    "RFC 9293 3.6.1, RFC 1122 4.2.2.13",
+	    "a client's abort reaches the server as a reset, and the relay "
+	    "frees the server's side (non-strict: as a FIN)", run_shaped,
+	    worst_shaped, &rs2 },
+	{ "RS3", "reset-after-fin", "resets", "client FIN first",
+	    "RFC 9293 3.6.1, 3.10.7.4",
+	    "a reset after the client's FIN, the reply still held, reaches "
+	    "the server (non-strict: it learns only when it writes)",
+	    run_shaped, worst_shaped, &rs3 },
 	{ "LT1", "idle", "lifetime", "-", "RFC 5382 REQ-5",
 	    "a connection idle for --idle still works", run_lt1, worst_lt1, NULL },
+	{ "LT2", "server-side-closed", "lifetime", "client FIN first",
+	    "RFC 9293 3.6",
+	    "once the client's connection has ended, the server's side is "
+	    "closed too (within 2 s)", run_shaped, worst_shaped, &lt2 },
+	{ "LT3", "no-leak", "lifetime", "-", "RFC 9293 3.6",
+	    "after 8 exchanges the server has no more of the run's "
+	    "connections open than before", run_lt3, worst_lt3, NULL },
+	{ "CN1", "server-closes-at-once", "connecting", "server FIN first",
+	    "RFC 9293 3.6",
+	    "a server that accepts and half-closes at once: the client sees "
+	    "EOF, can still send, and its FIN ends it cleanly", run_shaped,
+	    worst_shaped, &cn1 },
+	{ "FL1", "trickle-after-fin", "flow", "client FIN first",
+	    "RFC 9293 3.6, RFC 9112 9.6",
+	    "a reply of 64 bytes, one a segment 20 ms apart, after the "
+	    "client's FIN: every byte, then EOF", run_shaped, worst_shaped,
+	    &fl1 },
+	{ "PP1", "proxy-source", "proxy", "-", "proxy-protocol.txt 2.1, 2.2",
+	    "the PROXY header a relay sends names the client's own address "
+	    "(unsupported unless the probe listener reads PROXY headers)",
+	    run_shaped, worst_shaped, &pp1 },
 };
 
 const size_t probe_ncases = sizeof(probe_cases) / sizeof(probe_cases[0]);

@@ -31,6 +31,8 @@ struct probe {
 	struct addr addr;
 	unsigned repeat;		/* runs of each case */
 	uint64_t max_wait_ms;		/* HC3's longest delay */
+	bool max_wait_lowered;		/* ... under the listener's
+					 * drain_timeout */
 	uint64_t idle_ms;		/* LT1's idle; 0: unsupported */
 	double step;			/* seconds to connect, and to see a
 					 * reply once it is due (--timeout) */
@@ -40,16 +42,38 @@ struct probe {
 	const char *direct_name;	/* --direct: the control's address */
 	struct addr direct;
 	struct via via;			/* --via; VIA_NONE: none */
+	uint64_t run;			/* the run's key, for the daemon */
+	uint32_t conns;			/* trials so far: the last's number */
+	bool reports;			/* the daemon reports what it saw */
+	uint64_t idle_timeout_ms;	/* ... and its listener's limits */
+	uint64_t drain_timeout_ms;
+	bool proxied;			/* ... and it reads PROXY headers */
 	bool json;
 	const char *junit_path;		/* --junit FILE, or NULL */
 	FILE *junit;			/* open from the start */
 };
+
+/* The ways relays fail that explain nearly every failure: upcase(1),
+ * PATTERNS, names the setting that fixes each in the relays of the
+ * matrix. */
+enum pattern {
+	PATTERN_NONE,
+	PATTERN_CLOSES_BOTH,	/* closes both ways at the first FIN */
+	PATTERN_FIN_TIMER,	/* a timer after the first FIN */
+	PATTERN_RESET_AS_FIN,	/* resets passed on as FINs, or not at all */
+	PATTERN_UPSTREAM_LEFT,	/* the server's side kept open */
+	PATTERN_STALL,		/* stops moving under two-way load */
+	PATTERN_COUNT
+};
+
+extern const char *const pattern_names[PATTERN_COUNT];
 
 /* What a case found: the graded parts, the run shown as evidence, a
  * figure when it measures one, and the words. */
 struct result {
 	enum verdict verdict, data, close;	/* V_INFO: not graded */
 	enum verdict control;			/* --direct's; V_COUNT: none */
+	enum pattern pattern;			/* on fail or non-strict */
 	unsigned runs;
 	bool have_evidence;
 	struct trial evidence;
@@ -91,12 +115,27 @@ void probe_run_hc3(struct probe *p, const struct probe_case *c,
     struct result *r);
 double probe_worst_hc3(const struct probe *p, const struct probe_case *c);
 
+/* What the daemon saw (probe_server.c). probe_hello asks once: 0 when
+ * it reports (p->reports, the limits), -1 when not. probe_server fills
+ * t->srv, waiting up to wait seconds for the daemon's side to close;
+ * probe_fin_seen waits (--timeout) until the daemon has read t's FIN;
+ * probe_server_open returns the run's connections the daemon has open,
+ * waiting up to wait seconds for them to be none. */
+int probe_hello(struct probe *p);
+void probe_server(const struct probe *p, struct trial *t, double wait);
+bool probe_fin_seen(void *arg, const struct trial *t);
+unsigned probe_server_open(const struct probe *p, double wait);
+
 /* --list: the catalogue, one case a line. */
 void probe_list(FILE *out);
 
-/* A run of t against p's address, unless it would end past the run's
- * announced worst case: then false, and nothing is run. */
+/* A run of t against p's address, then what the daemon saw of it
+ * (t->srv), unless that would end past the run's announced worst case:
+ * then false, and nothing is run. */
 bool probe_trial(struct probe *p, struct trial *t);
+
+/* The seconds probe_trial may take for t at most. */
+double probe_trial_worst(const struct probe *p, const struct trial *t);
 
 /* What a case saw, in words, into r->detail. */
 void probe_seen(struct result *r, const char *fmt, ...)

@@ -67,15 +67,53 @@ report_start(const struct probe *p, unsigned ncases, double worst)
 		json_string(stdout, p->name);
 		printf(", \"repeat\": %u, \"max_wait_ms\": %llu, \"idle_ms\": "
 		    "%llu, \"timeout_ms\": %.0f, \"worst_case_s\": %.1f, "
-		    "\"cases\": [", p->repeat,
+		    "\"server_reports\": %s, \"cases\": [", p->repeat,
 		    (unsigned long long)p->max_wait_ms,
-		    (unsigned long long)p->idle_ms, p->step * 1000, worst);
+		    (unsigned long long)p->idle_ms, p->step * 1000, worst,
+		    p->reports ? "true" : "false");
 	} else {
 		printf("upcase probe %s: %u case%s, %u run%s each, at most %s\n",
 		    p->name, ncases, ncases == 1 ? "" : "s", p->repeat,
 		    p->repeat == 1 ? "" : "s", w);
+		if (!p->reports)
+			printf("note: the probe listener does not report what "
+			    "it saw: judged from the client alone\n");
+		if (p->max_wait_lowered)
+			printf("note: HC3 waits %.1f s at most, under the probe "
+			    "listener's drain_timeout (%.1f s)\n",
+			    (double)p->max_wait_ms / 1000,
+			    (double)p->drain_timeout_ms / 1000);
 	}
 	fflush(stdout);
+}
+
+/* A time from a report, or null. */
+static void
+json_ms(const char *key, double ms)
+{
+	if (ms < 0)
+		printf(", \"%s\": null", key);
+	else
+		printf(", \"%s\": %.1f", key, ms);
+}
+
+/* What the daemon saw of t's connection, or null. */
+static void
+json_server(const struct trial_seen *s, const struct trial *t)
+{
+	if (!s->found) {
+		printf("null");
+		return;
+	}
+	printf("{\"received\": %llu, \"digest_ok\": %s, \"sent\": %llu, "
+	    "\"state\": \"%s\"", (unsigned long long)s->received,
+	    s->received == t->sent && s->digest == t->digest ? "true" :
+	    "false", (unsigned long long)s->sent, s->state);
+	json_ms("fin_ms", s->eof_ms);
+	json_ms("end_ms", s->end_ms);
+	printf(", \"source\": ");
+	json_string(stdout, s->source);
+	printf("}");
 }
 
 static void
@@ -117,12 +155,20 @@ json_case(const struct probe_case *c, const struct result *r, bool first)
 			printf("null");
 		printf(", \"last_byte_ms\": ");
 		if (t->received > 0)
-			printf("%.3f}", t->t_last * 1000);
+			printf("%.3f", t->t_last * 1000);
 		else
-			printf("null}");
+			printf("null");
+		printf(", \"server\": ");
+		json_server(&t->srv, t);
+		printf("}");
 	} else {
 		printf("null");
 	}
+	printf(", \"pattern\": ");
+	if (r->pattern == PATTERN_NONE)
+		printf("null");
+	else
+		printf("\"%s\"", pattern_names[r->pattern]);
 	printf(", \"detail\": ");
 	json_string(stdout, r->detail);
 	if (r->verdict == V_FAIL && r->expected[0] != '\0') {
@@ -151,6 +197,11 @@ report_case(const struct probe *p, const struct probe_case *c,
 		printf("%s\n", r->detail);
 		if (r->verdict == V_FAIL && r->expected[0] != '\0')
 			printf("     expected: %s\n", r->expected);
+		if (r->pattern != PATTERN_NONE && (r->verdict == V_FAIL ||
+		    r->verdict == V_NON_STRICT))
+			printf("     pattern: %s (upcase(1), PATTERNS, names "
+			    "the setting that fixes it)\n",
+			    pattern_names[r->pattern]);
 	}
 	fflush(stdout);
 }

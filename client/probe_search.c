@@ -58,7 +58,7 @@ probe_run_hc3(struct probe *p, const struct probe_case *c, struct result *r)
 	uint64_t ok = 0, cut = 0, ms = 0;
 	bool have_ok = false, have_cut = false, ok_moved = false, ran;
 	struct trial t, at_cut = { .end = TRIAL_TIMEOUT };
-	char a[32], b[32], e[32], at[48], tail[96];
+	char a[32], b[32], e[32], s[32], at[48], tail[96], srv[96];
 
 	(void)c;
 	for (;; ms = next_delay(ms, p->max_wait_ms)) {
@@ -125,7 +125,9 @@ probe_run_hc3(struct probe *p, const struct probe_case *c, struct result *r)
 	if (!have_cut) {
 		r->verdict = V_PASS;
 		probe_seen(r, "a reply %s after the FIN still arrives whole "
-		    "(--max-wait)", probe_ms_text((double)ok, a, sizeof(a)));
+		    "(%s)", probe_ms_text((double)ok, a, sizeof(a)),
+		    p->max_wait_lowered ? "the longest the probe listener's "
+		    "drain_timeout allows" : "--max-wait");
 		return;
 	}
 	r->figure2_name = "shortest_cut_ms";
@@ -146,10 +148,17 @@ probe_run_hc3(struct probe *p, const struct probe_case *c, struct result *r)
 	else
 		snprintf(at, sizeof(at), "%s after the FIN", probe_ms_text(
 		    (double)cut, a, sizeof(a)));
+	r->pattern = cut == 0 ? PATTERN_CLOSES_BOTH : PATTERN_FIN_TIMER;
+	if (at_cut.srv.found && !at_cut.srv.open)
+		snprintf(srv, sizeof(srv), "; the daemon's side: our FIN "
+		    "read, then %s %s after the probe line", at_cut.srv.state,
+		    probe_ms_text(at_cut.srv.end_ms, s, sizeof(s)));
+	else
+		srv[0] = '\0';
 	probe_seen(r, "a reply %s is lost (%zu of %zu bytes, then "
-	    "%s %s after the FIN)%s", at, at_cut.received, at_cut.sent,
+	    "%s %s after the FIN)%s%s", at, at_cut.received, at_cut.sent,
 	    trial_end_text(at_cut.end), probe_ms_text((at_cut.t_end -
-	    at_cut.t_shut) * 1000, e, sizeof(e)), tail);
+	    at_cut.t_shut) * 1000, e, sizeof(e)), tail, srv);
 	snprintf(r->expected, sizeof(r->expected), "a reply %s after the FIN "
 	    "delivered", probe_ms_text((double)p->max_wait_ms, a, sizeof(a)));
 	return;

@@ -49,18 +49,24 @@ pattern_at(size_t off)
 	return pattern + off % STREAM_PATTERN_LEN;
 }
 
-/* Send what the socket takes now of len pattern bytes from off. */
+/* Send what the socket takes now of len pattern bytes from off, adding
+ * them to the digest. */
 static ssize_t
-send_some(int fd, size_t off, size_t len)
+send_some(int fd, size_t off, size_t len, uint64_t *digest)
 {
-	return send(fd, pattern_at(off), len < TRIAL_CHUNK ? len : TRIAL_CHUNK,
+	const char *at = pattern_at(off);
+	ssize_t k = send(fd, at, len < TRIAL_CHUNK ? len : TRIAL_CHUNK,
 	    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (k > 0)
+		*digest = scenario_digest(*digest, at, (size_t)k);
+	return k;
 }
 
 /* Send len pattern bytes from off, waiting for room until limit. Returns
  * 0, or -1 with errno (ETIMEDOUT at the limit). */
 static int
-send_pattern(int fd, size_t off, size_t len, double limit)
+send_pattern(int fd, size_t off, size_t len, double limit, uint64_t *digest)
 {
 	while (len > 0) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
@@ -70,7 +76,7 @@ send_pattern(int fd, size_t off, size_t len, double limit)
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		k = send_some(fd, off, len);
+		k = send_some(fd, off, len, digest);
 		if (k == -1 && errno != EAGAIN && errno != EINTR)
 			return -1;
 		if (k > 0) {
@@ -126,7 +132,8 @@ closed_clean(int fd, double limit)
 static void
 after_eof(int fd, struct trial *t, double start, double limit)
 {
-	t->after_eof_ok = send_pattern(fd, t->sent, t->after_eof, limit) == 0;
+	t->after_eof_ok = send_pattern(fd, t->sent, t->after_eof, limit,
+	    &t->digest) == 0;
 	if (t->after_eof_ok) {
 		t->sent += t->after_eof;
 		shutdown(fd, SHUT_WR);
@@ -155,6 +162,13 @@ exchange(int fd, struct trial *t, double start, double limit)
 			shutdown(fd, SHUT_WR);
 			shut = true;
 			t->t_shut = net_now() - start;
+			/* A reset on a half-closed connection, once the
+			 * daemon has the FIN. */
+			if (t->abort && (t->fin_seen == NULL ||
+			    t->fin_seen(t->arg, t))) {
+				t->end = TRIAL_DONE;
+				return;
+			}
 		}
 		if (t->stop_echoed && t->sent == t->send &&
 		    t->received >= t->sent) {
@@ -178,7 +192,8 @@ exchange(int fd, struct trial *t, double start, double limit)
 			if (t->shut && t->send - t->sent <= TRIAL_CHUNK)
 				setsockopt(fd, IPPROTO_TCP, TCP_CORK,
 				    &(int){ 1 }, sizeof(int));
-			k = send_some(fd, t->sent, t->send - t->sent);
+			k = send_some(fd, t->sent, t->send - t->sent,
+			    &t->digest);
 
 			if (k > 0) {
 				t->sent += (size_t)k;
@@ -205,6 +220,23 @@ exchange(int fd, struct trial *t, double start, double limit)
 	}
 }
 
+int
+trial_connect(const struct addr *a, const char *name, const struct via *via,
+    double limit, char *err, size_t errlen)
+{
+	uint64_t ms = (uint64_t)((limit - net_now()) * 1000);
+	int fd;
+
+	if (via == NULL || via->kind == VIA_NONE)
+		return net_connect(a, name, ms, err, errlen);
+	fd = net_connect(&via->proxy, via->name, ms, err, errlen);
+	if (fd != -1 && via_handshake(fd, via, a, limit, err, errlen) == -1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 void
 trial_run(const struct addr *a, const char *name, const struct via *via,
     struct trial *t)
@@ -214,26 +246,19 @@ trial_run(const struct addr *a, const char *name, const struct via *via,
 	int fd;
 
 	t->sent = t->received = 0;
+	t->digest = SCENARIO_DIGEST_INIT;
+	t->local[0] = '\0';
 	t->wrong_at = SIZE_MAX;
 	memset(t->first, 0, sizeof(t->first));
 	t->after_eof_ok = t->closed_clean = t->stalled = false;
 	t->t_end = t->t_shut = t->t_last = 0;
 	t->err[0] = '\0';
-	if (via != NULL && via->kind != VIA_NONE)
-		fd = net_connect(&via->proxy, via->name,
-		    (uint64_t)(t->deadline * 1000), t->err, sizeof(t->err));
-	else
-		fd = net_connect(a, name, (uint64_t)(t->deadline * 1000),
-		    t->err, sizeof(t->err));
-	if (fd != -1 && via != NULL && via->kind != VIA_NONE &&
-	    via_handshake(fd, via, a, limit, t->err, sizeof(t->err)) == -1) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd == -1) {
+	if ((fd = trial_connect(a, name, via, limit, t->err,
+	    sizeof(t->err))) == -1) {
 		t->end = TRIAL_REFUSED;
 		return;
 	}
+	addr_local(fd, t->local, sizeof(t->local));
 	start = net_now();
 	if (send(fd, line, scenario_format(&t->scenario, line),
 	    MSG_NOSIGNAL) == -1) {
@@ -250,5 +275,8 @@ trial_run(const struct addr *a, const char *name, const struct via *via,
 		exchange(fd, t, start, limit);
 	}
 	t->t_end = net_now() - start;
+	if (t->abort)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){
+		    .l_onoff = 1, .l_linger = 0 }, sizeof(struct linger));
 	close(fd);
 }

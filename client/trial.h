@@ -24,13 +24,28 @@ enum trial_end {
 	TRIAL_DONE,		/* all back, and the client closed */
 };
 
+/* What the daemon saw of a trial's connection, from its report
+ * (probe_log.h in the daemon): asked for after the trial ends. */
+struct trial_seen {
+	bool asked;			/* a whole report was read */
+	bool found;			/* ... and this connection was in it */
+	bool open;			/* the daemon's side has not closed */
+	char state[24];			/* how it closed: "done", "reset" */
+	uint64_t received, digest, sent;
+	double eof_ms, end_ms;		/* from the probe line; -1: none */
+	char source[64];		/* the client, as the daemon knows it */
+};
+
 struct trial {
 	/* What to do. */
 	struct scenario scenario;	/* the line sent first */
 	size_t send;			/* bytes to send, reading meanwhile */
 	bool shut;			/* half-close once they are sent ... */
 	bool shut_echoed;		/* ... or once they are all back */
-	bool stop_echoed;		/* close once they are all back */
+	bool stop_echoed;		/* close once they are all back ... */
+	bool abort;			/* ... with a reset, not a FIN; or
+					 * with shut: a reset once the
+					 * daemon has seen our FIN */
 	uint64_t idle_ms;		/* wait this long before sending */
 	size_t after_eof;		/* send this much more after the
 					 * daemon's EOF, then half-close */
@@ -38,8 +53,15 @@ struct trial {
 	double stall;			/* seconds without a byte moving that
 					 * end it, stalled; 0: only the
 					 * deadline */
+	double server_wait;		/* seconds the daemon's side may take
+					 * to close after ours */
+	bool (*fin_seen)(void *arg, const struct trial *t);
+	void *arg;			/* abort with shut: polls whether
+					 * the daemon has seen our FIN */
 	/* What was seen. */
 	size_t sent, received;
+	uint64_t digest;		/* scenario_digest of what was sent */
+	char local[64];			/* our address, as text */
 	size_t wrong_at;		/* first byte not the echo; SIZE_MAX */
 	char first[24];			/* the first bytes back, as text */
 	enum trial_end end;
@@ -50,12 +72,18 @@ struct trial {
 	double t_shut;			/* ... to the half-close */
 	double t_last;			/* ... to the last byte back */
 	char err[160];			/* what failed, when refused */
+	struct trial_seen srv;		/* filled in by upcase probe */
 };
 
 /* Run t against a, through via unless it is NULL or VIA_NONE, filling in
  * what was seen. */
 void trial_run(const struct addr *a, const char *name, const struct via *via,
     struct trial *t);
+
+/* A connection to a, through via unless it is NULL or VIA_NONE, made
+ * before limit (net_now()). Returns the socket, or -1 with err. */
+int trial_connect(const struct addr *a, const char *name,
+    const struct via *via, double limit, char *err, size_t errlen);
 
 /* How t ended, in words: "EOF", "a reset", "nothing (timed out)". */
 const char *trial_end_text(enum trial_end end);
