@@ -143,15 +143,21 @@ Test(backpressure, reader_that_never_reads_is_paused_and_bounded)
  * receive window): the daemon's writes come up short or find the socket
  * full, its backlog fills and drains over and over, and every byte still
  * comes back in order. No connection ever owes more than backlog_high.
- * fd is connected; family says which kind of socket it is.
+ * For the first PAUSES rounds the client stops reading until the daemon
+ * has paused its reading (its debug line says so), sending meanwhile, then
+ * reads READ_ROUND: how fast either side runs cannot make a round go
+ * without a pause.
  */
 static void
 slow_reader(struct daemon *d, int fd)
 {
-	enum { LEN = 16 << 20, SIP = 1024 };
+	enum { LEN = 16 << 20, SIP = 1024, PAUSES = 3,
+	    READ_ROUND = 256 << 10 };	/* past a full Unix socket: it is
+					 * writable again only nearly empty */
 	unsigned char *src = malloc(LEN), *want = malloc(LEN);
 	unsigned char *got = malloc(LEN);
-	size_t sent = 0, recvd = 0;
+	size_t sent = 0, recvd = 0, budget = 0;
+	int paused = 0;
 
 	cr_assert(src && want && got);
 	fill_pattern(src, LEN, 7);
@@ -159,30 +165,52 @@ slow_reader(struct daemon *d, int fd)
 	reference_upper(want, LEN);
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	for (long long deadline = now_ms() + DEADLINE_MS;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		bool reading = paused >= PAUSES || budget > 0;
+		/* Not reading, the wait is for room to send or for a line of
+		 * the daemon's log (its inotify descriptor). */
+		struct pollfd p[2] = { { .fd = fd, .events = reading ? POLLIN :
+		    0 }, { .fd = d->inotify_fd, .events = reading ? 0 :
+		    POLLIN } };
 		ssize_t n;
 
 		cr_assert_lt(now_ms(), deadline, "stalled at %zu sent, %zu "
-		    "received", sent, recvd);
+		    "received, %d pauses:\n%s", sent, recvd, paused,
+		    daemon_log(d));
 		if (sent < LEN)
-			p.events |= POLLOUT;
-		poll(&p, 1, 1000);
-		if (p.revents & POLLOUT) {
+			p[0].events |= POLLOUT;
+		poll(p, 2, 1000);
+		if (p[0].revents & POLLOUT) {
 			n = send(fd, src + sent, LEN - sent, MSG_NOSIGNAL);
 			if (n > 0)
 				sent += (size_t)n;
 			if (sent == LEN)
 				shutdown(fd, SHUT_WR);
 		}
-		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = recv(fd, got + recvd, LEN - recvd < SIP ?
-			    LEN - recvd + 1 : SIP, 0);
+		if (p[1].revents & POLLIN) {
+			char events[4096];
+
+			if (read(d->inotify_fd, events, sizeof(events)) < 0)
+				cr_assert_eq(errno, EAGAIN);
+		}
+		if (!reading && daemon_count_log(d, "reading paused") > paused) {
+			paused++;
+			budget = READ_ROUND;
+			continue;
+		}
+		if (reading && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			size_t want_n = LEN - recvd < SIP ? LEN - recvd + 1 : SIP;
+
+			if (budget > 0 && want_n > budget)
+				want_n = budget;
+			n = recv(fd, got + recvd, want_n, 0);
 			if (n == 0)
 				break;
 			cr_assert(n > 0 || errno == EAGAIN, "recv: %s",
 			    strerror(errno));
-			if (n > 0)
+			if (n > 0) {
 				recvd += (size_t)n;
+				budget -= budget > 0 ? (size_t)n : 0;
+			}
 		}
 	}
 	cr_assert_eq(sent, (size_t)LEN);
@@ -190,7 +218,8 @@ slow_reader(struct daemon *d, int fd)
 	cr_assert_eq(memcmp(got, want, LEN), 0, "the echo differs");
 	close(fd);
 	/* Each pause after the first came after a resume. */
-	cr_assert_geq(daemon_counter(d, "upcased_read_pauses_total"), 3);
+	cr_assert_geq(daemon_counter(d, "upcased_read_pauses_total"), PAUSES);
+	cr_assert_geq(daemon_count_log(d, "reading resumed"), PAUSES - 1);
 	expect_owed_at_most(d, 16 * 1024);
 	free(src);
 	free(want);
