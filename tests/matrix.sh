@@ -176,9 +176,17 @@ def cell(c):
         return f"{f['fin_latency_ms']:.1f} ms"
     if v == "pass" and "longest_delivered_ms" in f:
         return f"pass ({f['longest_delivered_ms'] / 1000:.0f} s)"
+    if c.get("pattern") == "timer-after-fin" and "fin_to_server_ms" in f:
+        return f"{v}: FIN held {f['fin_to_server_ms'] / 1000:.2f} s"
+    if "left_open" in f and f["left_open"] > 0:
+        return f"{v}: {f['left_open']:.0f} left open"
     if v == "fail" and c.get("evidence"):
-        e = c["evidence"]
+        e, s = c["evidence"], c["evidence"].get("server")
+        if s and e["received"] == e["sent"] and not s["digest_ok"]:
+            return f"fail: server got {s['received']:,} of {e['sent']:,} B"
         if c["data"] == "pass":
+            if c.get("pattern") == "upstream-left-open":
+                return "fail: server side left open"
             return f"fail: the close ({e['end']})"
         return f"fail: {e['received']:,} of {e['sent']:,} B back, {e['end']}"
     return v
