@@ -30,23 +30,8 @@
 #include "admit.h"
 #include "log.h"
 #include "loop.h"
-#include "preamble.h"
 #include "probe.h"
-#include "probe_log.h"
 #include "upper.h"
-
-/*
- * One read takes at most CONN_READ_MAX bytes (conn_int.h): large enough
- * that the syscall is a small fraction of the copy, small enough to stay
- * in L2. A read that fills the buffer means more is waiting: the
- * connection is bulk, and from then on it reads one buffer at a time, from
- * its turn in the loop's low-priority queue (loop_post_low), until a read
- * comes up short. The transfers take turns, one buffer a turn between
- * them, and whatever reads less than a buffer at a time (a request, a
- * ping-pong round, a burst) is served on its event at once: it waits for
- * one buffer of other people's copying at most, never for every
- * transfer's.
- */
 
 static const uint8_t timeout_of[] = {	/* the list of each state */
 	[CONN_PREAMBLE] = LIST_HEADER,	/* from the accept, never restarted */
@@ -128,7 +113,7 @@ conn_close(struct conn *c, enum conn_end end, const char *detail)
 
 /* A failed read or write: resets and broken pipes are routine; anything
  * else is worth a line, one a second at most (it can be every client). */
-static void
+void
 conn_fail(struct conn *c, const char *op)
 {
 	int err = errno;
@@ -137,22 +122,6 @@ conn_fail(struct conn *c, const char *op)
 	if (!reset && log_due(&last_error_line))
 		log_warnx("fd %d: %s: %s", conn_fd(c), op, strerror(err));
 	conn_close(c, reset ? END_RESET : END_ERROR, strerror(err));
-}
-
-static int conn_echo(struct conn *c, const unsigned char *buf, size_t n);
-
-/* A probe's report= line: the report is all c is owed, and c closes once
- * it is written, reading nothing more. Returns 0, or -1 if c was closed. */
-static int
-conn_report(struct conn *c)
-{
-	_Static_assert(PROBE_LOG_REPORT_MAX <= CONN_READ_MAX,
-	    "a report fits the scratch buffer");
-	size_t n = probe_report(conn_fd(c), &conns.config,
-	    (char *)conns.scratch);
-
-	conn_set_state(c, CONN_DRAINING);
-	return conn_echo(c, conns.scratch, n);
 }
 
 /* The socket's pending error, if any, ends c. Returns 0, or -1 if c was
@@ -169,41 +138,6 @@ conn_error(struct conn *c)
 	errno = err;
 	conn_fail(c, "socket");
 	return -1;
-}
-
-/* Read the preamble as far as it has come (fin: the client has
- * half-closed). Returns 0, or -1 if c was closed. */
-static int
-conn_read_preamble(struct conn *c, bool fin)
-{
-	unsigned parts = c->parts;
-	bool counted = c->counted;	/* a PROXY header read earlier */
-	char why[160];
-	int st;
-
-	st = preamble_greet(conn_fd(c), &parts, fin, conns.scratch, &c->peer,
-	    &counted, conns.config.drain_timeout, why, sizeof(why));
-	c->parts = parts & 0x3;
-	c->counted = counted;
-	switch (st) {
-	case PREAMBLE_MORE:
-		c->readable = false;
-		return 0;
-	case PREAMBLE_DONE:
-		if (c->probe && probe_reporting(conn_fd(c)))
-			return conn_report(c);
-		conn_set_state(c, CONN_OPEN);
-		return 0;
-	case PREAMBLE_ERROR:
-		conn_fail(c, "read");
-		return -1;
-	case PREAMBLE_REFUSED:
-		conn_close(c, END_REFUSED, NULL);
-		return -1;
-	default:
-		conn_close(c, END_BAD_HEADER, why);
-		return -1;
-	}
 }
 
 /* Send up to n bytes as the socket takes them. Returns the bytes taken,
@@ -280,7 +214,7 @@ conn_flush(struct conn *c)
  * Echo n transformed bytes: straight to the socket while nothing is owed,
  * the rest behind what is. Returns 0, or -1 if c was closed.
  */
-static int
+int
 conn_echo(struct conn *c, const unsigned char *buf, size_t n)
 {
 	if (backlog_len(&c->out) == 0 && c->writable) {
@@ -420,7 +354,7 @@ conn_on_event(struct loop *loop, int fd, uint32_t events, void *data)
 	if (events & EPOLLOUT)
 		c->writable = true;
 	if (c->state == CONN_PREAMBLE && (!c->readable ||
-	    conn_read_preamble(c, events & EPOLLRDHUP) == -1 ||
+	    conns_greet(c, events & EPOLLRDHUP) == -1 ||
 	    c->state == CONN_PREAMBLE))
 		return;
 	/* A reset after the client's EOF: nothing is read any more, and

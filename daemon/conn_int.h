@@ -7,6 +7,7 @@
 #ifndef CONN_INT_H
 #define CONN_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,12 +82,33 @@ conn_of(struct timeout_link *link)
 	return (struct conn *)((char *)link - offsetof(struct conn, timeout));
 }
 
-/* conn.c: the reads and writes behind the scratch buffer (bytes), the
- * one place the state changes, the one way out, and the loop's handler. */
+/*
+ * One read takes at most CONN_READ_MAX bytes: large enough
+ * that the syscall is a small fraction of the copy, small enough to stay
+ * in L2. A read that fills the buffer means more is waiting: the
+ * connection is bulk, and from then on it reads one buffer at a time, from
+ * its turn in the loop's low-priority queue (loop_post_low), until a read
+ * comes up short. The transfers take turns, one buffer a turn between
+ * them, and whatever reads less than a buffer at a time (a request, a
+ * ping-pong round, a burst) is served on its event at once: it waits for
+ * one buffer of other people's copying at most, never for every
+ * transfer's.
+ */
+
 #define CONN_READ_MAX		(256 * 1024)
+
+/* conn.c: the one place the state changes, the one way out (and the way
+ * out of a failed read or write, errno saying why), the echo of n bytes
+ * (0, or -1 if c was closed), and the loop's handler. */
 void conn_set_state(struct conn *c, enum conn_state state);
 void conn_close(struct conn *c, enum conn_end end, const char *detail);
+void conn_fail(struct conn *c, const char *op);
+int conn_echo(struct conn *c, const unsigned char *buf, size_t n);
 void conn_on_event(struct loop *loop, int fd, uint32_t events, void *data);
+
+/* conns.c: read c's preamble as far as it has come (fin: the client has
+ * half-closed). Returns 0, or -1 if c was closed. */
+int conns_greet(struct conn *c, bool fin);
 
 /* conns.c: c's backlog or its write progress changed: c goes to the end
  * of the owing list while it owes, off it when it does not. O(1). */

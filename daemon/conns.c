@@ -1,7 +1,7 @@
 /*
  * conns.c — the connections as a whole: the table indexed by fd, taking an
- * accepted socket into it (once admit.h says yes), the timeout lists that
- * end connections, and closing them all. One connection's life is
+ * accepted socket into it (once admit.h says yes) and reading its
+ * preamble, the timeout lists that end connections, and closing them all. One connection's life is
  * conn.c's.
  */
 #include "conn_int.h"
@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "preamble.h"
 #include "probe.h"
+#include "probe_log.h"
 
 struct conns conns;
 
@@ -119,6 +120,53 @@ conn_accept(struct listener *l, int fd, const struct sockaddr *peer,
 
 		log_debug("accept fd %d from %s on %s", fd,
 		    addr_format(peer, peerlen, name, sizeof(name)), l->name);
+	}
+}
+
+/* A probe's report= line: the report is all c is owed, and c closes once
+ * it is written, reading nothing more. Returns 0, or -1 if c was closed. */
+static int
+conns_report(struct conn *c)
+{
+	_Static_assert(PROBE_LOG_REPORT_MAX <= CONN_READ_MAX,
+	    "a report fits the scratch buffer");
+	size_t n = probe_report(conn_fd(c), &conns.config,
+	    (char *)conns.scratch);
+
+	conn_set_state(c, CONN_DRAINING);
+	return conn_echo(c, conns.scratch, n);
+}
+
+int
+conns_greet(struct conn *c, bool fin)
+{
+	unsigned parts = c->parts;
+	bool counted = c->counted;	/* a PROXY header read earlier */
+	char why[160];
+	int st;
+
+	st = preamble_greet(conn_fd(c), &parts, fin, conns.scratch, &c->peer,
+	    &counted, conns.config.drain_timeout, why, sizeof(why));
+	c->parts = parts & 0x3;
+	c->counted = counted;
+	switch (st) {
+	case PREAMBLE_MORE:
+		c->readable = false;
+		return 0;
+	case PREAMBLE_DONE:
+		if (c->probe && probe_reporting(conn_fd(c)))
+			return conns_report(c);
+		conn_set_state(c, CONN_OPEN);
+		return 0;
+	case PREAMBLE_ERROR:
+		conn_fail(c, "read");
+		return -1;
+	case PREAMBLE_REFUSED:
+		conn_close(c, END_REFUSED, NULL);
+		return -1;
+	default:
+		conn_close(c, END_BAD_HEADER, why);
+		return -1;
 	}
 }
 

@@ -740,6 +740,11 @@ Test(probe, via_socks5_takes_a_bound_address_given_by_name)
 			if (read(fd, in, 3) == 3 && write(fd, "\5\0", 2) == 2 &&
 			    read(fd, in, 10) == 10)
 				(void)!write(fd, rep, sizeof(rep));
+			/* A FIN, and what comes read to the client's end: a
+			 * close with the probe line unread would reset. */
+			shutdown(fd, SHUT_WR);
+			while (read(fd, in, sizeof(in)) > 0)
+				;
 			close(fd);
 		}
 	}
