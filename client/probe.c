@@ -29,6 +29,14 @@
 const char *const verdict_names[V_COUNT] = { "pass", "info", "unsupported",
     "non-strict", "inconclusive", "fail" };
 
+/* How long the daemon's side may take to end after the trial: what is
+ * still in flight through a relay when the client's side has ended. */
+static double
+server_wait(const struct trial *t)
+{
+	return t->server_wait > 0 ? t->server_wait : PROBE_SERVER_WAIT;
+}
+
 double
 probe_trial_worst(const struct probe *p, const struct trial *t)
 {
@@ -38,7 +46,7 @@ probe_trial_worst(const struct probe *p, const struct trial *t)
 	 * have read it, within the trial's deadline. */
 	if (!p->reports)
 		return t->deadline;
-	return t->deadline + p->step + t->server_wait + 0.05 +
+	return t->deadline + p->step + server_wait(t) + 0.05 +
 	    (t->abort && t->shut ? p->step + 0.05 : 0);
 }
 
@@ -54,7 +62,7 @@ probe_trial(struct probe *p, struct trial *t)
 		t->arg = p;
 	}
 	trial_run(&p->addr, p->name, &p->via, t);
-	probe_server(p, t, t->server_wait);
+	probe_server(p, t, server_wait(t));
 	return true;
 }
 

@@ -18,8 +18,7 @@
 #define LARGE_S		60.0		/* seconds it may take beyond a step */
 #define SMALL		1024
 #define AFTER_FIN	65536		/* HC4: sent after the daemon's FIN */
-#define SERVER_WAIT	2.0		/* seconds for the daemon's side to
-					 * close after the client's */
+#define SERVER_WAIT	PROBE_SERVER_WAIT
 #define HOLD_MS		4000		/* RS3: the echo held this long */
 #define TRICKLE		64		/* FL1: bytes, ... */
 #define TRICKLE_RATE	50		/* ... at this many a second */

@@ -103,6 +103,8 @@ struct probe_case {
 };
 
 #define PROBE_CASES_MAX	32	/* the catalogue's size, at most */
+#define PROBE_SERVER_WAIT 2.0	/* seconds the daemon's side may take to
+				 * end after the client's */
 
 extern const struct probe_case probe_cases[];
 extern const size_t probe_ncases;

@@ -70,10 +70,11 @@ server_bytes(const struct trial *t, char *buf, size_t len)
 		snprintf(buf, len, "%s", t->srv.asked ? "; the daemon has "
 		    "no record of it" : "");
 	else
-		snprintf(buf, len, "; the daemon received %llu of %zu%s",
+		snprintf(buf, len, "; the daemon received %llu of %zu%s%s",
 		    (unsigned long long)t->srv.received, t->sent,
 		    t->srv.received == t->sent && t->srv.digest != t->digest ?
-		    " (not the bytes sent)" : "");
+		    " (not the bytes sent)" : "", t->srv.open ? ", its side "
+		    "still open after ours ended" : "");
 }
 
 /* A stall says so, whatever the case: nothing moved, and nothing ended. */
