@@ -141,7 +141,9 @@ judge_server_fin(const struct probe *p, const struct trial *t,
 	server_bytes(t, s, sizeof(s));
 	r->data = t->end == TRIAL_EOF && t->received == back &&
 	    t->wrong_at == SIZE_MAX && server_got_all(t) ? V_PASS : V_FAIL;
-	r->close = t->after_eof_ok && t->closed_clean ? V_PASS : V_FAIL;
+	/* ... and the daemon's side ended, our FIN read. */
+	r->close = t->after_eof_ok && t->closed_clean && !(t->srv.found &&
+	    (t->srv.open || t->srv.eof_ms < 0)) ? V_PASS : V_FAIL;
 	if (r->data == V_FAIL || r->close == V_FAIL)
 		r->pattern = PATTERN_CLOSES_BOTH;
 	stall_pattern(t, r);

@@ -257,11 +257,12 @@ Test(report, bad_lines_cost_only_their_connection)
  * (if any) upstream first, then copies both ways; once the server has
  * half-closed it passes that on and, with drop, throws away what the
  * client sends from then on (the way some stream-pipe relays end),
- * passing only the client's FIN.
+ * passing only the client's FIN; or (slow_ms) it waits that long before
+ * each copy to the server after the server's FIN.
  */
 static pid_t
 stand_in_relay(const struct daemon *to, const char *header, bool drop,
-    char *addr, size_t addrlen)
+    int slow_ms, char *addr, size_t addrlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -300,6 +301,8 @@ stand_in_relay(const struct daemon *to, const char *header, bool drop,
 				_exit(1);
 			if (p[0].revents) {
 				n = read(c, buf, sizeof(buf));
+				if (n > 0 && server_done)
+					poll(NULL, 0, slow_ms);
 				if (n <= 0) {
 					client_done = true;
 					shutdown(u, SHUT_WR);
@@ -359,13 +362,31 @@ Test(report, bytes_dropped_after_the_servers_fin_are_caught)
 	pid_t relay;
 
 	start("listen=127.0.0.1:0 probe", NULL);
-	relay = stand_in_relay(&d, NULL, true, addr, sizeof(addr));
+	relay = stand_in_relay(&d, NULL, true, 0, addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "HC1,HC4,CN1"), 1, "%s", out);
 	expect_case("HC1", "pass", NULL);
 	expect_case("HC4", "fail", "then our FIN: a clean end; the daemon "
 	    "received 1024 of 66560");
 	expect_case("CN1", "fail", "the daemon received 0 of 16");
 	cr_assert_not_null(strstr(out, "\"digest_ok\": false"), "%s", out);
+	kill(relay, SIGKILL);
+	wait_exit(relay, NULL, DEADLINE_MS);
+	daemon_stop(&d);
+}
+
+/* A relay still forwarding when the client's side has ended (it holds
+ * each copy to the server 500 ms once the server has half-closed) is
+ * waited for: the daemon's side has received everything once it ends,
+ * and HC4 passes. */
+Test(report, the_daemons_side_is_waited_for)
+{
+	char addr[64];
+	pid_t relay;
+
+	start("listen=127.0.0.1:0 probe", NULL);
+	relay = stand_in_relay(&d, NULL, false, 500, addr, sizeof(addr));
+	cr_assert_eq(probe(addr, "HC4"), 0, "%s", out);
+	expect_case("HC4", "pass", "the daemon received 66560 of 66560");
 	kill(relay, SIGKILL);
 	wait_exit(relay, NULL, DEADLINE_MS);
 	daemon_stop(&d);
@@ -384,7 +405,7 @@ Test(report, the_proxy_header_must_name_the_client)
 
 	start("listen=127.0.0.1:0 probe proxy_protocol", NULL);
 	relay = stand_in_relay(&d, "PROXY TCP4 192.0.2.1 127.0.0.1 1234 80\r\n",
-	    false, addr, sizeof(addr));
+	    false, 0, addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "PP1,HC1"), 1, "%s", out);
 	expect_case("HC1", "pass", NULL);
 	expect_case("PP1", "fail", "the PROXY header named 192.0.2.1:1234; "
