@@ -359,8 +359,8 @@ const struct probe_case probe_cases[] = {
 	    worst_shaped, &cn1 },
 	{ "FL1", "trickle-after-fin", "flow", "client FIN first",
 	    "RFC 9293 3.6, RFC 9112 9.6",
-	    "a reply of 64 bytes, one a segment 20 ms apart, after the "
-	    "client's FIN: every byte, then EOF", run_shaped, worst_shaped,
+	    "a reply of 64 bytes trickled at 50 bytes a second, a segment "
+	    "or two at a time, after the client's FIN: every byte, then EOF", run_shaped, worst_shaped,
 	    &fl1 },
 	{ "PP1", "proxy-source", "proxy", "-", "proxy-protocol.txt 2.1, 2.2",
 	    "the PROXY header a relay sends names the client's own address "
