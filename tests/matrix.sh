@@ -17,7 +17,9 @@ for p in haproxy:/usr/sbin/haproxy nginx-light:/usr/sbin/nginx \
     libnginx-mod-stream:/usr/lib/nginx/modules/ngx_stream_module.so \
     socat:/usr/bin/socat ncat:/usr/bin/ncat rinetd:/usr/sbin/rinetd \
     redir:/usr/bin/redir systemd:/lib/systemd/systemd-socket-proxyd \
-    microsocks:/usr/bin/microsocks tinyproxy:/usr/bin/tinyproxy; do
+    microsocks:/usr/bin/microsocks tinyproxy:/usr/bin/tinyproxy \
+    pen:/usr/bin/pen simpleproxy:/usr/bin/simpleproxy 6tunnel:/usr/bin/6tunnel \
+    xinetd:/usr/sbin/xinetd sslh:/usr/sbin/sslh stone:/usr/bin/stone; do
 	[ -e "${p#*:}" ] || need="$need ${p%%:*}"
 done
 if [ -n "$need" ]; then
@@ -29,9 +31,17 @@ if [ -n "$need" ]; then
 	    { apt-get update -q >/dev/null && apt-get install -y -q $need \
 	    >/dev/null; }
 fi
-# rinetd's and tinyproxy's packages start system instances: this run
-# starts its own.
-systemctl stop rinetd tinyproxy 2>/dev/null || true
+# rinetd's and tinyproxy's packages start system instances, and so do
+# those of the others this run has just installed: it starts its own, and
+# leaves none of theirs running.
+stop="rinetd tinyproxy"
+for p in $need; do
+	case $p in
+	xinetd | sslh) stop="$stop $p" ;;
+	esac
+done
+# shellcheck disable=SC2086
+systemctl stop $stop 2>/dev/null || true
 
 dir=$(mktemp -d /tmp/upcased-matrix-XXXXXX)
 # Each relay in a process group of its own (set -m), killed whole at the
@@ -49,6 +59,14 @@ n=0
 setups=()	# name|version|configuration|port|--via scheme, or none
 add() { setups+=("$1|$2|$3|$4|${5:-}"); }
 port() { n=$((n + 1)); p=$((BASE + n)); }	# the next port, into p
+dv() { dpkg-query -W -f '${Version}' "$1" | sed 's/^[0-9]*://'; }
+listens() {	# PORT: within 10 s
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
+		sleep 0.1
+	done
+	return 1
+}
 
 # Each start_X NAME CONFIG starts one relay in the background on a new
 # port and records it; the probes run once every one listens.
@@ -111,6 +129,44 @@ systemd-socket-activate -l "127.0.0.1:$p" \
 add systemd-socket-proxyd \
     "systemd-socket-proxyd $(systemctl --version | awk 'NR == 1 { print $2 }')" \
     "under systemd-socket-activate" "$p"
+port
+pen -f "127.0.0.1:$p" "$up" >"$dir/pen.log" 2>&1 &
+add pen "pen $(dv pen)" "-f (in the foreground), defaults" "$p"
+port
+simpleproxy -L "127.0.0.1:$p" -R "$up" >"$dir/simpleproxy.log" 2>&1 &
+add simpleproxy "simpleproxy $(dv simpleproxy)" "-L -R, defaults" "$p"
+port
+6tunnel -4 -d -l 127.0.0.1 "$p" 127.0.0.1 "$BASE" >"$dir/6tunnel.log" 2>&1 &
+add 6tunnel "6tunnel $(dv 6tunnel)" "-4 -d: IPv4 to IPv4, in the foreground" \
+    "$p"
+port
+cat >"$dir/xinetd.conf" <<EOF
+defaults
+{
+	log_type = FILE $dir/xinetd.log
+}
+service upcased-matrix
+{
+	type = UNLISTED
+	socket_type = stream
+	protocol = tcp
+	wait = no
+	user = root
+	bind = 127.0.0.1
+	port = $p
+	redirect = 127.0.0.1 $BASE
+}
+EOF
+xinetd -dontfork -f "$dir/xinetd.conf" -pidfile "$dir/xinetd.pid" \
+    >"$dir/xinetd.err" 2>&1 &
+add xinetd "xinetd $(dv xinetd)" \
+    "an UNLISTED service with redirect = HOST PORT, defaults" "$p"
+port
+sslh -f -n -p "127.0.0.1:$p" --anyprot "$up" >"$dir/sslh.log" 2>&1 &
+add sslh "sslh $(dv sslh) (sslh-fork)" "--anyprot HOST:PORT, defaults" "$p"
+port
+stone -n "$up" "127.0.0.1:$p" >"$dir/stone.log" 2>&1 &
+add stone "stone $(dv stone)" "HOST:PORT SHOST:SPORT, defaults" "$p"
 
 port
 microsocks -i 127.0.0.1 -p "$p" >/dev/null 2>&1 &
@@ -127,10 +183,7 @@ add tinyproxy "tinyproxy $(dpkg-query -W -f '${Version}' tinyproxy)" \
 # Every relay listening, or the run says which is not.
 for s in "${setups[@]}"; do
 	IFS='|' read -r name _ _ p _ <<<"$s"
-	for _ in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue 2
-		sleep 0.1
-	done
+	listens "$p" && continue
 	echo "make matrix: $name does not listen on 127.0.0.1:$p" >&2
 	exit 1
 done
