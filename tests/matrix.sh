@@ -46,9 +46,16 @@ systemctl stop $stop 2>/dev/null || true
 dir=$(mktemp -d /tmp/upcased-matrix-XXXXXX)
 # Each relay in a process group of its own (set -m), killed whole at the
 # end: ncat and socat fork a process per connection.
+# Without set -e there: a relay already gone must not stop the others'
+# kill, and the run's own exit status stands.
 set -m
-trap 'for j in $(jobs -p); do kill -- -"$j" 2>/dev/null; done; wait 2>/dev/null
-    [ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
+cleanup() {
+	set +e
+	for j in $(jobs -p); do kill -- -"$j" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$dir"
+}
+trap cleanup EXIT
 up=127.0.0.1:$BASE
 
 "$BIN/upcased" -f -c /dev/null -o "listen=$up probe" -o drain_timeout=5m \
