@@ -19,7 +19,10 @@ for p in haproxy:/usr/sbin/haproxy nginx-light:/usr/sbin/nginx \
     redir:/usr/bin/redir systemd:/lib/systemd/systemd-socket-proxyd \
     microsocks:/usr/bin/microsocks tinyproxy:/usr/bin/tinyproxy \
     pen:/usr/bin/pen simpleproxy:/usr/bin/simpleproxy 6tunnel:/usr/bin/6tunnel \
-    xinetd:/usr/sbin/xinetd sslh:/usr/sbin/sslh stone:/usr/bin/stone; do
+    xinetd:/usr/sbin/xinetd sslh:/usr/sbin/sslh stone:/usr/bin/stone \
+    openssl:/usr/bin/openssl stunnel4:/usr/bin/stunnel4 \
+    openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh \
+    spiped:/usr/bin/spiped; do
 	[ -e "${p#*:}" ] || need="$need ${p%%:*}"
 done
 if [ -n "$need" ]; then
@@ -38,6 +41,7 @@ stop="rinetd tinyproxy"
 for p in $need; do
 	case $p in
 	xinetd | sslh) stop="$stop $p" ;;
+	openssh-server) stop="$stop ssh" ;;
 	esac
 done
 # shellcheck disable=SC2086
@@ -49,10 +53,12 @@ dir=$(mktemp -d /tmp/upcased-matrix-XXXXXX)
 # Without set -e there: a relay already gone must not stop the others'
 # kill, and the run's own exit status stands.
 set -m
+run_sshd=	# 1 once this run has made /run/sshd
 cleanup() {
 	set +e
 	for j in $(jobs -p); do kill -- -"$j" 2>/dev/null; done
 	wait 2>/dev/null
+	[ -z "$run_sshd" ] || rmdir /run/sshd 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -174,6 +180,65 @@ add sslh "sslh $(dv sslh) (sslh-fork)" "--anyprot HOST:PORT, defaults" "$p"
 port
 stone -n "$up" "127.0.0.1:$p" >"$dir/stone.log" 2>&1 &
 add stone "stone $(dv stone)" "HOST:PORT SHOST:SPORT, defaults" "$p"
+
+# The tunnels: two ends on loopback, the row's port the first, the
+# second's port not probed but waited for.
+inner() {	# NAME PORT
+	listens "$2" && return
+	echo "make matrix: $1 does not listen on 127.0.0.1:$2" >&2
+	exit 1
+}
+d=$dir/stunnel; port; q=$p; port; mkdir -p "$d"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -subj /CN=127.0.0.1 -days 1 -keyout "$d/key.pem" -out "$d/cert.pem" \
+    2>/dev/null
+printf 'foreground = yes\npid =\n[server]\naccept = 127.0.0.1:%s\nconnect = %s\ncert = %s\nkey = %s\n' \
+    "$p" "$up" "$d/cert.pem" "$d/key.pem" >"$d/server.conf"
+printf 'foreground = yes\npid =\n[client]\nclient = yes\naccept = 127.0.0.1:%s\nconnect = 127.0.0.1:%s\nverifyPeer = yes\nCAfile = %s\n' \
+    "$q" "$p" "$d/cert.pem" >"$d/client.conf"
+stunnel "$d/server.conf" >"$d/server.log" 2>&1 &
+inner "the stunnel server" "$p"
+stunnel "$d/client.conf" >"$d/client.log" 2>&1 &
+add stunnel "stunnel $(dv stunnel4)" \
+    "client = yes to a second stunnel, the server: TLS 1.3 between them (a self-signed P-256 cert, verifyPeer)" \
+    "$q"
+
+d=$dir/ssh; port; q=$p; port; mkdir -p "$d"
+# sshd's privilege separation directory, which its system service makes.
+[ -d /run/sshd ] || { mkdir -m 755 /run/sshd && run_sshd=1; }
+ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$d/client_key"
+cp "$d/client_key.pub" "$d/authorized_keys"
+cat >"$d/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+HostKey $d/host_key
+AuthorizedKeysFile $d/authorized_keys
+PidFile $d/sshd.pid
+PermitRootLogin prohibit-password
+AuthenticationMethods publickey
+KbdInteractiveAuthentication no
+PasswordAuthentication no
+UsePAM no
+StrictModes no
+AllowTcpForwarding yes
+EOF
+/usr/sbin/sshd -D -e -f "$d/sshd_config" -p "$p" >"$d/sshd.log" 2>&1 &
+inner sshd "$p"
+ssh -N -F /dev/null -o BatchMode=yes -o ExitOnForwardFailure=yes \
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o LogLevel=ERROR -i "$d/client_key" -L "127.0.0.1:$q:$up" -p "$p" \
+    root@127.0.0.1 >"$d/ssh.log" 2>&1 &
+add ssh "OpenSSH $(dv openssh-server)" \
+    "ssh -N -L through an sshd on loopback: every forward a channel of one SSH connection" \
+    "$q"
+
+d=$dir/spiped; port; q=$p; port; mkdir -p "$d"
+dd if=/dev/urandom of="$d/key" bs=32 count=1 2>/dev/null
+spiped -F -d -s "[127.0.0.1]:$p" -t "[127.0.0.1]:$BASE" -k "$d/key" >"$d/d.log" 2>&1 &
+inner "spiped -d" "$p"
+spiped -F -e -s "[127.0.0.1]:$q" -t "[127.0.0.1]:$p" -k "$d/key" \
+    >"$d/e.log" 2>&1 &
+add spiped "spiped $(dv spiped)" "-e to -d, both -F, defaults" "$q"
 
 port
 microsocks -i 127.0.0.1 -p "$p" >/dev/null 2>&1 &
