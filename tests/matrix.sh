@@ -22,7 +22,7 @@ for p in haproxy:/usr/sbin/haproxy nginx-light:/usr/sbin/nginx \
     xinetd:/usr/sbin/xinetd sslh:/usr/sbin/sslh stone:/usr/bin/stone \
     openssl:/usr/bin/openssl stunnel4:/usr/bin/stunnel4 \
     openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh \
-    spiped:/usr/bin/spiped; do
+    spiped:/usr/bin/spiped nftables:/usr/sbin/nft; do
 	[ -e "${p#*:}" ] || need="$need ${p%%:*}"
 done
 if [ -n "$need" ]; then
@@ -54,11 +54,13 @@ dir=$(mktemp -d /tmp/upcased-matrix-XXXXXX)
 # kill, and the run's own exit status stands.
 set -m
 run_sshd=	# 1 once this run has made /run/sshd
+nft=		# the nftables table, once this run may have added it
 cleanup() {
 	set +e
 	for j in $(jobs -p); do kill -- -"$j" 2>/dev/null; done
 	wait 2>/dev/null
 	[ -z "$run_sshd" ] || rmdir /run/sshd 2>/dev/null
+	[ -z "$nft" ] || nft delete table ip "$nft" 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -239,6 +241,24 @@ inner "spiped -d" "$p"
 spiped -F -e -s "[127.0.0.1]:$q" -t "[127.0.0.1]:$p" -k "$d/key" \
     >"$d/e.log" 2>&1 &
 add spiped "spiped $(dv spiped)" "-e to -d, both -F, defaults" "$q"
+
+# The kernel's NAT, no relay process: locally generated connections to
+# the port go to the probe listener (127.0.0.1 to 127.0.0.1 needs no
+# route_localnet). A table of its own, deleted at the end; one left by a
+# run that was killed outright goes first.
+port
+nft=upcased_matrix_$BASE
+nft delete table ip "$nft" 2>/dev/null || true
+nft -f - <<EOF
+table ip $nft {
+	chain output {
+		type nat hook output priority -100; policy accept;
+		ip daddr 127.0.0.1 tcp dport $p dnat to $up
+	}
+}
+EOF
+add nftables "Linux $(uname -r) nftables $(dv nftables)" \
+    "DNAT in a nat output chain (conntrack), no relay process" "$p"
 
 port
 microsocks -i 127.0.0.1 -p "$p" >/dev/null 2>&1 &
