@@ -22,7 +22,8 @@ for p in haproxy:/usr/sbin/haproxy nginx-light:/usr/sbin/nginx \
     xinetd:/usr/sbin/xinetd sslh:/usr/sbin/sslh stone:/usr/bin/stone \
     openssl:/usr/bin/openssl stunnel4:/usr/bin/stunnel4 \
     openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh \
-    spiped:/usr/bin/spiped nftables:/usr/sbin/nft; do
+    spiped:/usr/bin/spiped nftables:/usr/sbin/nft \
+    dante-server:/usr/sbin/danted squid:/usr/sbin/squid; do
 	[ -e "${p#*:}" ] || need="$need ${p%%:*}"
 done
 if [ -n "$need" ]; then
@@ -42,6 +43,8 @@ for p in $need; do
 	case $p in
 	xinetd | sslh) stop="$stop $p" ;;
 	openssh-server) stop="$stop ssh" ;;
+	dante-server) stop="$stop danted" ;;
+	squid) stop="$stop squid" ;;
 	esac
 done
 # shellcheck disable=SC2086
@@ -235,7 +238,7 @@ add ssh "OpenSSH $(dv openssh-server)" \
     "$q"
 
 d=$dir/spiped; port; q=$p; port; mkdir -p "$d"
-dd if=/dev/urandom of="$d/key" bs=32 count=1 2>/dev/null
+(umask 077 && dd if=/dev/urandom of="$d/key" bs=32 count=1 2>/dev/null)
 spiped -F -d -s "[127.0.0.1]:$p" -t "[127.0.0.1]:$BASE" -k "$d/key" >"$d/d.log" 2>&1 &
 inner "spiped -d" "$p"
 spiped -F -e -s "[127.0.0.1]:$q" -t "[127.0.0.1]:$p" -k "$d/key" \
@@ -264,6 +267,22 @@ port
 microsocks -i 127.0.0.1 -p "$p" >/dev/null 2>&1 &
 add microsocks "microsocks $(dpkg-query -W -f '${Version}' microsocks)" \
     "defaults; upcase probe --via socks5://" "$p" socks5
+d=$dir/dante; port; mkdir -p "$d"
+cat >"$d/danted.conf" <<EOF
+logoutput: stderr
+internal: 127.0.0.1 port = $p
+external: 127.0.0.1
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+socks pass { from: 127.0.0.0/8 to: 127.0.0.1/32 command: connect }
+EOF
+danted -f "$d/danted.conf" -p "$d/danted.pid" >"$d/danted.log" 2>&1 &
+add dante "Dante $(dv dante-server) danted" \
+    "socksmethod none, connect to the listener only; upcase probe --via socks5://" \
+    "$p" socks5
 port
 printf 'Port %s\nListen 127.0.0.1\nTimeout 600\nAllow 127.0.0.1\n' "$p" \
     >"$dir/tinyproxy.conf"
@@ -271,6 +290,34 @@ tinyproxy -d -c "$dir/tinyproxy.conf" >/dev/null 2>&1 &
 add tinyproxy "tinyproxy $(dpkg-query -W -f '${Version}' tinyproxy)" \
     "no ConnectPort limit; upcase probe --via http-connect://" "$p" \
     http-connect
+# Squid runs as proxy: its directory is its own, the temp dir only
+# searchable. No cache, no pinger, no DNS but loopback's.
+d=$dir/squid; port; mkdir -p "$d"; chmod 711 "$dir"; chown proxy: "$d"
+cat >"$d/squid.conf" <<EOF
+http_port 127.0.0.1:$p
+visible_hostname upcased-matrix
+dns_nameservers 127.0.0.1
+pinger_enable off
+acl SSL_ports port $BASE
+acl Safe_ports port $BASE
+acl CONNECT method CONNECT
+http_access deny !Safe_ports
+http_access deny CONNECT !SSL_ports
+http_access allow localhost
+http_access deny all
+cache deny all
+cache_mem 8 MB
+pid_filename $d/squid.pid
+access_log stdio:$d/access.log
+cache_log $d/cache.log
+cache_store_log none
+coredump_dir $d
+shutdown_lifetime 1 seconds
+EOF
+squid -N -f "$d/squid.conf" >"$d/squid.log" 2>&1 &
+add squid "Squid $(dv squid)" \
+    "CONNECT to the listener's port only (SSL_ports, Safe_ports), cache deny all; upcase probe --via http-connect://" \
+    "$p" http-connect
 
 # Every relay listening, or the run says which is not.
 for s in "${setups[@]}"; do
