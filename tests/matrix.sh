@@ -183,8 +183,8 @@ port
 sslh -f -n -p "127.0.0.1:$p" --anyprot "$up" >"$dir/sslh.log" 2>&1 &
 add sslh "sslh $(dv sslh) (sslh-fork)" "--anyprot HOST:PORT, defaults" "$p"
 port
-stone -n "$up" "127.0.0.1:$p" >"$dir/stone.log" 2>&1 &
-add stone "stone $(dv stone)" "HOST:PORT SHOST:SPORT, defaults" "$p"
+stone -n -r "$up" "127.0.0.1:$p" >"$dir/stone.log" 2>&1 &
+add stone "stone $(dv stone)" "HOST:PORT SHOST:SPORT, -r (SO_REUSEADDR)" "$p"
 
 # The tunnels: two ends on loopback, the row's port the first, the
 # second's port not probed but waited for.
