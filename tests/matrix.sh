@@ -53,11 +53,11 @@ systemctl stop $stop 2>/dev/null || true
 dir=$(mktemp -d /tmp/upcased-matrix-XXXXXX)
 # Each relay in a process group of its own (set -m), killed whole at the
 # end: ncat and socat fork a process per connection.
-# Without set -e there: a relay already gone must not stop the others'
-# kill, and the run's own exit status stands.
 set -m
 run_sshd=	# 1 once this run has made /run/sshd
 nft=		# the nftables table, once this run may have added it
+# Without set -e in it: a relay already gone must not stop the others'
+# kill, and the run's own exit status stands.
 cleanup() {
 	set +e
 	for j in $(jobs -p); do kill -- -"$j" 2>/dev/null; done
