@@ -17,7 +17,13 @@ for p in haproxy:/usr/sbin/haproxy nginx-light:/usr/sbin/nginx \
     libnginx-mod-stream:/usr/lib/nginx/modules/ngx_stream_module.so \
     socat:/usr/bin/socat ncat:/usr/bin/ncat rinetd:/usr/sbin/rinetd \
     redir:/usr/bin/redir systemd:/lib/systemd/systemd-socket-proxyd \
-    microsocks:/usr/bin/microsocks tinyproxy:/usr/bin/tinyproxy; do
+    microsocks:/usr/bin/microsocks tinyproxy:/usr/bin/tinyproxy \
+    pen:/usr/bin/pen simpleproxy:/usr/bin/simpleproxy 6tunnel:/usr/bin/6tunnel \
+    xinetd:/usr/sbin/xinetd sslh:/usr/sbin/sslh stone:/usr/bin/stone \
+    openssl:/usr/bin/openssl stunnel4:/usr/bin/stunnel4 \
+    openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh \
+    spiped:/usr/bin/spiped nftables:/usr/sbin/nft \
+    dante-server:/usr/sbin/danted squid:/usr/sbin/squid; do
 	[ -e "${p#*:}" ] || need="$need ${p%%:*}"
 done
 if [ -n "$need" ]; then
@@ -29,16 +35,38 @@ if [ -n "$need" ]; then
 	    { apt-get update -q >/dev/null && apt-get install -y -q $need \
 	    >/dev/null; }
 fi
-# rinetd's and tinyproxy's packages start system instances: this run
-# starts its own.
-systemctl stop rinetd tinyproxy 2>/dev/null || true
+# rinetd's and tinyproxy's packages start system instances, and so do
+# those of the others this run has just installed: it starts its own, and
+# leaves none of theirs running.
+stop="rinetd tinyproxy"
+for p in $need; do
+	case $p in
+	xinetd | sslh) stop="$stop $p" ;;
+	openssh-server) stop="$stop ssh" ;;
+	dante-server) stop="$stop danted" ;;
+	squid) stop="$stop squid" ;;
+	esac
+done
+# shellcheck disable=SC2086
+systemctl stop $stop 2>/dev/null || true
 
 dir=$(mktemp -d /tmp/upcased-matrix-XXXXXX)
 # Each relay in a process group of its own (set -m), killed whole at the
 # end: ncat and socat fork a process per connection.
 set -m
-trap 'for j in $(jobs -p); do kill -- -"$j" 2>/dev/null; done; wait 2>/dev/null
-    [ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
+run_sshd=	# 1 once this run has made /run/sshd
+nft=		# the nftables table, once this run may have added it
+# Without set -e in it: a relay already gone must not stop the others'
+# kill, and the run's own exit status stands.
+cleanup() {
+	set +e
+	for j in $(jobs -p); do kill -- -"$j" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -z "$run_sshd" ] || rmdir /run/sshd 2>/dev/null
+	[ -z "$nft" ] || nft delete table ip "$nft" 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$dir"
+}
+trap cleanup EXIT
 up=127.0.0.1:$BASE
 
 "$BIN/upcased" -f -c /dev/null -o "listen=$up probe" -o drain_timeout=5m \
@@ -49,6 +77,14 @@ n=0
 setups=()	# name|version|configuration|port|--via scheme, or none
 add() { setups+=("$1|$2|$3|$4|${5:-}"); }
 port() { n=$((n + 1)); p=$((BASE + n)); }	# the next port, into p
+dv() { dpkg-query -W -f '${Version}' "$1" | sed 's/^[0-9]*://'; }
+listens() {	# PORT: within 10 s
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
+		sleep 0.1
+	done
+	return 1
+}
 
 # Each start_X NAME CONFIG starts one relay in the background on a new
 # port and records it; the probes run once every one listens.
@@ -111,11 +147,142 @@ systemd-socket-activate -l "127.0.0.1:$p" \
 add systemd-socket-proxyd \
     "systemd-socket-proxyd $(systemctl --version | awk 'NR == 1 { print $2 }')" \
     "under systemd-socket-activate" "$p"
+port
+pen -f "127.0.0.1:$p" "$up" >"$dir/pen.log" 2>&1 &
+add pen "pen $(dv pen)" "-f (in the foreground), defaults" "$p"
+port
+simpleproxy -L "127.0.0.1:$p" -R "$up" >"$dir/simpleproxy.log" 2>&1 &
+add simpleproxy "simpleproxy $(dv simpleproxy)" "-L -R, defaults" "$p"
+port
+6tunnel -4 -d -l 127.0.0.1 "$p" 127.0.0.1 "$BASE" >"$dir/6tunnel.log" 2>&1 &
+add 6tunnel "6tunnel $(dv 6tunnel)" "-4 -d: IPv4 to IPv4, in the foreground" \
+    "$p"
+port
+cat >"$dir/xinetd.conf" <<EOF
+defaults
+{
+	log_type = FILE $dir/xinetd.log
+}
+service upcased-matrix
+{
+	type = UNLISTED
+	socket_type = stream
+	protocol = tcp
+	wait = no
+	user = root
+	bind = 127.0.0.1
+	port = $p
+	redirect = 127.0.0.1 $BASE
+}
+EOF
+xinetd -dontfork -f "$dir/xinetd.conf" -pidfile "$dir/xinetd.pid" \
+    >"$dir/xinetd.err" 2>&1 &
+add xinetd "xinetd $(dv xinetd)" \
+    "an UNLISTED service with redirect = HOST PORT, defaults" "$p"
+port
+sslh -f -n -p "127.0.0.1:$p" --anyprot "$up" >"$dir/sslh.log" 2>&1 &
+add sslh "sslh $(dv sslh) (sslh-fork)" "--anyprot HOST:PORT, defaults" "$p"
+port
+stone -n -r "$up" "127.0.0.1:$p" >"$dir/stone.log" 2>&1 &
+add stone "stone $(dv stone)" "HOST:PORT SHOST:SPORT, -r (SO_REUSEADDR)" "$p"
+
+# The tunnels: two ends on loopback, the row's port the first, the
+# second's port not probed but waited for.
+inner() {	# NAME PORT
+	listens "$2" && return
+	echo "make matrix: $1 does not listen on 127.0.0.1:$2" >&2
+	exit 1
+}
+d=$dir/stunnel; port; q=$p; port; mkdir -p "$d"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -subj /CN=127.0.0.1 -days 1 -keyout "$d/key.pem" -out "$d/cert.pem" \
+    2>/dev/null
+printf 'foreground = yes\npid =\n[server]\naccept = 127.0.0.1:%s\nconnect = %s\ncert = %s\nkey = %s\n' \
+    "$p" "$up" "$d/cert.pem" "$d/key.pem" >"$d/server.conf"
+printf 'foreground = yes\npid =\n[client]\nclient = yes\naccept = 127.0.0.1:%s\nconnect = 127.0.0.1:%s\nverifyPeer = yes\nCAfile = %s\n' \
+    "$q" "$p" "$d/cert.pem" >"$d/client.conf"
+stunnel "$d/server.conf" >"$d/server.log" 2>&1 &
+inner "the stunnel server" "$p"
+stunnel "$d/client.conf" >"$d/client.log" 2>&1 &
+add stunnel "stunnel $(dv stunnel4)" \
+    "client = yes to a second stunnel, the server: TLS 1.3 between them (a self-signed P-256 cert, verifyPeer)" \
+    "$q"
+
+d=$dir/ssh; port; q=$p; port; mkdir -p "$d"
+# sshd's privilege separation directory, which its system service makes.
+[ -d /run/sshd ] || { mkdir -m 755 /run/sshd && run_sshd=1; }
+ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$d/client_key"
+cp "$d/client_key.pub" "$d/authorized_keys"
+cat >"$d/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+HostKey $d/host_key
+AuthorizedKeysFile $d/authorized_keys
+PidFile $d/sshd.pid
+PermitRootLogin prohibit-password
+AuthenticationMethods publickey
+KbdInteractiveAuthentication no
+PasswordAuthentication no
+UsePAM no
+StrictModes no
+AllowTcpForwarding yes
+EOF
+/usr/sbin/sshd -D -e -f "$d/sshd_config" -p "$p" >"$d/sshd.log" 2>&1 &
+inner sshd "$p"
+ssh -N -F /dev/null -o BatchMode=yes -o ExitOnForwardFailure=yes \
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o LogLevel=ERROR -i "$d/client_key" -L "127.0.0.1:$q:$up" -p "$p" \
+    root@127.0.0.1 >"$d/ssh.log" 2>&1 &
+add ssh "OpenSSH $(dv openssh-server)" \
+    "ssh -N -L through an sshd on loopback: every forward a channel of one SSH connection" \
+    "$q"
+
+d=$dir/spiped; port; q=$p; port; mkdir -p "$d"
+(umask 077 && dd if=/dev/urandom of="$d/key" bs=32 count=1 2>/dev/null)
+spiped -F -d -s "[127.0.0.1]:$p" -t "[127.0.0.1]:$BASE" -k "$d/key" >"$d/d.log" 2>&1 &
+inner "spiped -d" "$p"
+spiped -F -e -s "[127.0.0.1]:$q" -t "[127.0.0.1]:$p" -k "$d/key" \
+    >"$d/e.log" 2>&1 &
+add spiped "spiped $(dv spiped)" "-e to -d, both -F, defaults" "$q"
+
+# The kernel's NAT, no relay process: locally generated connections to
+# the port go to the probe listener (127.0.0.1 to 127.0.0.1 needs no
+# route_localnet). A table of its own, deleted at the end; one left by a
+# run that was killed outright goes first.
+port
+nft=upcased_matrix_$BASE
+nft delete table ip "$nft" 2>/dev/null || true
+nft -f - <<EOF
+table ip $nft {
+	chain output {
+		type nat hook output priority -100; policy accept;
+		ip daddr 127.0.0.1 tcp dport $p dnat to $up
+	}
+}
+EOF
+add nftables "Linux $(uname -r) nftables $(dv nftables)" \
+    "DNAT in a nat output chain (conntrack), no relay process" "$p"
 
 port
 microsocks -i 127.0.0.1 -p "$p" >/dev/null 2>&1 &
 add microsocks "microsocks $(dpkg-query -W -f '${Version}' microsocks)" \
     "defaults; upcase probe --via socks5://" "$p" socks5
+d=$dir/dante; port; mkdir -p "$d"
+cat >"$d/danted.conf" <<EOF
+logoutput: stderr
+internal: 127.0.0.1 port = $p
+external: 127.0.0.1
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+socks pass { from: 127.0.0.0/8 to: 127.0.0.1/32 command: connect }
+EOF
+danted -f "$d/danted.conf" -p "$d/danted.pid" >"$d/danted.log" 2>&1 &
+add dante "Dante $(dv dante-server) danted" \
+    "socksmethod none, connect to the listener only; upcase probe --via socks5://" \
+    "$p" socks5
 port
 printf 'Port %s\nListen 127.0.0.1\nTimeout 600\nAllow 127.0.0.1\n' "$p" \
     >"$dir/tinyproxy.conf"
@@ -123,14 +290,39 @@ tinyproxy -d -c "$dir/tinyproxy.conf" >/dev/null 2>&1 &
 add tinyproxy "tinyproxy $(dpkg-query -W -f '${Version}' tinyproxy)" \
     "no ConnectPort limit; upcase probe --via http-connect://" "$p" \
     http-connect
+# Squid runs as proxy: its directory is its own, the temp dir only
+# searchable. No cache, no pinger, no DNS but loopback's.
+d=$dir/squid; port; mkdir -p "$d"; chmod 711 "$dir"; chown proxy: "$d"
+cat >"$d/squid.conf" <<EOF
+http_port 127.0.0.1:$p
+visible_hostname upcased-matrix
+dns_nameservers 127.0.0.1
+pinger_enable off
+acl SSL_ports port $BASE
+acl Safe_ports port $BASE
+acl CONNECT method CONNECT
+http_access deny !Safe_ports
+http_access deny CONNECT !SSL_ports
+http_access allow localhost
+http_access deny all
+cache deny all
+cache_mem 8 MB
+pid_filename $d/squid.pid
+access_log stdio:$d/access.log
+cache_log $d/cache.log
+cache_store_log none
+coredump_dir $d
+shutdown_lifetime 1 seconds
+EOF
+squid -N -f "$d/squid.conf" >"$d/squid.log" 2>&1 &
+add squid "Squid $(dv squid)" \
+    "CONNECT to the listener's port only (SSL_ports, Safe_ports), cache deny all; upcase probe --via http-connect://" \
+    "$p" http-connect
 
 # Every relay listening, or the run says which is not.
 for s in "${setups[@]}"; do
 	IFS='|' read -r name _ _ p _ <<<"$s"
-	for _ in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue 2
-		sleep 0.1
-	done
+	listens "$p" && continue
 	echo "make matrix: $name does not listen on 127.0.0.1:$p" >&2
 	exit 1
 done
