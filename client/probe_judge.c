@@ -260,6 +260,7 @@ judge_upstream_closed(const struct probe *p, const struct trial *t,
 		    b, t->server_wait);
 	} else {
 		r->close = V_PASS;
+		r->pattern = PATTERN_NONE;	/* HC1 grades a late FIN */
 		r->figure_name = "server_closed_ms";
 		r->figure_ms = t->srv.end_ms;
 		probe_seen(r, "%s; the daemon's side closed (%s) %s after the "
