@@ -158,6 +158,16 @@ worker_of(unsigned conn)
 	return (pid_t)pid;
 }
 
+static pid_t stopped[2];		/* continued whatever the test's end */
+
+static void
+continue_workers(void)
+{
+	for (int i = 0; i < 2; i++)
+		if (stopped[i] > 0)
+			kill(stopped[i], SIGCONT);
+}
+
 /* A worker stopped (SIGSTOP), once its state says so, until
  * stop_worker(pid, false). (Asleep in epoll_wait it cannot be woken, so
  * the kernel wakes the other for a new connection.) */
@@ -167,6 +177,8 @@ stop_worker(pid_t pid, bool stop)
 	long long until = now_ms() + DEADLINE_MS;
 	char path[64], state = '?';
 
+	if (stop)
+		stopped[stopped[0] > 0] = pid;
 	kill(pid, stop ? SIGSTOP : SIGCONT);
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	while (stop) {
@@ -187,7 +199,7 @@ stop_worker(pid_t pid, bool stop)
  * next and answers the report, which lists both; then the other way
  * round.
  */
-Test(report, workers_see_each_others_records)
+Test(report, workers_see_each_others_records, .fini = continue_workers)
 {
 	char line[64];
 	int fds[4];
