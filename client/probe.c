@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -162,6 +163,24 @@ run_case(struct probe *p, const struct probe_case *c, struct result *r)
 	*r = (struct result){ .data = V_PASS, .control = p->direct_name !=
 	    NULL ? control.verdict : V_COUNT };
 	c->run(p, c, r);
+}
+
+bool
+probe_chosen(const struct probe *p, const struct probe_case *c)
+{
+	const char *at = p->only;
+
+	if (at == NULL)
+		return true;
+	while (*at != '\0') {
+		size_t n = strcspn(at, ",");
+
+		if ((strlen(c->id) == n && strncasecmp(at, c->id, n) == 0) ||
+		    (strlen(c->family) == n && strncmp(at, c->family, n) == 0))
+			return true;
+		at += n + (at[n] == ',');
+	}
+	return false;
 }
 
 static void

@@ -10,7 +10,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "probe_judge.h"
 
@@ -30,6 +29,17 @@ worse(enum verdict a, enum verdict b)
 	return a > b ? a : b;
 }
 
+/* probe_trial, or r inconclusive when t would end past the worst case. */
+static bool
+trial_in_time(struct probe *p, struct trial *t, struct result *r)
+{
+	if (probe_trial(p, t))
+		return true;
+	r->verdict = V_INCONCLUSIVE;
+	probe_seen(r, "not run: the run's announced worst case would be passed");
+	return false;
+}
+
 /* Run t p->repeat times, judged by judge; see the top of the file. */
 static void
 repeated(struct probe *p, struct trial *t, judge_fn *judge, struct result *r)
@@ -37,12 +47,8 @@ repeated(struct probe *p, struct trial *t, judge_fn *judge, struct result *r)
 	struct result one;
 
 	for (unsigned i = 0; i < p->repeat; i++) {
-		if (!probe_trial(p, t)) {
-			r->verdict = V_INCONCLUSIVE;
-			probe_seen(r, "not run: the run's announced worst case would "
-			    "be passed");
+		if (!trial_in_time(p, t, r))
 			return;
-		}
 		r->runs = i + 1;
 		one = (struct result){ .data = V_PASS, .close = V_PASS,
 		    .verdict = V_PASS };
@@ -156,12 +162,8 @@ run_lt3(struct probe *p, const struct probe_case *c, struct result *r)
 		t = (struct trial){ .send = 16, .shut_echoed = true,
 		    .deadline = 2 * p->step, .stall = p->step };
 		scenario_init(&t.scenario);
-		if (!probe_trial(p, &t)) {
-			r->verdict = V_INCONCLUSIVE;
-			probe_seen(r, "not run: the run's announced worst case "
-			    "would be passed");
+		if (!trial_in_time(p, &t, r))
 			return;
-		}
 		r->runs++;
 		if (t.end != TRIAL_EOF || !data_ok(&t)) {
 			r->data = r->close = r->verdict = V_FAIL;
@@ -371,33 +373,3 @@ const struct probe_case probe_cases[] = {
 const size_t probe_ncases = sizeof(probe_cases) / sizeof(probe_cases[0]);
 _Static_assert(sizeof(probe_cases) / sizeof(probe_cases[0]) <=
     PROBE_CASES_MAX, "the catalogue outgrew PROBE_CASES_MAX");
-
-bool
-probe_chosen(const struct probe *p, const struct probe_case *c)
-{
-	const char *at = p->only;
-
-	if (at == NULL)
-		return true;
-	while (*at != '\0') {
-		size_t n = strcspn(at, ",");
-
-		if ((strlen(c->id) == n && strncasecmp(at, c->id, n) == 0) ||
-		    (strlen(c->family) == n && strncmp(at, c->family, n) == 0))
-			return true;
-		at += n + (at[n] == ',');
-	}
-	return false;
-}
-
-void
-probe_list(FILE *out)
-{
-	for (size_t i = 0; i < probe_ncases; i++) {
-		const struct probe_case *c = &probe_cases[i];
-
-		fprintf(out, "%-4s %-25s %-11s %-17s %s\n     %s\n", c->id,
-		    c->name, c->family, c->direction, c->spec,
-		    c->requirement);
-	}
-}

@@ -1,5 +1,6 @@
 /*
- * probe_report.c — upcase probe's reports: a text line per case as it
+ * probe_report.c — upcase probe's reports: the catalogue (--list), a text
+ * line per case as it
  * ends, or one JSON object (schema "upcase-probe/1", upcase(1)), and a
  * JUnit XML file for CI. Only what was measured is printed.
  */
@@ -279,4 +280,16 @@ report_junit(const struct probe *p, const struct probe_case *const *c,
 	}
 	fputs("  </testsuite>\n</testsuites>\n", out);
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}
+
+void
+probe_list(FILE *out)
+{
+	for (size_t i = 0; i < probe_ncases; i++) {
+		const struct probe_case *c = &probe_cases[i];
+
+		fprintf(out, "%-4s %-25s %-11s %-17s %s\n     %s\n", c->id,
+		    c->name, c->family, c->direction, c->spec,
+		    c->requirement);
+	}
 }

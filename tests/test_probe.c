@@ -25,29 +25,30 @@ static struct daemon d;
 static char out[32768];
 static int probe_status;		/* the last probe()'s */
 
-/* upcase probe -a addr, quick settings, JSON, every case or cases (when
- * not NULL); its exit status. */
+/* upcase probe -a addr, quick settings, JSON, with opt value when opt is
+ * not NULL; its exit status. */
 static int
-probe_some(const char *addr, const char *cases)
+probe_with(const char *addr, const char *opt, const char *value)
 {
 	const char *args[] = { "probe", "-a", addr, "--json", "--repeat", "2",
-	    "--max-wait", "2s", "--timeout", "2s", cases != NULL ? "--case" :
-	    NULL, cases, NULL };
+	    "--max-wait", "2s", "--timeout", "2s", opt, value, NULL };
 
 	probe_status = run(upcase_path(), args, out, sizeof(out));
 	return probe_status;
 }
 
-/* The same, every case, and LT1 with --idle extra (when not NULL). */
+/* Every case, and LT1 with --idle idle (when not NULL). */
 static int
-probe(const char *addr, const char *extra)
+probe(const char *addr, const char *idle)
 {
-	const char *args[] = { "probe", "-a", addr, "--json", "--repeat", "2",
-	    "--max-wait", "2s", "--timeout", "2s", extra != NULL ? "--idle" :
-	    NULL, extra, NULL };
+	return probe_with(addr, idle != NULL ? "--idle" : NULL, idle);
+}
 
-	probe_status = run(upcase_path(), args, out, sizeof(out));
-	return probe_status;
+/* Only cases (IDs and families; NULL: every one). */
+static int
+probe_some(const char *addr, const char *cases)
+{
+	return probe_with(addr, cases != NULL ? "--case" : NULL, cases);
 }
 
 /* The verdict the JSON gives case id (its "verdict" follows its "id"

@@ -147,6 +147,10 @@ Test(readme, the_relay_table_is_the_matrix_as_generated)
 	cr_assert_eq(strncmp(table + 1, a, (size_t)(b - a)), 0,
 	    "README.md's table differs from docs/matrix.md's:\n%.*s",
 	    (int)(b - a), a);
-	cr_assert_str_eq(table + 1 + (b - a), "", "docs/matrix.md goes on "
-	    "past the README's table");
+	/* After the table, only the fixes for what it shows. */
+	static const char fixes[] = "\n## What fixes it\n";
+
+	cr_assert_eq(strncmp(table + 1 + (b - a), fixes, sizeof(fixes) - 1),
+	    0, "docs/matrix.md goes on past the README's table with:\n%s",
+	    table + 1 + (b - a));
 }
