@@ -1,8 +1,8 @@
 /*
  * probe_report.c — upcase probe's reports: the catalogue (--list), a text
- * line per case as it
- * ends, or one JSON object (schema "upcase-probe/1", upcase(1)), and a
- * JUnit XML file for CI. Only what was measured is printed.
+ * line per case as it ends, or one JSON object (schema "upcase-probe/1",
+ * upcase(1)), and a JUnit XML file for CI. Only what was measured is
+ * printed.
  */
 #include <stdio.h>
 #include <time.h>
