@@ -22,6 +22,7 @@
 #define TRICKLE		64		/* FL1: bytes, ... */
 #define TRICKLE_RATE	50		/* ... at this many a second */
 #define LEAK_RUNS	8		/* LT3 */
+#define WRITE_FIRST	(1u << 20)	/* FL2: sent before reading */
 
 static enum verdict
 worse(enum verdict a, enum verdict b)
@@ -92,6 +93,7 @@ struct shape {
 					 * FIN; 0: not held */
 	uint64_t rate;			/* the echo's bytes a second; 0: all */
 	bool stop_echoed, abort;	/* as the trial's */
+	bool write_first;
 	double server_wait;		/* ... */
 	bool needs_report;		/* judged on what the daemon saw */
 	bool needs_proxy;		/* ... of a PROXY header */
@@ -124,6 +126,7 @@ run_shaped(struct probe *p, const struct probe_case *c, struct result *r)
 	struct trial t = { .send = s->send, .shut = s->shut,
 	    .shut_echoed = s->shut_echoed, .after_eof = s->after_eof,
 	    .stop_echoed = s->stop_echoed, .abort = s->abort,
+	    .write_first = s->write_first,
 	    .server_wait = s->server_wait,
 	    .deadline = 2 * p->step + s->extra_s, .stall = p->step };
 
@@ -292,7 +295,11 @@ static const struct shape cn1 = { .send = 0, .fin_first = true,
 static const struct shape fl1 = { .send = TRICKLE, .shut = true,
 	.rate = TRICKLE_RATE, .extra_s = (double)TRICKLE / TRICKLE_RATE,
 	.judge = judge_fin };
+static const struct shape fl2 = { .send = WRITE_FIRST, .shut = true,
+	.write_first = true, .judge = judge_fin };
 static const struct shape pp1 = { .send = 16, .shut_echoed = true,
+	.needs_proxy = true, .judge = judge_proxy_source };
+static const struct shape pp2 = { .send = 0, .shut = true,
 	.needs_proxy = true, .judge = judge_proxy_source };
 
 /* ---- the catalogue ---- */
@@ -364,10 +371,20 @@ const struct probe_case probe_cases[] = {
 	    "a reply of 64 bytes trickled at 50 bytes a second, a segment "
 	    "or two at a time, after the client's FIN: every byte, then EOF", run_shaped, worst_shaped,
 	    &fl1 },
+	{ "FL2", "write-all-then-read", "flow", "client FIN first",
+	    "RFC 9293 3.8.6",
+	    "the textbook client: 1 MiB and the FIN sent before reading a "
+	    "byte, which the buffers on the way must hold: every byte back, "
+	    "then EOF (a stall otherwise)", run_shaped, worst_shaped, &fl2 },
 	{ "PP1", "proxy-source", "proxy", "-", "proxy-protocol.txt 2.1, 2.2",
 	    "the PROXY header a relay sends names the client's own address "
 	    "(unsupported unless the probe listener reads PROXY headers)",
 	    run_shaped, worst_shaped, &pp1 },
+	{ "PP2", "proxy-then-fin", "proxy", "client FIN first",
+	    "proxy-protocol.txt 2.1, 2.2",
+	    "a connection with no data, the client's FIN at once (a health "
+	    "check): the PROXY header still names the client, then EOF",
+	    run_shaped, worst_shaped, &pp2 },
 };
 
 const size_t probe_ncases = sizeof(probe_cases) / sizeof(probe_cases[0]);

@@ -150,7 +150,8 @@ exchange(int fd, struct trial *t, double start, double limit)
 	double moved = net_now();
 
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = { .fd = fd, .events = t->write_first &&
+		    t->sent < t->send ? 0 : POLLIN };
 		double until = limit;
 		ssize_t n;
 

@@ -42,6 +42,7 @@ struct trial {
 	size_t send;			/* bytes to send, reading meanwhile */
 	bool shut;			/* half-close once they are sent ... */
 	bool shut_echoed;		/* ... or once they are all back */
+	bool write_first;		/* read nothing until all is sent */
 	bool stop_echoed;		/* close once they are all back ... */
 	bool abort;			/* ... with a reset, not a FIN; or
 					 * with shut: a reset once the

@@ -101,12 +101,13 @@ Test(probe, the_listener_itself_passes_every_check)
 	start_probe_listener("probe");
 	cr_assert_eq(probe(d.addr, "500ms"), 0, "%s", out);
 	for (const char *c = "HC1\0HC2\0HC3\0HC4\0HC6\0HC7\0HC8\0RS1\0RS2\0"
-	    "RS3\0LT1\0LT2\0LT3\0CN1\0FL1\0";
+	    "RS3\0LT1\0LT2\0LT3\0CN1\0FL1\0FL2\0";
 	    *c != '\0';
 	    c += strlen(c) + 1)
 		expect_result(c, "pass");
 	expect_result("HC5", "info");
 	expect_result("PP1", "unsupported");
+	expect_result("PP2", "unsupported");
 	cr_assert_geq(figure("fin_latency_ms"), 0);
 	cr_assert_eq(figure("longest_delivered_ms"), 2000, "%s", out);
 	cr_assert_not_null(strstr(out, "\"schema\": \"upcase-probe/1\", "
@@ -329,7 +330,7 @@ Test(probe, haproxy_defaults_keep_half_close)
 {
 	through_haproxy("", NULL);	/* every case, through a conformant relay */
 	for (const char *c = "HC1\0HC2\0HC3\0HC4\0HC6\0HC7\0HC8\0LT2\0LT3\0"
-	    "CN1\0FL1\0"; *c != '\0'; c += strlen(c) + 1)
+	    "CN1\0FL1\0FL2\0"; *c != '\0'; c += strlen(c) + 1)
 		expect_result(c, "pass");
 	/* The server's reset is not passed on (non-strict, which a CI can
 	 * live with); the client's is. */
@@ -565,7 +566,8 @@ Test(probe, list_names_every_case)
 
 	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
 	for (const char *c = "HC1 \0HC2 \0HC3 \0HC4 \0HC5 \0HC6 \0HC7 \0HC8 \0"
-	    "RS1 \0RS2 \0RS3 \0LT1 \0LT2 \0LT3 \0CN1 \0FL1 \0PP1 \0"
+	    "RS1 \0RS2 \0RS3 \0LT1 \0LT2 \0LT3 \0CN1 \0FL1 \0FL2 \0PP1 \0"
+	    "PP2 \0"
 	    "RFC 9293 3.6\0RFC 1122 4.2.2.13\0RFC 5382 REQ-5\0"
 	    "proxy-protocol.txt\0"; *c != '\0';
 	    c += strlen(c) + 1)
@@ -637,7 +639,7 @@ Test(probe, junit_through_nginx_off_is_read_by_junitparser)
 	    "fail"), "%s", out);
 	cr_assert_not_null(strstr(out, "RS1 server-abort ok"), "%s", out);
 	cr_assert_not_null(strstr(out, "LT1 idle Skipped"), "%s", out);
-	cr_assert_eq(count_in(out, "\n"), 17, "one per case:\n%s", out);
+	cr_assert_eq(count_in(out, "\n"), 19, "one per case:\n%s", out);
 	daemon_stop(&d);
 }
 

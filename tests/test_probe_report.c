@@ -418,10 +418,11 @@ Test(report, the_proxy_header_must_name_the_client)
 	start("listen=127.0.0.1:0 probe proxy_protocol", NULL);
 	relay = stand_in_relay(&d, "PROXY TCP4 192.0.2.1 127.0.0.1 1234 80\r\n",
 	    false, 0, addr, sizeof(addr));
-	cr_assert_eq(probe(addr, "PP1,HC1"), 1, "%s", out);
+	cr_assert_eq(probe(addr, "PP1,PP2,HC1"), 1, "%s", out);
 	expect_case("HC1", "pass", NULL);
 	expect_case("PP1", "fail", "the PROXY header named 192.0.2.1:1234; "
 	    "the client is 127.0.0.1:");
+	expect_case("PP2", "fail", "the PROXY header named 192.0.2.1:1234");
 	kill(relay, SIGKILL);
 	wait_exit(relay, NULL, DEADLINE_MS);
 
@@ -435,8 +436,10 @@ Test(report, the_proxy_header_must_name_the_client)
 	write_file(daemon_file(&d, "haproxy.cfg"), conf);
 	relay = start_haproxy(d.dir, daemon_file(&d, "haproxy.cfg"));
 	close(fd);
-	cr_assert_eq(probe(addr, "PP1"), 0, "%s", out);
+	cr_assert_eq(probe(addr, "proxy"), 0, "%s", out);
 	expect_case("PP1", "pass", "the PROXY header named the client, "
+	    "127.0.0.1:");
+	expect_case("PP2", "pass", "the PROXY header named the client, "
 	    "127.0.0.1:");
 	stop_peer(relay, "haproxy");
 	daemon_stop(&d);
