@@ -173,12 +173,14 @@ service upcased-matrix
 	bind = 127.0.0.1
 	port = $p
 	redirect = 127.0.0.1 $BASE
+	cps = 10000 1
+	instances = UNLIMITED
 }
 EOF
 xinetd -dontfork -f "$dir/xinetd.conf" -pidfile "$dir/xinetd.pid" \
     >"$dir/xinetd.err" 2>&1 &
 add xinetd "xinetd $(dv xinetd)" \
-    "an UNLISTED service with redirect = HOST PORT, defaults" "$p"
+    "an UNLISTED service with redirect = HOST PORT, cps 10000 (the default, 50 a second, turns the service off for 10 s: the probe makes more)" "$p"
 port
 sslh -f -n -p "127.0.0.1:$p" --anyprot "$up" >"$dir/sslh.log" 2>&1 &
 add sslh "sslh $(dv sslh) (sslh-fork)" "--anyprot HOST:PORT, defaults" "$p"
