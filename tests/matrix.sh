@@ -377,7 +377,9 @@ def cell(c):
         return f"{v}: {f['left_open']:.0f} left open"
     if v == "fail" and c.get("evidence"):
         e, s = c["evidence"], c["evidence"].get("server")
-        if s and e["received"] == e["sent"] and not s["digest_ok"]:
+        # The server's FIN first: what it received is the question.
+        if s and not s["digest_ok"] and (e["received"] == e["sent"] or
+                                         c["direction"].startswith("server")):
             return f"fail: server got {s['received']:,} of {e['sent']:,} B"
         if c["data"] == "pass":
             if c.get("pattern") == "upstream-left-open":
