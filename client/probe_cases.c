@@ -22,6 +22,9 @@
 #define TRICKLE		64		/* FL1: bytes, ... */
 #define TRICKLE_RATE	50		/* ... at this many a second */
 #define LEAK_RUNS	8		/* LT3 */
+#define NO_REPORT	"no report of what the daemon saw came back (an " \
+			"older upcased, or a path that cannot carry one: " \
+			"give --direct)"
 #define WRITE_FIRST	(1u << 20)	/* FL2: sent before reading */
 
 static enum verdict
@@ -106,8 +109,7 @@ static const char *
 shape_unsupported(const struct probe *p, const struct shape *s)
 {
 	if ((s->needs_report || s->needs_proxy) && !p->reports)
-		return "the probe listener does not report what it saw (an "
-		    "older upcased?)";
+		return NO_REPORT;
 	if (s->needs_proxy && !p->proxied)
 		return "the probe listener reads no PROXY header ('listen = "
 		    "ADDRESS probe proxy_protocol')";
@@ -156,8 +158,7 @@ run_lt3(struct probe *p, const struct probe_case *c, struct result *r)
 	(void)c;
 	if (!p->reports) {
 		r->verdict = r->data = r->close = V_UNSUPPORTED;
-		probe_seen(r, "the probe listener does not report what it saw "
-		    "(an older upcased?)");
+		probe_seen(r, "%s", NO_REPORT);
 		return;
 	}
 	before = probe_server_open(p, 0);

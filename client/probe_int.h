@@ -44,7 +44,9 @@ struct probe {
 	struct via via;			/* --via; VIA_NONE: none */
 	uint64_t run;			/* the run's key, for the daemon */
 	uint32_t conns;			/* trials so far: the last's number */
-	bool reports;			/* the daemon reports what it saw */
+	bool reports;			/* the daemon reports what it saw ... */
+	bool reports_direct;		/* ... read at --direct, the path
+					 * carrying none */
 	uint64_t idle_timeout_ms;	/* ... and its listener's limits */
 	uint64_t drain_timeout_ms;
 	bool proxied;			/* ... and it reads PROXY headers */

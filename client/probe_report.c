@@ -71,14 +71,20 @@ report_start(const struct probe *p, unsigned ncases, double worst)
 		    "\"server_reports\": %s, \"cases\": [", p->repeat,
 		    (unsigned long long)p->max_wait_ms,
 		    (unsigned long long)p->idle_ms, p->step * 1000, worst,
-		    p->reports ? "true" : "false");
+		    !p->reports ? "false" : p->reports_direct ? "\"direct\"" :
+		    "true");
 	} else {
 		printf("upcase probe %s: %u case%s, %u run%s each, at most %s\n",
 		    p->name, ncases, ncases == 1 ? "" : "s", p->repeat,
 		    p->repeat == 1 ? "" : "s", w);
 		if (!p->reports)
-			printf("note: the probe listener does not report what "
-			    "it saw: judged from the client alone\n");
+			printf("note: no report of what the probe listener saw "
+			    "came back%s: judged from the client alone\n",
+			    p->direct_name != NULL ? " (through the path, or "
+			    "straight at --direct)" : "");
+		else if (p->reports_direct)
+			printf("note: the path carried no report of what the "
+			    "probe listener saw: read straight at --direct\n");
 		if (p->max_wait_lowered)
 			printf("note: HC3 waits %.1f s at most, under the probe "
 			    "listener's drain_timeout (%.1f s)\n",

@@ -39,8 +39,13 @@ fetch(const struct probe *p, char *buf, size_t len)
 	scenario_init(&s);
 	s.report = true;
 	s.run = p->run;
-	if ((fd = trial_connect(&p->addr, p->name, &p->via, limit, err,
-	    sizeof(err))) == -1)
+	if (p->reports_direct)
+		fd = trial_connect(&p->direct, p->direct_name, NULL, limit, err,
+		    sizeof(err));
+	else
+		fd = trial_connect(&p->addr, p->name, &p->via, limit, err,
+		    sizeof(err));
+	if (fd == -1)
 		return -1;
 	if (send(fd, line, scenario_format(&s, line), MSG_NOSIGNAL) == -1) {
 		close(fd);
@@ -125,18 +130,27 @@ probe_hello(struct probe *p)
 {
 	struct report rep;
 	char *buf = malloc(REPORT_MAX);
-	int rc = -1;
+	bool got = false;
 
-	if (buf != NULL && fetch(p, buf, REPORT_MAX) != -1 &&
-	    parse_head(buf, &rep) == 0) {
+	/* Through the path; straight at --direct when the path does not
+	 * carry a report (it cannot end an exchange cleanly, say). */
+	for (int direct = 0; direct < 2 && !got && buf != NULL; direct++) {
+		if (direct && p->direct_name == NULL)
+			break;
+		p->reports_direct = direct;
+		got = fetch(p, buf, REPORT_MAX) != -1 &&
+		    parse_head(buf, &rep) == 0;
+	}
+	if (got) {
 		p->reports = true;
 		p->idle_timeout_ms = rep.idle_timeout;
 		p->drain_timeout_ms = rep.drain_timeout;
 		p->proxied = rep.proxied;
-		rc = 0;
+	} else {
+		p->reports_direct = false;
 	}
 	free(buf);
-	return rc;
+	return got ? 0 : -1;
 }
 
 /*

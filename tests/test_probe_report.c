@@ -270,11 +270,12 @@ Test(report, bad_lines_cost_only_their_connection)
  * half-closed it passes that on and, with drop, throws away what the
  * client sends from then on (the way some stream-pipe relays end),
  * passing only the client's FIN; or (slow_ms) it waits that long before
- * each copy to the server after the server's FIN.
+ * each copy to the server after the server's FIN; or (hold_fin) it passes
+ * the server's FIN on only once the client has sent its own.
  */
 static pid_t
 stand_in_relay(const struct daemon *to, const char *header, bool drop,
-    int slow_ms, char *addr, size_t addrlen)
+    int slow_ms, bool hold_fin, char *addr, size_t addrlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -318,6 +319,8 @@ stand_in_relay(const struct daemon *to, const char *header, bool drop,
 				if (n <= 0) {
 					client_done = true;
 					shutdown(u, SHUT_WR);
+					if (hold_fin && server_done)
+						shutdown(c, SHUT_WR);
 				} else if (!(drop && server_done) &&
 				    write_all(u, buf, (size_t)n, 30000) != 0) {
 					_exit(1);
@@ -327,7 +330,8 @@ stand_in_relay(const struct daemon *to, const char *header, bool drop,
 				n = read(u, buf, sizeof(buf));
 				if (n <= 0) {
 					server_done = true;
-					shutdown(c, SHUT_WR);
+					if (!hold_fin || client_done)
+						shutdown(c, SHUT_WR);
 				} else if (write_all(c, buf, (size_t)n, 30000)
 				    != 0) {
 					_exit(1);
@@ -374,7 +378,7 @@ Test(report, bytes_dropped_after_the_servers_fin_are_caught)
 	pid_t relay;
 
 	start("listen=127.0.0.1:0 probe", NULL);
-	relay = stand_in_relay(&d, NULL, true, 0, addr, sizeof(addr));
+	relay = stand_in_relay(&d, NULL, true, 0, false, addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "HC1,HC4,CN1"), 1, "%s", out);
 	expect_case("HC1", "pass", NULL);
 	expect_case("HC4", "fail", "then our FIN: a clean end; the daemon "
@@ -396,9 +400,40 @@ Test(report, the_daemons_side_is_waited_for)
 	pid_t relay;
 
 	start("listen=127.0.0.1:0 probe", NULL);
-	relay = stand_in_relay(&d, NULL, false, 500, addr, sizeof(addr));
+	relay = stand_in_relay(&d, NULL, false, 500, false, addr,
+	    sizeof(addr));
 	cr_assert_eq(probe(addr, "HC4"), 0, "%s", out);
 	expect_case("HC4", "pass", "the daemon received 66560 of 66560");
+	kill(relay, SIGKILL);
+	wait_exit(relay, NULL, DEADLINE_MS);
+	daemon_stop(&d);
+}
+
+/* A path that cannot carry a report (it holds the server's FIN until the
+ * client's, and a report ends with the server's): the reports are read
+ * straight at --direct, and the cases that need them still run. Without
+ * --direct they are unsupported, and the run says why. */
+Test(report, a_path_that_cannot_carry_a_report_is_bypassed_with_direct)
+{
+	char addr[64];
+	pid_t relay;
+
+	start("listen=127.0.0.1:0 probe", NULL);
+	relay = stand_in_relay(&d, NULL, false, 0, true, addr, sizeof(addr));
+	const char *args[] = { "probe", "-a", addr, "--direct", d.addr,
+	    "--json", "--case", "HC1,RS2", "--repeat", "1", "--timeout", "1s",
+	    NULL };
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\"server_reports\": \"direct\""),
+	    "%s", out);
+	expect_case("HC1", "pass", "the daemon received 16 of 16");
+	expect_case("RS2", "non-strict", "our reset reached the daemon as a "
+	    "FIN");
+	cr_assert_eq(probe(addr, "RS2"), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\"server_reports\": false"), "%s",
+	    out);
+	expect_case("RS2", "unsupported", "no report of what the daemon saw "
+	    "came back");
 	kill(relay, SIGKILL);
 	wait_exit(relay, NULL, DEADLINE_MS);
 	daemon_stop(&d);
@@ -417,7 +452,7 @@ Test(report, the_proxy_header_must_name_the_client)
 
 	start("listen=127.0.0.1:0 probe proxy_protocol", NULL);
 	relay = stand_in_relay(&d, "PROXY TCP4 192.0.2.1 127.0.0.1 1234 80\r\n",
-	    false, 0, addr, sizeof(addr));
+	    false, 0, false, addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "PP1,PP2,HC1"), 1, "%s", out);
 	expect_case("HC1", "pass", NULL);
 	expect_case("PP1", "fail", "the PROXY header named 192.0.2.1:1234; "
