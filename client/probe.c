@@ -43,12 +43,12 @@ probe_trial_worst(const struct probe *p, const struct trial *t)
 {
 	/* The report: exchanges (each within a step) until the daemon's
 	 * side closes or server_wait has passed, and the last one begun
-	 * then. With abort after the FIN, as long again for the daemon to
-	 * have read it, within the trial's deadline. */
+	 * then. With abort after the FIN, the same with a step's wait for
+	 * the daemon to have read it. */
 	if (!p->reports)
 		return t->deadline;
 	return t->deadline + p->step + server_wait(t) + 0.05 +
-	    (t->abort && t->shut ? p->step + 0.05 : 0);
+	    (t->abort && t->shut ? 2 * p->step + 0.05 : 0);
 }
 
 bool

@@ -123,12 +123,13 @@ double probe_worst_hc3(const struct probe *p, const struct probe_case *c);
  * it reports (p->reports, the limits), -1 when not. probe_server fills
  * t->srv, waiting up to wait seconds for the daemon's side to close;
  * probe_fin_seen waits (--timeout) until the daemon has read t's FIN;
- * probe_server_open returns the run's connections the daemon has open,
- * waiting up to wait seconds for them to be none. */
+ * probe_server_open returns how many of the run's connections first to
+ * last the daemon has open, waiting up to wait seconds for none. */
 int probe_hello(struct probe *p);
 void probe_server(const struct probe *p, struct trial *t, double wait);
 bool probe_fin_seen(void *arg, const struct trial *t);
-unsigned probe_server_open(const struct probe *p, double wait);
+unsigned probe_server_open(const struct probe *p, uint32_t first,
+    uint32_t last, double wait);
 
 /* --list: the catalogue, one case a line. */
 void probe_list(FILE *out);

@@ -153,13 +153,31 @@ probe_hello(struct probe *p)
 	return got ? 0 : -1;
 }
 
+/* How many of conns first to last the report has open. */
+static unsigned
+count_open(const struct report *rep, uint32_t first, uint32_t last)
+{
+	const char *at = rep->lines;
+	unsigned long id;
+	char state[24];
+	unsigned n = 0;
+
+	for (; *at != '\0' && strncmp(at, "END\n", 4) != 0;
+	    at = strchr(at, '\n') + 1)
+		if (sscanf(at, "conn=%lu state=%23s", &id, state) == 2 &&
+		    id >= first && id <= last && strcmp(state, "open") == 0)
+			n++;
+	return n;
+}
+
 /*
- * Ask until done(out) or until wait has passed (asking once at least).
- * Returns the run's connections the daemon has open, as last told.
+ * Ask until done(out, open) or until wait has passed (asking once at
+ * least): out is conn's record, open the count of conns first to last
+ * still open. Returns open as last told.
  */
 static unsigned
-ask(const struct probe *p, uint32_t conn, double wait,
-    bool (*done)(const struct trial_seen *s, unsigned open),
+ask(const struct probe *p, uint32_t conn, uint32_t first, uint32_t last,
+    double wait, bool (*done)(const struct trial_seen *s, unsigned open),
     struct trial_seen *out)
 {
 	double until = net_now() + wait;
@@ -174,7 +192,7 @@ ask(const struct probe *p, uint32_t conn, double wait,
 		    parse_head(buf, &rep) == -1)
 			break;
 		out->asked = true;
-		open = rep.open;
+		open = count_open(&rep, first, last);
 		find(&rep, conn, out);
 		if (done(out, open) ||
 		    net_now() + REPORT_POLL_MS / 1000.0 >= until)
@@ -209,7 +227,7 @@ none_open(const struct trial_seen *s, unsigned open)
 void
 probe_server(const struct probe *p, struct trial *t, double wait)
 {
-	ask(p, t->scenario.conn, wait, closed, &t->srv);
+	ask(p, t->scenario.conn, 0, 0, wait, closed, &t->srv);
 }
 
 bool
@@ -217,15 +235,16 @@ probe_fin_seen(void *arg, const struct trial *t)
 {
 	struct trial_seen s;
 
-	ask(arg, t->scenario.conn, ((const struct probe *)arg)->step,
+	ask(arg, t->scenario.conn, 0, 0, ((const struct probe *)arg)->step,
 	    got_fin, &s);
 	return s.found && s.eof_ms >= 0;
 }
 
 unsigned
-probe_server_open(const struct probe *p, double wait)
+probe_server_open(const struct probe *p, uint32_t first, uint32_t last,
+    double wait)
 {
 	struct trial_seen s;
 
-	return ask(p, 0, wait, none_open, &s);
+	return ask(p, 0, first, last, wait, none_open, &s);
 }

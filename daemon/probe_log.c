@@ -4,6 +4,7 @@
  */
 #include "probe_log.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,8 +19,9 @@ struct seen_record {
 	uint64_t words[sizeof(struct probe_seen) / sizeof(uint64_t)];
 };
 
-_Static_assert(sizeof(struct probe_seen) % sizeof(uint64_t) == 0,
-    "struct probe_seen is a whole number of words");
+_Static_assert(sizeof(struct probe_seen) % sizeof(uint64_t) == 0 &&
+    offsetof(struct probe_seen, run) == 0,
+    "struct probe_seen is a whole number of words, run the first");
 
 struct shared {
 	uint64_t next[COUNTERS_SLOTS];	/* records each slot ever claimed */
@@ -72,9 +74,12 @@ probe_log_attach(unsigned slot)
 	 * or the next write would make it look whole while it is written. */
 	for (uint64_t i = 0; i < PROBE_LOG_WORKER_RING && i < area->next[slot];
 	    i++)
-		if (r[i].seq % 2 == 1)
+		if (r[i].seq % 2 == 1) {
+			/* Half written: run 0, which no key matches. */
+			__atomic_store_n(&r[i].words[0], 0, __ATOMIC_RELAXED);
 			__atomic_store_n(&r[i].seq, r[i].seq + 1,
-			    __ATOMIC_RELAXED);
+			    __ATOMIC_RELEASE);
+		}
 	ring = r;
 	ring_size = PROBE_LOG_WORKER_RING;
 	ring_next = &area->next[slot];
@@ -151,12 +156,15 @@ report_ring(struct report *rep, const struct seen_record *records, unsigned size
 	char eof[16], end[16], source[ADDR_TEXT_MAX];
 	struct probe_seen s;
 
-	for (unsigned i = 0; i < size && i < claimed; i++) {
+	/* Newest first: past the cap, the oldest are what a report leaves
+	 * out, and the connection just ended is never among them. */
+	for (uint64_t k = claimed; k > 0 && claimed - k < size; k--) {
 		int n;
 
 		if (rep->records == PROBE_LOG_REPORT_RECORDS)
 			return;
-		if (!record_read(&records[i], &s) || s.run != rep->run)
+		if (!record_read(&records[(k - 1) % size], &s) ||
+		    s.run != rep->run)
 			continue;
 		rep->records++;
 		rep->open += s.end == 0;

@@ -34,9 +34,11 @@
 #include "conn.h"
 #include "record.h"
 
-#define PROBE_LOG_RING		1024	/* records a single process keeps */
+#define PROBE_LOG_REPORT_RECORDS 1000	/* a report's records, at most,
+					 * newest first ... */
+#define PROBE_LOG_RING		PROBE_LOG_REPORT_RECORDS /* ... all that
+					 * a single process keeps */
 #define PROBE_LOG_WORKER_RING	256	/* records each worker slot keeps */
-#define PROBE_LOG_REPORT_RECORDS 1000	/* a report's records, at most */
 #define PROBE_LOG_LINE_MAX	256	/* a line of the report, at most */
 #define PROBE_LOG_REPORT_MAX	(PROBE_LOG_LINE_MAX * \
 				    (PROBE_LOG_REPORT_RECORDS + 2))

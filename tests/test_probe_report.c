@@ -271,11 +271,15 @@ Test(report, bad_lines_cost_only_their_connection)
  * client sends from then on (the way some stream-pipe relays end),
  * passing only the client's FIN; or (slow_ms) it waits that long before
  * each copy to the server after the server's FIN; or (hold_fin) it passes
- * the server's FIN on only once the client has sent its own.
+ * the server's FIN on only once the client has sent its own; or (leak) at
+ * the client's FIN it ends the client's side and keeps the server's open
+ * for ever.
  */
+enum relay_flaw { FLAW_NONE, FLAW_DROP, FLAW_HOLD_FIN, FLAW_LEAK };
+
 static pid_t
-stand_in_relay(const struct daemon *to, const char *header, bool drop,
-    int slow_ms, bool hold_fin, char *addr, size_t addrlen)
+stand_in_relay(const struct daemon *to, const char *header,
+    enum relay_flaw flaw, int slow_ms, char *addr, size_t addrlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -294,12 +298,14 @@ stand_in_relay(const struct daemon *to, const char *header, bool drop,
 	for (;;) {
 		int c = accept(lfd, NULL, NULL), u;
 		bool server_done = false, client_done = false;
+		bool drop = flaw == FLAW_DROP, hold_fin = flaw == FLAW_HOLD_FIN;
 		char buf[65536];
 
 		if (c == -1 || fork() != 0) {
 			close(c);
 			continue;
 		}
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* not inherited */
 		close(lfd);
 		u = connect_to(&to->ss, to->sslen);
 		if (u == -1 || (header != NULL &&
@@ -316,6 +322,11 @@ stand_in_relay(const struct daemon *to, const char *header, bool drop,
 				n = read(c, buf, sizeof(buf));
 				if (n > 0 && server_done)
 					poll(NULL, 0, slow_ms);
+				if (n <= 0 && flaw == FLAW_LEAK) {
+					shutdown(c, SHUT_WR);
+					for (;;)
+						pause();
+				}
 				if (n <= 0) {
 					client_done = true;
 					shutdown(u, SHUT_WR);
@@ -378,7 +389,7 @@ Test(report, bytes_dropped_after_the_servers_fin_are_caught)
 	pid_t relay;
 
 	start("listen=127.0.0.1:0 probe", NULL);
-	relay = stand_in_relay(&d, NULL, true, 0, false, addr, sizeof(addr));
+	relay = stand_in_relay(&d, NULL, FLAW_DROP, 0, addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "HC1,HC4,CN1"), 1, "%s", out);
 	expect_case("HC1", "pass", NULL);
 	expect_case("HC4", "fail", "then our FIN: a clean end; the daemon "
@@ -400,10 +411,30 @@ Test(report, the_daemons_side_is_waited_for)
 	pid_t relay;
 
 	start("listen=127.0.0.1:0 probe", NULL);
-	relay = stand_in_relay(&d, NULL, false, 500, false, addr,
-	    sizeof(addr));
+	relay = stand_in_relay(&d, NULL, FLAW_NONE, 500, addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "HC4"), 0, "%s", out);
 	expect_case("HC4", "pass", "the daemon received 66560 of 66560");
+	kill(relay, SIGKILL);
+	wait_exit(relay, NULL, DEADLINE_MS);
+	daemon_stop(&d);
+}
+
+/* A relay that ends the client's side at its FIN and keeps the server's
+ * open for ever: every exchange looks whole to the client, and LT2 and
+ * LT3 find the server's sides left open. */
+Test(report, server_sides_left_open_are_found)
+{
+	char addr[64];
+	pid_t relay;
+
+	start("listen=127.0.0.1:0 probe", NULL);
+	relay = stand_in_relay(&d, NULL, FLAW_LEAK, 0, addr, sizeof(addr));
+	cr_assert_eq(probe(addr, "HC1,LT2,LT3"), 1, "%s", out);
+	expect_case("LT2", "fail", "the daemon's side still open");
+	expect_case("LT3", "fail", "8 exchanges: 8 of them still open");
+	cr_assert_not_null(strstr(out, "\"pattern\": \"upstream-left-open\""),
+	    "%s", out);
+	cr_assert_eq(json_number(out, "left_open"), 8, "%s", out);
 	kill(relay, SIGKILL);
 	wait_exit(relay, NULL, DEADLINE_MS);
 	daemon_stop(&d);
@@ -419,7 +450,7 @@ Test(report, a_path_that_cannot_carry_a_report_is_bypassed_with_direct)
 	pid_t relay;
 
 	start("listen=127.0.0.1:0 probe", NULL);
-	relay = stand_in_relay(&d, NULL, false, 0, true, addr, sizeof(addr));
+	relay = stand_in_relay(&d, NULL, FLAW_HOLD_FIN, 0, addr, sizeof(addr));
 	const char *args[] = { "probe", "-a", addr, "--direct", d.addr,
 	    "--json", "--case", "HC1,RS2", "--repeat", "1", "--timeout", "1s",
 	    NULL };
@@ -452,7 +483,7 @@ Test(report, the_proxy_header_must_name_the_client)
 
 	start("listen=127.0.0.1:0 probe proxy_protocol", NULL);
 	relay = stand_in_relay(&d, "PROXY TCP4 192.0.2.1 127.0.0.1 1234 80\r\n",
-	    false, 0, false, addr, sizeof(addr));
+	    FLAW_NONE, 0, addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "PP1,PP2,HC1"), 1, "%s", out);
 	expect_case("HC1", "pass", NULL);
 	expect_case("PP1", "fail", "the PROXY header named 192.0.2.1:1234; "
