@@ -58,6 +58,8 @@ probe_trial(struct probe *p, struct trial *t)
 		return false;
 	t->scenario.run = p->run;
 	t->scenario.conn = ++p->conns;
+	if (p->at_direct && p->direct_proxied && t->proxy == TRIAL_PROXY_NONE)
+		t->proxy = TRIAL_PROXY_SELF;
 	if (t->abort && t->shut) {
 		t->fin_seen = probe_fin_seen;
 		t->arg = p;
@@ -93,14 +95,28 @@ probe_ms_text(double ms, char *buf, size_t len)
  */
 static int
 reach(const struct addr *addr, const char *name, const struct via *via,
-    double step)
+    double step, bool *proxied)
 {
 	struct trial t = { .send = 16, .stop_echoed = true,
 	    .deadline = 2 * step };
 	size_t magic = strlen(SCENARIO_MAGIC);
 
 	scenario_init(&t.scenario);
+	t.proxy = proxied != NULL && *proxied ? TRIAL_PROXY_SELF :
+	    TRIAL_PROXY_NONE;
 	trial_run(addr, name, via, &t);
+	if (proxied != NULL && t.end != TRIAL_REFUSED &&
+	    !(t.end == TRIAL_DONE && t.wrong_at == SIZE_MAX)) {
+		/* The other guess: a PROXY header or none. */
+		struct trial again = t;
+
+		again.proxy = *proxied ? TRIAL_PROXY_NONE : TRIAL_PROXY_SELF;
+		trial_run(addr, name, via, &again);
+		if (again.end == TRIAL_DONE && again.wrong_at == SIZE_MAX) {
+			*proxied = !*proxied;
+			return 0;
+		}
+	}
 	if (t.end == TRIAL_REFUSED) {
 		fprintf(stderr, "upcase: %s\n", t.err);
 		return 3;
@@ -144,7 +160,9 @@ run_case(struct probe *p, const struct probe_case *c, struct result *r)
 		p->name = p->direct_name;
 		p->repeat = 1;
 		p->via.kind = VIA_NONE;
+		p->at_direct = true;
 		c->run(p, c, &control);
+		p->at_direct = false;
 		p->addr = path;
 		p->name = name;
 		p->repeat = repeat;
@@ -312,7 +330,7 @@ probe_main(int argc, char **argv)
 	unsigned n = 0, counts[V_COUNT] = { 0 };
 	enum verdict overall = V_PASS;
 	double worst = 0;
-	int status;
+	int status, hello;
 
 	parse_options(&p, argc, argv);
 	for (size_t i = 0; i < probe_ncases; i++)
@@ -321,19 +339,26 @@ probe_main(int argc, char **argv)
 	if (n == 0)
 		usage_error("--case: no case is '%s' (upcase probe --list)",
 		    p.only);
-	if ((status = reach(&p.addr, p.name, &p.via, p.step)) != 0 ||
-	    (p.direct_name != NULL && (status = reach(&p.direct,
-	    p.direct_name, NULL, p.step)) != 0)) {
-		if (p.junit != NULL)
-			fclose(p.junit);
-		return status;
-	}
 	/* The run's key names its connections to the daemon; its limits
 	 * are learned before they can be taken for the path's. */
 	if (getrandom(&p.run, sizeof(p.run), 0) != sizeof(p.run) ||
 	    p.run == 0)
 		p.run = (uint64_t)getpid() << 32 | (uint64_t)time(NULL);
-	if (probe_hello(&p) == 0 && p.drain_timeout_ms != 0 &&
+	if ((status = reach(&p.addr, p.name, &p.via, p.step, NULL)) != 0)
+		goto unreachable;
+	hello = probe_hello(&p, false);
+	if (p.direct_name != NULL) {
+		/* The probe listener, straight: with a PROXY header when
+		 * the path's report says it reads one, without otherwise,
+		 * and the other way when that was wrong. */
+		p.direct_proxied = hello == 0 && p.proxied;
+		if ((status = reach(&p.direct, p.direct_name, NULL, p.step,
+		    &p.direct_proxied)) != 0)
+			goto unreachable;
+		if (hello != 0)
+			hello = probe_hello(&p, true);
+	}
+	if (hello == 0 && p.drain_timeout_ms != 0 &&
 	    p.max_wait_ms >= p.drain_timeout_ms) {
 		p.max_wait_ms = p.drain_timeout_ms - 1000 < 250 ? 250 :
 		    p.drain_timeout_ms - 1000;
@@ -373,4 +398,8 @@ probe_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	return overall >= V_INCONCLUSIVE ? 1 : 0;
+unreachable:
+	if (p.junit != NULL)
+		fclose(p.junit);
+	return status;
 }

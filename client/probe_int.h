@@ -41,6 +41,8 @@ struct probe {
 	const char *only;		/* --case: IDs and families, or NULL */
 	const char *direct_name;	/* --direct: the control's address */
 	struct addr direct;
+	bool direct_proxied;		/* ... which reads PROXY headers */
+	bool at_direct;			/* the trials go there now */
 	struct via via;			/* --via; VIA_NONE: none */
 	uint64_t run;			/* the run's key, for the daemon */
 	uint32_t conns;			/* trials so far: the last's number */
@@ -119,13 +121,14 @@ void probe_run_hc3(struct probe *p, const struct probe_case *c,
     struct result *r);
 double probe_worst_hc3(const struct probe *p, const struct probe_case *c);
 
-/* What the daemon saw (probe_server.c). probe_hello asks once: 0 when
- * it reports (p->reports, the limits), -1 when not. probe_server fills
+/* What the daemon saw (probe_server.c). probe_hello asks once, through
+ * the path or (direct) at --direct: 0 when it reports (p->reports, the
+ * limits), -1 when not. probe_server fills
  * t->srv, waiting up to wait seconds for the daemon's side to close;
  * probe_fin_seen waits (--timeout) until the daemon has read t's FIN;
  * probe_server_open returns how many of the run's connections first to
  * last the daemon has open, waiting up to wait seconds for none. */
-int probe_hello(struct probe *p);
+int probe_hello(struct probe *p, bool direct);
 void probe_server(const struct probe *p, struct trial *t, double wait);
 bool probe_fin_seen(void *arg, const struct trial *t);
 unsigned probe_server_open(const struct probe *p, uint32_t first,

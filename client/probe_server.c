@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "proxy.h"
 #include "probe_int.h"
 
 #define REPORT_MAX	(300 * 1024)	/* the daemon's, with room */
@@ -32,8 +33,9 @@ fetch(const struct probe *p, char *buf, size_t len)
 {
 	double limit = net_now() + p->step;
 	struct scenario s;
-	char line[SCENARIO_LINE_MAX], err[160];
+	char line[PROXY_V1_MAX + SCENARIO_LINE_MAX], err[160];
 	size_t have = 0;
+	ssize_t head = 0;
 	int fd;
 
 	scenario_init(&s);
@@ -47,7 +49,10 @@ fetch(const struct probe *p, char *buf, size_t len)
 		    sizeof(err));
 	if (fd == -1)
 		return -1;
-	if (send(fd, line, scenario_format(&s, line), MSG_NOSIGNAL) == -1) {
+	if ((p->reports_direct || p->at_direct) && p->direct_proxied)
+		head = trial_proxy_header(fd, TRIAL_PROXY_SELF, line);
+	if (head == -1 || send(fd, line, (size_t)head +
+	    scenario_format(&s, line + head), MSG_NOSIGNAL) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -126,21 +131,15 @@ find(const struct report *rep, uint32_t conn, struct trial_seen *out)
 }
 
 int
-probe_hello(struct probe *p)
+probe_hello(struct probe *p, bool direct)
 {
 	struct report rep;
 	char *buf = malloc(REPORT_MAX);
-	bool got = false;
+	bool got;
 
-	/* Through the path; straight at --direct when the path does not
-	 * carry a report (it cannot end an exchange cleanly, say). */
-	for (int direct = 0; direct < 2 && !got && buf != NULL; direct++) {
-		if (direct && p->direct_name == NULL)
-			break;
-		p->reports_direct = direct;
-		got = fetch(p, buf, REPORT_MAX) != -1 &&
-		    parse_head(buf, &rep) == 0;
-	}
+	p->reports_direct = direct;
+	got = buf != NULL && fetch(p, buf, REPORT_MAX) != -1 &&
+	    parse_head(buf, &rep) == 0;
 	if (got) {
 		p->reports = true;
 		p->idle_timeout_ms = rep.idle_timeout;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "proxy.h"
 #include "stream.h"
 
 #define TRIAL_CHUNK	65536
@@ -150,13 +151,19 @@ exchange(int fd, struct trial *t, double start, double limit)
 	double moved = net_now();
 
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = t->write_first &&
-		    t->sent < t->send ? 0 : POLLIN };
-		double until = limit;
+		struct pollfd p = { .fd = fd, .events = (t->write_first ||
+		    t->close_unread) && t->sent < t->send ? 0 : POLLIN };
+		double until = limit, due = 0;
 		ssize_t n;
 
 		if (t->stall > 0 && moved + t->stall < until)
 			until = moved + t->stall;
+		/* A slow reader: the next byte is due at its rate. */
+		if (t->read_rate > 0 && (due = start + (double)t->received /
+		    (double)t->read_rate) > net_now() && due < until)
+			p.events &= ~POLLIN;
+		else
+			due = 0;
 
 		if (!shut && t->sent == t->send && (t->shut ||
 		    (t->shut_echoed && t->received >= t->sent))) {
@@ -176,9 +183,16 @@ exchange(int fd, struct trial *t, double start, double limit)
 			t->end = TRIAL_DONE;
 			return;
 		}
+		if (t->close_unread && t->sent == t->send) {
+			t->end = poll(&p, 1, left_ms(until)) == 1 ?
+			    TRIAL_DONE : TRIAL_TIMEOUT;
+			return;
+		}
 		if (t->sent < t->send)
 			p.events |= POLLOUT;
-		if (poll(&p, 1, left_ms(until)) == 0) {
+		if (poll(&p, 1, left_ms(due > 0 ? due : until)) == 0) {
+			if (due > 0)
+				continue;
 			t->end = TRIAL_TIMEOUT;
 			t->stalled = until < limit;
 			return;
@@ -203,7 +217,9 @@ exchange(int fd, struct trial *t, double start, double limit)
 		}
 		if (!(p.revents & (POLLIN | POLLERR | POLLHUP)))
 			continue;
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		n = recv(fd, buf, t->read_rate > 0 && t->read_rate / 10 <
+		    sizeof(buf) ? t->read_rate / 10 + 1 : sizeof(buf),
+		    MSG_DONTWAIT);
 		if (n > 0) {
 			take_echo(t, buf, (size_t)n);
 			moved = net_now();
@@ -219,6 +235,28 @@ exchange(int fd, struct trial *t, double start, double limit)
 			return;
 		}
 	}
+}
+
+ssize_t
+trial_proxy_header(int fd, enum trial_proxy proxy, void *buf)
+{
+	/* Version 2's signature, then LOCAL, UNSPEC, no addresses. */
+	static const unsigned char local[16] = { '\r', '\n', '\r', '\n',
+	    '\0', '\r', '\n', 'Q', 'U', 'I', 'T', '\n', 0x20, 0x00, 0, 0 };
+	struct sockaddr_storage src, dst;
+	socklen_t slen = sizeof(src), dlen = sizeof(dst);
+
+	if (proxy == TRIAL_PROXY_NONE)
+		return 0;
+	if (proxy == TRIAL_PROXY_LOCAL) {
+		memcpy(buf, local, sizeof(local));
+		return sizeof(local);
+	}
+	if (getsockname(fd, (struct sockaddr *)&src, &slen) == -1 ||
+	    getpeername(fd, (struct sockaddr *)&dst, &dlen) == -1)
+		return -1;
+	return proxy_build(1, (struct sockaddr *)&src,
+	    (struct sockaddr *)&dst, buf);
 }
 
 int
@@ -242,8 +280,9 @@ void
 trial_run(const struct addr *a, const char *name, const struct via *via,
     struct trial *t)
 {
-	char line[SCENARIO_LINE_MAX];
+	char line[PROXY_V1_MAX + SCENARIO_LINE_MAX];
 	double start = net_now(), limit = start + t->deadline;
+	ssize_t head;
 	int fd;
 
 	t->sent = t->received = 0;
@@ -261,8 +300,15 @@ trial_run(const struct addr *a, const char *name, const struct via *via,
 	}
 	addr_local(fd, t->local, sizeof(t->local));
 	start = net_now();
-	if (send(fd, line, scenario_format(&t->scenario, line),
-	    MSG_NOSIGNAL) == -1) {
+	if ((head = trial_proxy_header(fd, t->proxy, line)) == -1) {
+		snprintf(t->err, sizeof(t->err), "%s: no PROXY header names "
+		    "this connection's addresses", name);
+		t->end = TRIAL_REFUSED;
+		close(fd);
+		return;
+	}
+	if (send(fd, line, (size_t)head + scenario_format(&t->scenario,
+	    line + head), MSG_NOSIGNAL) == -1) {
 		t->end = errno == ECONNRESET ? TRIAL_RESET : TRIAL_TIMEOUT;
 	} else if (t->idle_ms > 0) {
 		/* Idle: the only thing that may happen is an end. */

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "addr.h"
 #include "scenario.h"
@@ -22,6 +23,14 @@ enum trial_end {
 	TRIAL_TIMEOUT,		/* nothing ended it before the deadline */
 	TRIAL_REFUSED,		/* could not connect */
 	TRIAL_DONE,		/* all back, and the client closed */
+};
+
+/* A PROXY header the trial sends before its probe line, as a relay would:
+ * for a probe listener that reads one, reached without a relay. */
+enum trial_proxy {
+	TRIAL_PROXY_NONE,
+	TRIAL_PROXY_SELF,	/* version 1, naming this connection's ends */
+	TRIAL_PROXY_LOCAL,	/* version 2 LOCAL: a relay's own check */
 };
 
 /* What the daemon saw of a trial's connection, from its report
@@ -43,6 +52,12 @@ struct trial {
 	bool shut;			/* half-close once they are sent ... */
 	bool shut_echoed;		/* ... or once they are all back */
 	bool write_first;		/* read nothing until all is sent */
+	bool close_unread;		/* once all is sent and echo waits
+					 * unread, close: a reset, says
+					 * RFC 1122 4.2.2.13 */
+	uint64_t read_rate;		/* bytes a second read at most;
+					 * 0: no limit */
+	enum trial_proxy proxy;
 	bool stop_echoed;		/* close once they are all back ... */
 	bool abort;			/* ... with a reset, not a FIN; or
 					 * with shut: a reset once the
@@ -85,6 +100,10 @@ void trial_run(const struct addr *a, const char *name, const struct via *via,
  * before limit (net_now()). Returns the socket, or -1 with err. */
 int trial_connect(const struct addr *a, const char *name,
     const struct via *via, double limit, char *err, size_t errlen);
+
+/* t's PROXY header for the connection fd into buf (PROXY_V1_MAX bytes):
+ * its length, 0 for none, -1 when fd's addresses cannot be named. */
+ssize_t trial_proxy_header(int fd, enum trial_proxy proxy, void *buf);
 
 /* How t ended, in words: "EOF", "a reset", "nothing (timed out)". */
 const char *trial_end_text(enum trial_end end);
