@@ -87,7 +87,7 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/admit.c daemon/config.c \
               daemon/signals.c daemon/timeout.c daemon/upgrade.c
 CLIENT_SRC := client/args.c client/bench.c client/bench_conn.c client/main.c client/net.c \
               client/probe.c client/probe_cases.c client/probe_judge.c client/probe_report.c \
-              client/probe_search.c client/probe_server.c client/via.c \
+              client/probe_runs.c client/probe_search.c client/probe_server.c client/via.c \
               client/progress.c client/report.c \
               client/stream.c client/trial.c client/usage.c
 
@@ -239,7 +239,7 @@ bench: bench-deps all
 
 # ---- tests -----------------------------------------------------------------
 
-TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/peers.c \
+TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/peers.c tests/relay.c \
             tests/proc.c tests/process.c tests/scrape.c tests/sock.c
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_JOBS ?= 2

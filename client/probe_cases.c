@@ -21,11 +21,10 @@
 #define HOLD_MS		4000		/* RS3: the echo held this long */
 #define TRICKLE		64		/* FL1: bytes, ... */
 #define TRICKLE_RATE	50		/* ... at this many a second */
-#define LEAK_RUNS	8		/* LT3 */
-#define NO_REPORT	"no report of what the daemon saw came back (an " \
-			"older upcased, or a path that cannot carry one: " \
-			"give --direct)"
 #define WRITE_FIRST	(1u << 20)	/* FL2: sent before reading */
+#define EARLY		65536		/* CN2: sent at once, with the FIN */
+#define SLOW		(16u << 20)	/* FL3, FL4: this much ... */
+#define SLOW_RATE	(8u << 20)	/* ... at this rate, read by one end */
 
 static enum verdict
 worse(enum verdict a, enum verdict b)
@@ -33,9 +32,8 @@ worse(enum verdict a, enum verdict b)
 	return a > b ? a : b;
 }
 
-/* probe_trial, or r inconclusive when t would end past the worst case. */
-static bool
-trial_in_time(struct probe *p, struct trial *t, struct result *r)
+bool
+probe_trial_in_time(struct probe *p, struct trial *t, struct result *r)
 {
 	if (probe_trial(p, t))
 		return true;
@@ -44,14 +42,13 @@ trial_in_time(struct probe *p, struct trial *t, struct result *r)
 	return false;
 }
 
-/* Run t p->repeat times, judged by judge; see the top of the file. */
-static void
-repeated(struct probe *p, struct trial *t, judge_fn *judge, struct result *r)
+void
+probe_repeated(struct probe *p, struct trial *t, judge_fn *judge, struct result *r)
 {
 	struct result one;
 
 	for (unsigned i = 0; i < p->repeat; i++) {
-		if (!trial_in_time(p, t, r))
+		if (!probe_trial_in_time(p, t, r))
 			return;
 		r->runs = i + 1;
 		one = (struct result){ .data = V_PASS, .close = V_PASS,
@@ -96,7 +93,8 @@ struct shape {
 					 * FIN; 0: not held */
 	uint64_t rate;			/* the echo's bytes a second; 0: all */
 	bool stop_echoed, abort;	/* as the trial's */
-	bool write_first;
+	bool write_first, close_unread;
+	uint64_t read_rate;		/* as the trial's */
 	double server_wait;		/* ... */
 	bool needs_report;		/* judged on what the daemon saw */
 	bool needs_proxy;		/* ... of a PROXY header */
@@ -109,7 +107,7 @@ static const char *
 shape_unsupported(const struct probe *p, const struct shape *s)
 {
 	if ((s->needs_report || s->needs_proxy) && !p->reports)
-		return NO_REPORT;
+		return PROBE_NO_REPORT;
 	if (s->needs_proxy && !p->proxied)
 		return "the probe listener reads no PROXY header ('listen = "
 		    "ADDRESS probe proxy_protocol')";
@@ -128,7 +126,8 @@ run_shaped(struct probe *p, const struct probe_case *c, struct result *r)
 	struct trial t = { .send = s->send, .shut = s->shut,
 	    .shut_echoed = s->shut_echoed, .after_eof = s->after_eof,
 	    .stop_echoed = s->stop_echoed, .abort = s->abort,
-	    .write_first = s->write_first,
+	    .write_first = s->write_first, .close_unread = s->close_unread,
+	    .read_rate = s->read_rate,
 	    .server_wait = s->server_wait,
 	    .deadline = 2 * p->step + s->extra_s, .stall = p->step };
 
@@ -144,85 +143,7 @@ run_shaped(struct probe *p, const struct probe_case *c, struct result *r)
 	t.scenario.hold = s->hold_ms > 0;
 	t.scenario.delay_ms = s->hold_ms;
 	t.scenario.rate = s->rate;
-	repeated(p, &t, s->judge, r);
-}
-
-/* LT3: LEAK_RUNS exchanges, then none of their connections may be open
- * on the daemon's side (others of the run, still held, do not count). */
-static void
-run_lt3(struct probe *p, const struct probe_case *c, struct result *r)
-{
-	struct trial t;
-	uint32_t first = p->conns + 1;
-	unsigned left;
-
-	(void)c;
-	if (!p->reports) {
-		r->verdict = r->data = r->close = V_UNSUPPORTED;
-		probe_seen(r, "%s", NO_REPORT);
-		return;
-	}
-	for (unsigned i = 0; i < LEAK_RUNS; i++) {
-		t = (struct trial){ .send = 16, .shut_echoed = true,
-		    .deadline = 2 * p->step, .stall = p->step };
-		scenario_init(&t.scenario);
-		if (!trial_in_time(p, &t, r))
-			return;
-		r->runs++;
-		if (t.end != TRIAL_EOF || !data_ok(&t)) {
-			r->data = r->close = r->verdict = V_FAIL;
-			bytes_seen(&t, r->detail, sizeof(r->detail));
-			return;
-		}
-	}
-	left = probe_server_open(p, first, p->conns, SERVER_WAIT);
-	r->close = r->verdict = left == 0 ? V_PASS : V_FAIL;
-	r->figure_name = "left_open";
-	r->figure_ms = left;
-	if (left > 0)
-		r->pattern = PATTERN_UPSTREAM_LEFT;
-	probe_seen(r, "%u exchanges: %u of them still open on the daemon's "
-	    "side after them (waited up to %.1f s)", LEAK_RUNS, left,
-	    SERVER_WAIT);
-	snprintf(r->expected, sizeof(r->expected), "none of the %u open",
-	    LEAK_RUNS);
-}
-
-/* Would the probe listener itself end LT1's idle connection? */
-static bool
-idle_past_listener(const struct probe *p)
-{
-	return p->reports && p->idle_timeout_ms != 0 &&
-	    p->idle_ms >= p->idle_timeout_ms;
-}
-
-static void
-run_lt1(struct probe *p, const struct probe_case *c, struct result *r)
-{
-	struct trial t = { .send = 16, .shut_echoed = true,
-	    .idle_ms = p->idle_ms, .stall = p->step,
-	    .deadline = 2 * p->step + (double)p->idle_ms / 1000 };
-
-	(void)c;
-	if (p->idle_ms == 0) {
-		r->verdict = r->data = r->close = V_UNSUPPORTED;
-		probe_seen(r, "give --idle DURATION");
-		return;
-	}
-	if (idle_past_listener(p)) {
-		r->verdict = r->data = r->close = V_UNSUPPORTED;
-		probe_seen(r, "the probe listener's own idle_timeout (%.1f s) "
-		    "is not above --idle %.1f s: raise it to test the path",
-		    (double)p->idle_timeout_ms / 1000,
-		    (double)p->idle_ms / 1000);
-		return;
-	}
-	scenario_init(&t.scenario);
-	repeated(p, &t, judge_idle, r);
-	if (r->verdict == V_PASS) {
-		r->figure_name = "idle_ms";
-		r->figure_ms = (double)p->idle_ms;
-	}
+	probe_repeated(p, &t, s->judge, r);
 }
 
 /* ---- the worst cases: every trial's deadline, every run ---- */
@@ -236,28 +157,6 @@ worst_shaped(const struct probe *p, const struct probe_case *c)
 	    .shut = s->shut };
 
 	return shape_unsupported(p, s) != NULL ? 0 :
-	    p->repeat * probe_trial_worst(p, &t);
-}
-
-static double
-worst_lt3(const struct probe *p, const struct probe_case *c)
-{
-	struct trial t = { .deadline = 2 * p->step };
-
-	(void)c;
-	/* Each report asked for is an exchange bounded by --timeout. */
-	return !p->reports ? 0 : LEAK_RUNS * probe_trial_worst(p, &t) +
-	    p->step + 0.05 + SERVER_WAIT;
-}
-
-static double
-worst_lt1(const struct probe *p, const struct probe_case *c)
-{
-	struct trial t = { .deadline = 2 * p->step +
-	    (double)p->idle_ms / 1000 };
-
-	(void)c;
-	return p->idle_ms == 0 || idle_past_listener(p) ? 0 :
 	    p->repeat * probe_trial_worst(p, &t);
 }
 
@@ -287,16 +186,27 @@ static const struct shape rs2 = { .send = SMALL, .stop_echoed = true,
 static const struct shape rs3 = { .send = SMALL, .shut = true,
 	.abort = true, .hold_ms = HOLD_MS, .server_wait = SERVER_WAIT,
 	.needs_report = true, .judge = judge_reset_half_closed };
+static const struct shape rs4 = { .send = SMALL, .close_unread = true,
+	.server_wait = SERVER_WAIT, .needs_report = true,
+	.judge = judge_close_unread };
 static const struct shape lt2 = { .send = 16, .shut_echoed = true,
 	.server_wait = SERVER_WAIT, .needs_report = true,
 	.judge = judge_upstream_closed };
 static const struct shape cn1 = { .send = 0, .fin_first = true,
 	.fin_after = 0, .after_eof = 16, .judge = judge_server_fin };
+static const struct shape cn2 = { .send = EARLY, .shut = true,
+	.write_first = true, .judge = judge_fin };
 static const struct shape fl1 = { .send = TRICKLE, .shut = true,
 	.rate = TRICKLE_RATE, .extra_s = (double)TRICKLE / TRICKLE_RATE,
 	.judge = judge_fin };
 static const struct shape fl2 = { .send = WRITE_FIRST, .shut = true,
 	.write_first = true, .judge = judge_fin };
+static const struct shape fl3 = { .send = SLOW, .shut = true,
+	.rate = SLOW_RATE, .extra_s = (double)SLOW / SLOW_RATE,
+	.judge = judge_fin };
+static const struct shape fl4 = { .send = SLOW, .shut = true,
+	.read_rate = SLOW_RATE, .extra_s = (double)SLOW / SLOW_RATE,
+	.judge = judge_fin };
 static const struct shape pp1 = { .send = 16, .shut_echoed = true,
 	.needs_proxy = true, .judge = judge_proxy_source };
 static const struct shape pp2 = { .send = 0, .shut = true,
@@ -352,20 +262,30 @@ const struct probe_case probe_cases[] = {
 	    "a reset after the client's FIN, the reply still held, reaches "
 	    "the server (non-strict: it learns only when it writes)",
 	    run_shaped, worst_shaped, &rs3 },
+	{ "RS4", "close-with-unread-data", "resets", "-",
+	    "RFC 1122 4.2.2.13, RFC 9293 3.6.1",
+	    "the client closes with the echo unread, which its TCP turns "
+	    "into a reset: what reaches the server, and when (a figure)",
+	    run_shaped, worst_shaped, &rs4 },
 	{ "LT1", "idle", "lifetime", "-", "RFC 5382 REQ-5",
-	    "a connection idle for --idle still works", run_lt1, worst_lt1, NULL },
+	    "a connection idle for --idle still works", probe_run_lt1, probe_worst_lt1, NULL },
 	{ "LT2", "server-side-closed", "lifetime", "client FIN first",
 	    "RFC 9293 3.6",
 	    "once the client's connection has ended, the server's side is "
 	    "closed too (within 2 s)", run_shaped, worst_shaped, &lt2 },
 	{ "LT3", "no-leak", "lifetime", "-", "RFC 9293 3.6",
 	    "after 8 exchanges none of their connections is still open on "
-	    "the server's side", run_lt3, worst_lt3, NULL },
+	    "the server's side", probe_run_lt3, probe_worst_lt3, NULL },
 	{ "CN1", "server-closes-at-once", "connecting", "server FIN first",
 	    "RFC 9293 3.6",
 	    "a server that accepts and half-closes at once: the client sees "
 	    "EOF, can still send, and its FIN ends it cleanly", run_shaped,
 	    worst_shaped, &cn1 },
+	{ "CN2", "data-before-upstream-connect", "connecting",
+	    "client FIN first", "RFC 9293 3.5, 3.10.7.3",
+	    "64 KiB and the FIN sent the moment the connection is up, before "
+	    "the relay can have connected upstream: every byte back, then "
+	    "EOF", run_shaped, worst_shaped, &cn2 },
 	{ "FL1", "trickle-after-fin", "flow", "client FIN first",
 	    "RFC 9293 3.6, RFC 9112 9.6",
 	    "a reply of 64 bytes trickled at 50 bytes a second, a segment "
@@ -376,15 +296,31 @@ const struct probe_case probe_cases[] = {
 	    "the textbook client: 1 MiB and the FIN sent before reading a "
 	    "byte, which the buffers on the way must hold: every byte back, "
 	    "then EOF (a stall otherwise)", run_shaped, worst_shaped, &fl2 },
+	{ "FL3", "slow-server-reader", "flow", "client FIN first",
+	    "RFC 9293 3.8.6",
+	    "16 MiB to a server reading at 8 MiB a second: the relay holds "
+	    "back rather than drop or reset: every byte back, then EOF",
+	    run_shaped, worst_shaped, &fl3 },
+	{ "FL4", "slow-client-reader", "flow", "client FIN first",
+	    "RFC 9293 3.8.6",
+	    "16 MiB back to a client reading at 8 MiB a second: every byte, "
+	    "then EOF", run_shaped, worst_shaped, &fl4 },
 	{ "PP1", "proxy-source", "proxy", "-", "proxy-protocol.txt 2.1, 2.2",
-	    "the PROXY header a relay sends names the client's own address "
-	    "(unsupported unless the probe listener reads PROXY headers)",
+	    "the PROXY header a relay sends comes once, before any payload, "
+	    "and names the client's own address (unsupported unless the "
+	    "probe listener reads PROXY headers)",
 	    run_shaped, worst_shaped, &pp1 },
 	{ "PP2", "proxy-then-fin", "proxy", "client FIN first",
 	    "proxy-protocol.txt 2.1, 2.2",
 	    "a connection with no data, the client's FIN at once (a health "
 	    "check): the PROXY header still names the client, then EOF",
 	    run_shaped, worst_shaped, &pp2 },
+	{ "PP3", "proxy-local-check", "proxy", "-",
+	    "proxy-protocol.txt 2.2",
+	    "a relay's own health check, a version 2 LOCAL header, sent "
+	    "straight to the probe listener (--direct): taken as a check, "
+	    "echoed, its client the connection's own end",
+	    probe_run_pp3, probe_worst_pp3, NULL },
 };
 
 const size_t probe_ncases = sizeof(probe_cases) / sizeof(probe_cases[0]);

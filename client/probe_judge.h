@@ -14,9 +14,31 @@
 typedef void judge_fn(const struct probe *p, const struct trial *t,
     struct result *r);
 
+#define PROBE_NO_REPORT	"no report of what the daemon saw came back (an " \
+			"older upcased, or a path that cannot carry one: " \
+			"give --direct)"
+
+/* probe_trial, or r inconclusive when t would end past the worst case. */
+bool probe_trial_in_time(struct probe *p, struct trial *t, struct result *r);
+
+/* Run t p->repeat times, judged by judge (probe_cases.c, at the top). */
+void probe_repeated(struct probe *p, struct trial *t, judge_fn *judge,
+    struct result *r);
+
+/* The cases that are more than one trial repeated (probe_runs.c). */
+void probe_run_lt1(struct probe *p, const struct probe_case *c,
+    struct result *r);
+void probe_run_lt3(struct probe *p, const struct probe_case *c,
+    struct result *r);
+void probe_run_pp3(struct probe *p, const struct probe_case *c,
+    struct result *r);
+double probe_worst_lt1(const struct probe *p, const struct probe_case *c);
+double probe_worst_lt3(const struct probe *p, const struct probe_case *c);
+double probe_worst_pp3(const struct probe *p, const struct probe_case *c);
+
 judge_fn judge_fin, judge_server_fin, judge_fin_latency, judge_reset,
     judge_client_abort, judge_upstream_closed, judge_reset_half_closed,
-    judge_proxy_source, judge_idle;
+    judge_proxy_source, judge_idle, judge_close_unread, judge_proxy_local;
 
 /* "N of M bytes back, then EOF at 1.2 ms", and any wrong byte. */
 void bytes_seen(const struct trial *t, char *buf, size_t len);

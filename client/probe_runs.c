@@ -1,0 +1,178 @@
+/*
+ * probe_runs.c — the cases of upcase probe's catalogue that are more than
+ * one trial repeated: LT1 (an idle connection, unsupported without --idle
+ * or above the probe listener's own idle_timeout), LT3 (a count of the
+ * daemon's open connections after several exchanges) and PP3 (a header
+ * only --direct can send).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "probe_judge.h"
+
+#define LEAK_RUNS	8		/* LT3 */
+#define SERVER_WAIT	PROBE_SERVER_WAIT
+
+/* LT3: LEAK_RUNS exchanges, then none of their connections may be open
+ * on the daemon's side (others of the run, still held, do not count). */
+void
+probe_run_lt3(struct probe *p, const struct probe_case *c, struct result *r)
+{
+	struct trial t;
+	uint32_t first = p->conns + 1;
+	unsigned left;
+
+	(void)c;
+	if (!p->reports) {
+		r->verdict = r->data = r->close = V_UNSUPPORTED;
+		probe_seen(r, "%s", PROBE_NO_REPORT);
+		return;
+	}
+	for (unsigned i = 0; i < LEAK_RUNS; i++) {
+		t = (struct trial){ .send = 16, .shut_echoed = true,
+		    .deadline = 2 * p->step, .stall = p->step };
+		scenario_init(&t.scenario);
+		if (!probe_trial_in_time(p, &t, r))
+			return;
+		r->runs++;
+		if (t.end != TRIAL_EOF || !data_ok(&t)) {
+			r->data = r->close = r->verdict = V_FAIL;
+			bytes_seen(&t, r->detail, sizeof(r->detail));
+			return;
+		}
+	}
+	left = probe_server_open(p, first, p->conns, SERVER_WAIT);
+	r->close = r->verdict = left == 0 ? V_PASS : V_FAIL;
+	r->figure_name = "left_open";
+	r->figure_ms = left;
+	if (left > 0)
+		r->pattern = PATTERN_UPSTREAM_LEFT;
+	probe_seen(r, "%u exchanges: %u of them still open on the daemon's "
+	    "side after them (waited up to %.1f s)", LEAK_RUNS, left,
+	    SERVER_WAIT);
+	snprintf(r->expected, sizeof(r->expected), "none of the %u open",
+	    LEAK_RUNS);
+}
+
+/* Would the probe listener itself end LT1's idle connection? */
+static bool
+idle_past_listener(const struct probe *p)
+{
+	return p->reports && p->idle_timeout_ms != 0 &&
+	    p->idle_ms >= p->idle_timeout_ms;
+}
+
+void
+probe_run_lt1(struct probe *p, const struct probe_case *c, struct result *r)
+{
+	struct trial t = { .send = 16, .shut_echoed = true,
+	    .idle_ms = p->idle_ms, .stall = p->step,
+	    .deadline = 2 * p->step + (double)p->idle_ms / 1000 };
+
+	(void)c;
+	if (p->idle_ms == 0) {
+		r->verdict = r->data = r->close = V_UNSUPPORTED;
+		probe_seen(r, "give --idle DURATION");
+		return;
+	}
+	if (idle_past_listener(p)) {
+		r->verdict = r->data = r->close = V_UNSUPPORTED;
+		probe_seen(r, "the probe listener's own idle_timeout (%.1f s) "
+		    "is not above --idle %.1f s: raise it to test the path",
+		    (double)p->idle_timeout_ms / 1000,
+		    (double)p->idle_ms / 1000);
+		return;
+	}
+	scenario_init(&t.scenario);
+	probe_repeated(p, &t, judge_idle, r);
+	if (r->verdict == V_PASS) {
+		r->figure_name = "idle_ms";
+		r->figure_ms = (double)p->idle_ms;
+	}
+}
+
+
+double
+probe_worst_lt3(const struct probe *p, const struct probe_case *c)
+{
+	struct trial t = { .deadline = 2 * p->step };
+
+	(void)c;
+	/* Each report asked for is an exchange bounded by --timeout. */
+	return !p->reports ? 0 : LEAK_RUNS * probe_trial_worst(p, &t) +
+	    p->step + 0.05 + SERVER_WAIT;
+}
+
+double
+probe_worst_lt1(const struct probe *p, const struct probe_case *c)
+{
+	struct trial t = { .deadline = 2 * p->step +
+	    (double)p->idle_ms / 1000 };
+
+	(void)c;
+	return p->idle_ms == 0 || idle_past_listener(p) ? 0 :
+	    p->repeat * probe_trial_worst(p, &t);
+}
+
+/* PP3: a relay's own health check, a version 2 LOCAL header, sent
+ * straight to the probe listener: echoed as any connection is, and
+ * the client the daemon knows is the connection's own end. */
+static const char *
+pp3_unsupported(const struct probe *p)
+{
+	if (p->direct_name == NULL)
+		return "give --direct: a LOCAL header goes straight to the "
+		    "probe listener";
+	if (!p->direct_proxied)
+		return "the probe listener reads no PROXY header ('listen = "
+		    "ADDRESS probe proxy_protocol')";
+	return NULL;
+}
+
+static struct trial
+pp3_trial(const struct probe *p)
+{
+	struct trial t = { .send = 16, .shut_echoed = true,
+	    .proxy = TRIAL_PROXY_LOCAL, .deadline = 2 * p->step,
+	    .stall = p->step };
+
+	scenario_init(&t.scenario);
+	return t;
+}
+
+void
+probe_run_pp3(struct probe *p, const struct probe_case *c, struct result *r)
+{
+	const char *why = pp3_unsupported(p);
+	struct addr path = p->addr;
+	const char *name = p->name;
+	struct via via = p->via;
+	bool at_direct = p->at_direct;
+	struct trial t = pp3_trial(p);
+
+	(void)c;
+	if (why != NULL) {
+		r->verdict = r->data = r->close = V_UNSUPPORTED;
+		probe_seen(r, "%s", why);
+		return;
+	}
+	p->addr = p->direct;
+	p->name = p->direct_name;
+	p->via.kind = VIA_NONE;
+	p->at_direct = true;
+	probe_repeated(p, &t, judge_proxy_local, r);
+	p->addr = path;
+	p->name = name;
+	p->via = via;
+	p->at_direct = at_direct;
+}
+
+double
+probe_worst_pp3(const struct probe *p, const struct probe_case *c)
+{
+	struct trial t = pp3_trial(p);
+
+	(void)c;
+	return pp3_unsupported(p) != NULL ? 0 :
+	    p->repeat * probe_trial_worst(p, &t);
+}
