@@ -101,13 +101,15 @@ Test(probe, the_listener_itself_passes_every_check)
 	start_probe_listener("probe");
 	cr_assert_eq(probe(d.addr, "500ms"), 0, "%s", out);
 	for (const char *c = "HC1\0HC2\0HC3\0HC4\0HC6\0HC7\0HC8\0RS1\0RS2\0"
-	    "RS3\0LT1\0LT2\0LT3\0CN1\0FL1\0FL2\0";
+	    "RS3\0LT1\0LT2\0LT3\0CN1\0CN2\0FL1\0FL2\0FL3\0FL4\0";
 	    *c != '\0';
 	    c += strlen(c) + 1)
 		expect_result(c, "pass");
 	expect_result("HC5", "info");
+	expect_result("RS4", "info");
 	expect_result("PP1", "unsupported");
 	expect_result("PP2", "unsupported");
+	expect_result("PP3", "unsupported");
 	cr_assert_geq(figure("fin_latency_ms"), 0);
 	cr_assert_eq(figure("longest_delivered_ms"), 2000, "%s", out);
 	cr_assert_not_null(strstr(out, "\"schema\": \"upcase-probe/1\", "
@@ -326,12 +328,19 @@ through_haproxy(const char *defaults, const char *cases)
 	daemon_stop(&d);
 }
 
+/* Every case but FL4, through a conformant relay. HAProxy 2.6 loses
+ * bytes both ways in some of FL4's runs (docs/matrix.md): it half-closes
+ * its server side with part of the client's bytes still unread, then
+ * resets the client. */
 Test(probe, haproxy_defaults_keep_half_close)
 {
-	through_haproxy("", NULL);	/* every case, through a conformant relay */
+	through_haproxy("", "half-close,resets,lifetime,connecting,FL1,FL2,FL3,"
+	    "proxy");
 	for (const char *c = "HC1\0HC2\0HC3\0HC4\0HC6\0HC7\0HC8\0LT2\0LT3\0"
-	    "CN1\0FL1\0FL2\0"; *c != '\0'; c += strlen(c) + 1)
+	    "CN1\0CN2\0FL1\0FL2\0FL3\0"; *c != '\0'; c += strlen(c) + 1)
 		expect_result(c, "pass");
+	expect_result("RS4", "info");
+	cr_assert_eq(count_in(out, "{\"id\": "), 23, "%s", out);
 	/* The server's reset is not passed on (non-strict, which a CI can
 	 * live with); the client's is. */
 	expect_result("RS1", "non-strict");
@@ -566,8 +575,8 @@ Test(probe, list_names_every_case)
 
 	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
 	for (const char *c = "HC1 \0HC2 \0HC3 \0HC4 \0HC5 \0HC6 \0HC7 \0HC8 \0"
-	    "RS1 \0RS2 \0RS3 \0LT1 \0LT2 \0LT3 \0CN1 \0FL1 \0FL2 \0PP1 \0"
-	    "PP2 \0"
+	    "RS1 \0RS2 \0RS3 \0RS4 \0LT1 \0LT2 \0LT3 \0CN1 \0CN2 \0FL1 \0"
+	    "FL2 \0FL3 \0FL4 \0PP1 \0PP2 \0PP3 \0"
 	    "RFC 9293 3.6\0RFC 1122 4.2.2.13\0RFC 5382 REQ-5\0"
 	    "proxy-protocol.txt\0"; *c != '\0';
 	    c += strlen(c) + 1)
@@ -639,7 +648,7 @@ Test(probe, junit_through_nginx_off_is_read_by_junitparser)
 	    "fail"), "%s", out);
 	cr_assert_not_null(strstr(out, "RS1 server-abort ok"), "%s", out);
 	cr_assert_not_null(strstr(out, "LT1 idle Skipped"), "%s", out);
-	cr_assert_eq(count_in(out, "\n"), 19, "one per case:\n%s", out);
+	cr_assert_eq(count_in(out, "\n"), 24, "one per case:\n%s", out);
 	daemon_stop(&d);
 }
 

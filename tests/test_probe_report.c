@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "harness.h"
 #include "peers.h"
+#include "relay.h"
 #include "scenario.h"
 #include "sock.h"
 
@@ -276,95 +277,6 @@ Test(report, bad_lines_cost_only_their_connection)
 	daemon_stop(&d);
 }
 
-/*
- * A stand-in relay to target, a process per connection: it sends header
- * (if any) upstream first, then copies both ways; once the server has
- * half-closed it passes that on and, with drop, throws away what the
- * client sends from then on (the way some stream-pipe relays end),
- * passing only the client's FIN; or (slow_ms) it waits that long before
- * each copy to the server after the server's FIN; or (hold_fin) it passes
- * the server's FIN on only once the client has sent its own; or (leak) at
- * the client's FIN it ends the client's side and keeps the server's open
- * for ever.
- */
-enum relay_flaw { FLAW_NONE, FLAW_DROP, FLAW_HOLD_FIN, FLAW_LEAK };
-
-static pid_t
-stand_in_relay(const struct daemon *to, const char *header,
-    enum relay_flaw flaw, int slow_ms, char *addr, size_t addrlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int lfd = inheritable_listener(&ss, &len);
-	pid_t pid;
-
-	snprintf(addr, addrlen, "127.0.0.1:%u",
-	    ntohs(((struct sockaddr_in *)&ss)->sin_port));
-	if ((pid = fork()) != 0) {
-		cr_assert_gt(pid, 0);
-		close(lfd);
-		return pid;
-	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	signal(SIGCHLD, SIG_IGN);
-	for (;;) {
-		int c = accept(lfd, NULL, NULL), u;
-		bool server_done = false, client_done = false;
-		bool drop = flaw == FLAW_DROP, hold_fin = flaw == FLAW_HOLD_FIN;
-		char buf[65536];
-
-		if (c == -1 || fork() != 0) {
-			close(c);
-			continue;
-		}
-		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* not inherited */
-		close(lfd);
-		u = connect_to(&to->ss, to->sslen);
-		if (u == -1 || (header != NULL &&
-		    write(u, header, strlen(header)) < 0))
-			_exit(1);
-		while (!server_done || !client_done) {
-			struct pollfd p[2] = { { c, client_done ? 0 : POLLIN, 0 },
-			    { u, server_done ? 0 : POLLIN, 0 } };
-			ssize_t n;
-
-			if (poll(p, 2, -1) < 0)
-				_exit(1);
-			if (p[0].revents) {
-				n = read(c, buf, sizeof(buf));
-				if (n > 0 && server_done)
-					poll(NULL, 0, slow_ms);
-				if (n <= 0 && flaw == FLAW_LEAK) {
-					shutdown(c, SHUT_WR);
-					for (;;)
-						pause();
-				}
-				if (n <= 0) {
-					client_done = true;
-					shutdown(u, SHUT_WR);
-					if (hold_fin && server_done)
-						shutdown(c, SHUT_WR);
-				} else if (!(drop && server_done) &&
-				    write_all(u, buf, (size_t)n, 30000) != 0) {
-					_exit(1);
-				}
-			}
-			if (p[1].revents) {
-				n = read(u, buf, sizeof(buf));
-				if (n <= 0) {
-					server_done = true;
-					if (!hold_fin || client_done)
-						shutdown(c, SHUT_WR);
-				} else if (write_all(c, buf, (size_t)n, 30000)
-				    != 0) {
-					_exit(1);
-				}
-			}
-		}
-		_exit(0);
-	}
-}
-
 /* upcase probe -a addr --case cases, quick settings, JSON: its status. */
 static int
 probe(const char *addr, const char *cases)
@@ -551,5 +463,102 @@ Test(report, a_fin_held_until_the_relays_close_is_seen)
 	expect_case("RS2", "non-strict", "our reset reached the daemon as a "
 	    "FIN");
 	stop_peer(pid, "socat");
+	daemon_stop(&d);
+}
+
+/* RS4: a close with the echo unread is a reset from the client's TCP;
+ * straight, the daemon sees that reset; through a relay that ends its
+ * upstream side with a FIN, a FIN; through one that keeps it open, it
+ * fails. */
+Test(report, a_close_with_unread_data_is_reported_as_the_daemon_saw_it)
+{
+	char addr[64];
+	pid_t relay;
+
+	start("listen=127.0.0.1:0 probe", NULL);
+	cr_assert_eq(probe(d.addr, "RS4"), 0, "%s", out);
+	expect_case("RS4", "info", "our close with the echo unread (a reset) "
+	    "reached the daemon as a reset");
+	cr_assert_geq(json_number(out, "server_end_ms"), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\"state\": \"reset\""), "%s", out);
+	relay = stand_in_relay(&d, NULL, FLAW_NONE, 0, addr, sizeof(addr));
+	cr_assert_eq(probe(addr, "RS4"), 0, "%s", out);
+	expect_case("RS4", "info", "reached the daemon as a FIN");
+	kill(relay, SIGKILL);
+	wait_exit(relay, NULL, DEADLINE_MS);
+	relay = stand_in_relay(&d, NULL, FLAW_LEAK, 0, addr, sizeof(addr));
+	cr_assert_eq(probe(addr, "RS4"), 1, "%s", out);
+	expect_case("RS4", "fail", "then the daemon's side still open");
+	cr_assert_not_null(strstr(out, "\"pattern\": \"upstream-left-open\""),
+	    "%s", out);
+	kill(relay, SIGKILL);
+	wait_exit(relay, NULL, DEADLINE_MS);
+	daemon_stop(&d);
+}
+
+/* FL3 and FL4: a relay that throws away what the socket it copies to
+ * cannot take at once loses bytes to a slow reader at either end, while
+ * a short exchange passes through it whole. */
+Test(report, a_relay_that_drops_what_does_not_fit_fails_the_slow_readers)
+{
+	char addr[64];
+	pid_t relay;
+
+	start("listen=127.0.0.1:0 probe", NULL);
+	relay = stand_in_relay(&d, NULL, FLAW_OVERFLOW, 0, addr, sizeof(addr));
+	cr_assert_eq(probe(addr, "HC1,FL3,FL4"), 1, "%s", out);
+	expect_case("HC1", "pass", "16 of 16 bytes back");
+	expect_case("FL3", "fail", " of 16777216 bytes back, then EOF");
+	expect_case("FL4", "fail", " of 16777216 bytes back, then EOF");
+	kill(relay, SIGKILL);
+	wait_exit(relay, NULL, DEADLINE_MS);
+	daemon_stop(&d);
+}
+
+/*
+ * A probe listener that reads PROXY headers, reached straight (--direct)
+ * for the controls and PP3: every connection there opens with a header
+ * of the probe's own, never a line the listener would refuse; PP3's
+ * version 2 LOCAL header is taken as a relay's check. A listener that
+ * reads none makes PP3 unsupported.
+ */
+Test(report, a_proxied_listener_is_reached_straight_with_a_header)
+{
+	char addr[64], conf[512];
+	struct sockaddr_storage front;
+	socklen_t len;
+	pid_t relay;
+	int fd;
+
+	start("listen=127.0.0.1:0 probe proxy_protocol", NULL);
+	fd = inheritable_listener(&front, &len);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u",
+	    ntohs(((struct sockaddr_in *)&front)->sin_port));
+	snprintf(conf, sizeof(conf), "defaults\n    mode tcp\n    timeout "
+	    "connect 5s\n    timeout client 30s\n    timeout server 30s\n"
+	    "frontend probe\n    bind fd@%d\n    default_backend upcased\n"
+	    "backend upcased\n    server u %s send-proxy-v2\n", fd, d.addr);
+	write_file(daemon_file(&d, "haproxy.cfg"), conf);
+	relay = start_haproxy(d.dir, daemon_file(&d, "haproxy.cfg"));
+	close(fd);
+	const char *args[] = { "probe", "-a", addr, "--direct", d.addr,
+	    "--json", "--case", "HC1,proxy", "--repeat", "1", "--timeout",
+	    "2s", NULL };
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
+	expect_case("HC1", "pass", NULL);
+	expect_case("PP1", "pass", "the PROXY header named the client");
+	expect_case("PP3", "pass", "the LOCAL header was taken as a check");
+	cr_assert_eq(count_in(out, "\"control\": \"pass\""), 4, "%s", out);
+	cr_assert_eq(daemon_count_log(&d, "bad PROXY header"), 0, "%s",
+	    daemon_log(&d));
+	stop_peer(relay, "haproxy");
+	daemon_stop(&d);
+
+	start("listen=127.0.0.1:0 probe", NULL);
+	const char *plain[] = { "probe", "-a", d.addr, "--direct", d.addr,
+	    "--json", "--case", "PP3", NULL };
+	cr_assert_eq(run(upcase_path(), plain, out, sizeof(out)), 0, "%s", out);
+	expect_case("PP3", "unsupported", "the probe listener reads no PROXY "
+	    "header");
 	daemon_stop(&d);
 }

@@ -121,9 +121,9 @@ Test(readme, the_probe_example_passes_against_its_daemon)
 	const char *args[] = { "-n", "sh", "-c", script, NULL };
 	cr_assert_eq(run("/usr/bin/unshare", args, out, sizeof(out)), 0,
 	    "%s", out);
-	cr_assert_eq(count_in(out, " pass "), 16, "%s", out);
-	cr_assert_eq(count_in(out, " info "), 1, "%s", out);
-	cr_assert_not_null(strstr(out, ": 16 pass, 1 info, 2 unsupported; "
+	cr_assert_eq(count_in(out, " pass "), 19, "%s", out);
+	cr_assert_eq(count_in(out, " info "), 2, "%s", out);
+	cr_assert_not_null(strstr(out, ": 19 pass, 2 info, 3 unsupported; "
 	    "result pass\n"), "%s", out);
 }
 
