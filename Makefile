@@ -78,7 +78,7 @@ COMMON_SRC := common/addr.c common/backlog.c common/parse.c common/proxy.c \
 DAEMON_SRC := daemon/access.c daemon/acl.c daemon/admit.c daemon/config.c \
               daemon/config_file.c daemon/config_types.c daemon/conn.c daemon/conns.c \
               daemon/control.c daemon/detach.c \
-              daemon/http.c daemon/listen_spec.c daemon/listener.c daemon/log.c daemon/loop.c \
+              daemon/http.c daemon/listen_spec.c daemon/listener_socket.c daemon/listener.c daemon/log.c daemon/loop.c \
               daemon/metrics.c daemon/notify.c daemon/preamble.c \
               daemon/counters.c daemon/inherit.c daemon/master.c daemon/supervise.c \
               daemon/pidfile.c daemon/privs.c daemon/probe.c daemon/probe_log.c \
