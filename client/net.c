@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "proxy.h"
 
 double
 net_now(void)
@@ -67,4 +68,17 @@ net_connect(const struct addr *a, const char *name, uint64_t timeout_ms,
 		return -1;
 	}
 	return fd;
+}
+
+ssize_t
+net_proxy_header(int fd, int version, void *buf)
+{
+	struct sockaddr_storage local, remote;
+	socklen_t llen = sizeof(local), rlen = sizeof(remote);
+
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1 ||
+	    getpeername(fd, (struct sockaddr *)&remote, &rlen) == -1)
+		return -1;
+	return proxy_build(version, (struct sockaddr *)&local,
+	    (struct sockaddr *)&remote, buf);
 }

@@ -326,15 +326,11 @@ stream_loop(struct stream *s)
 static int
 stream_send_proxy_header(struct stream *s)
 {
-	struct sockaddr_storage local, remote;
-	socklen_t llen = sizeof(local), rlen = sizeof(remote);
 	unsigned char header[PROXY_V1_MAX + 1];
 	ssize_t len, n;
 
-	if (getsockname(s->sock, (struct sockaddr *)&local, &llen) == -1 ||
-	    getpeername(s->sock, (struct sockaddr *)&remote, &rlen) == -1 ||
-	    (len = proxy_build(s->o->proxy_version, (struct sockaddr *)&local,
-	    (struct sockaddr *)&remote, header)) == -1) {
+	if ((len = net_proxy_header(s->sock, s->o->proxy_version,
+	    header)) == -1) {
 		stream_fail(s, STREAM_NETWORK, "PROXY header: %s",
 		    errno == EAFNOSUPPORT ? "needs an IPv4 or IPv6 address" :
 		    strerror(errno));

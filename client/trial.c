@@ -243,20 +243,13 @@ trial_proxy_header(int fd, enum trial_proxy proxy, void *buf)
 	/* Version 2's signature, then LOCAL, UNSPEC, no addresses. */
 	static const unsigned char local[16] = { '\r', '\n', '\r', '\n',
 	    '\0', '\r', '\n', 'Q', 'U', 'I', 'T', '\n', 0x20, 0x00, 0, 0 };
-	struct sockaddr_storage src, dst;
-	socklen_t slen = sizeof(src), dlen = sizeof(dst);
-
 	if (proxy == TRIAL_PROXY_NONE)
 		return 0;
 	if (proxy == TRIAL_PROXY_LOCAL) {
 		memcpy(buf, local, sizeof(local));
 		return sizeof(local);
 	}
-	if (getsockname(fd, (struct sockaddr *)&src, &slen) == -1 ||
-	    getpeername(fd, (struct sockaddr *)&dst, &dlen) == -1)
-		return -1;
-	return proxy_build(1, (struct sockaddr *)&src,
-	    (struct sockaddr *)&dst, buf);
+	return net_proxy_header(fd, 1, buf);
 }
 
 int
