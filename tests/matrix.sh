@@ -68,14 +68,16 @@ cleanup() {
 }
 trap cleanup EXIT
 up=127.0.0.1:$BASE
+upp=127.0.0.1:$((BASE + 100))	# the same, reading PROXY headers
 
-"$BIN/upcased" -f -c /dev/null -o "listen=$up probe" -o drain_timeout=5m \
+"$BIN/upcased" -f -c /dev/null -o "listen=$up probe" \
+    -o "listen=$upp probe proxy_protocol" -o drain_timeout=5m \
     -o idle_timeout=5m 2>"$dir/upcased.log" &
-until grep -q "listening on $up" "$dir/upcased.log"; do sleep 0.1; done
+until grep -q "listening on $upp" "$dir/upcased.log"; do sleep 0.1; done
 
 n=0
-setups=()	# name|version|configuration|port|--via scheme, or none
-add() { setups+=("$1|$2|$3|$4|${5:-}"); }
+setups=()	# name|version|configuration|port|--via scheme|--direct
+add() { setups+=("$1|$2|$3|$4|${5:-}|${6:-$up}"); }
 port() { n=$((n + 1)); p=$((BASE + n)); }	# the next port, into p
 dv() { dpkg-query -W -f '${Version}' "$1" | sed 's/^[0-9]*://'; }
 listens() {	# PORT: within 10 s
@@ -89,25 +91,26 @@ listens() {	# PORT: within 10 s
 # Each start_X NAME CONFIG starts one relay in the background on a new
 # port and records it; the probes run once every one listens.
 nginx_v=$(nginx -v 2>&1 | sed 's/.*nginx\///')
-start_nginx() {	# NAME DIRECTIVE LABEL
-	local d=$dir/$1; port; mkdir -p "$d"
+start_nginx() {	# NAME DIRECTIVE LABEL [LISTENER]
+	local d=$dir/$1 to=${4:-$up}; port; mkdir -p "$d"
 	cat >"$d/nginx.conf" <<EOF
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 daemon off; worker_processes 1; user root root;
 pid $d/nginx.pid; error_log $d/nginx.err notice;
 events {}
-stream { server { listen 127.0.0.1:$p; proxy_pass $up; $2 } }
+stream { server { listen 127.0.0.1:$p; proxy_pass $to; $2 } }
 EOF
 	nginx -e "$d/nginx.err" -p "$d" -c "$d/nginx.conf" >/dev/null 2>&1 &
-	add "$1" "nginx $nginx_v stream" "$3" "$p"
+	add "$1" "nginx $nginx_v stream" "$3" "$p" "" "$to"
 }
 haproxy_v=$(haproxy -v | awk 'NR == 1 { print $3 }')
-start_haproxy() {
-	local d=$dir/$1; port; mkdir -p "$d"
-	printf 'defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n%bfrontend f\n    bind 127.0.0.1:%s\n    default_backend b\nbackend b\n    server u %s\n' \
-	    "$2" "$p" "$up" >"$d/haproxy.cfg"
+start_haproxy() {	# NAME DEFAULTS LABEL [LISTENER SERVER-OPTIONS]
+	local d=$dir/$1 to=${4:-$up}; port; mkdir -p "$d"
+	printf 'defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n%bfrontend f\n    bind 127.0.0.1:%s\n    default_backend b\nbackend b\n    server u %s%s\n' \
+	    "$2" "$p" "$to" "${5:-}" >"$d/haproxy.cfg"
 	haproxy -db -f "$d/haproxy.cfg" >"$d/haproxy.log" 2>&1 &
-	add "$1" "HAProxy $haproxy_v mode tcp" "timeout client/server 30s$3" "$p"
+	add "$1" "HAProxy $haproxy_v mode tcp" "timeout client/server 30s$3" \
+	    "$p" "" "$to"
 }
 socat_v=$(socat -V | awk '/socat version/ { print $3 }')
 start_socat() {
@@ -126,6 +129,11 @@ start_haproxy haproxy "" ""
 start_haproxy haproxy-fin '    timeout client-fin 1s\n    timeout server-fin 1s\n' \
     ", timeout client-fin/server-fin 1s"
 start_haproxy haproxy-abort '    option abortonclose\n' ", option abortonclose"
+start_haproxy haproxy-proxy "" ", send-proxy-v2 to a proxy_protocol listener" \
+    "$upp" " send-proxy-v2"
+start_nginx nginx-proxy "proxy_half_close on; proxy_protocol on;" \
+    "proxy_half_close on, proxy_protocol on (v1) to a proxy_protocol listener" \
+    "$upp"
 start_socat socat "" "" "TCP-LISTEN,fork (default -t 0.5)"
 start_socat socat-t30 "-t 30" "" "-t 30"
 start_socat socat-shut-none "" ",shut-none" "shut-none on the upstream"
@@ -329,13 +337,13 @@ for s in "${setups[@]}"; do
 	exit 1
 done
 
-echo "make matrix: upcase probe --direct $up --idle $IDLE through" \
+echo "make matrix: upcase probe --direct LISTENER --idle $IDLE through" \
     "${#setups[@]} setups at once"
 start=$SECONDS
 probes=()
 for s in "${setups[@]}"; do
-	IFS='|' read -r name _ _ p via <<<"$s"
-	to=(-a "127.0.0.1:$p" --direct "$up")
+	IFS='|' read -r name _ _ p via direct <<<"$s"
+	to=(-a "127.0.0.1:$p" --direct "$direct")
 	[ "$p" = "$BASE" ] && to=(-a "$up")
 	[ -n "$via" ] && to=(-a "$up" --via "$via://127.0.0.1:$p" --direct "$up")
 	"$BIN/upcase" probe "${to[@]}" --idle "$IDLE" --json \
@@ -352,7 +360,7 @@ import json, sys, os, datetime
 d, out = sys.argv[1], sys.argv[2]
 rows = []
 for line in open(os.path.join(d, "setups")).read().splitlines():
-    name, version, config, port, via = line.split("|")
+    name, version, config, port, via, direct = line.split("|")
     try:
         probe = json.load(open(os.path.join(d, name + ".json")))
     except (OSError, ValueError):
@@ -368,6 +376,10 @@ def cell(c):
             f"{v}: cut {cut / 1000:.2f} s after it"
     if "fin_latency_ms" in f:
         return f"{f['fin_latency_ms']:.1f} ms"
+    if "server_end_ms" in f and c["evidence"].get("server"):
+        seen = "reset" if c["evidence"]["server"]["state"] == "reset" \
+            else "FIN"
+        return f"{seen}, {f['server_end_ms']:.1f} ms"
     if v == "pass" and "longest_delivered_ms" in f:
         return f"pass ({f['longest_delivered_ms'] / 1000:.0f} s)"
     if v != "pass" and c.get("pattern") == "timer-after-fin" and \
@@ -408,7 +420,7 @@ for r in rows:
                  " | ".join(cells) + f" | {p['result']} |")
 # What fixes each pattern a row shows, in that relay (upcase(1), PATTERNS).
 KEEPS = ("use a relay that keeps half-close: HAProxy, nginx with "
-         "proxy_half_close on, socat -t 30, stunnel, ssh -L, spiped, stone, "
+         "proxy_half_close on, socat -t 30, ssh -L, spiped, stone, Dante, "
          "kernel NAT")
 FIX = {
     ("nginx-off", "closes-both-ways"): "`proxy_half_close on;`",
@@ -420,6 +432,14 @@ FIX = {
     ("socat-shut-none", "closes-both-ways"): "drop `shut-none`",
     ("socat-shut-none", "timer-after-fin"):
         "drop `shut-none`: the FIN then passes at once",
+    ("haproxy*", "closes-both-ways"):
+        "no setting found: under a slow reader (FL4) HAProxy 2.6 now and "
+        "then half-closes its server side with client bytes unread, then "
+        "resets the client",
+    ("stunnel", "closes-both-ways"):
+        "no setting found (`TIMEOUTclose = 0` does not help): once the "
+        "server has closed, stunnel drops what it still holds for a slow "
+        "client",
 }
 DEFAULT = {
     "closes-both-ways": "no setting: " + KEEPS,
@@ -436,7 +456,9 @@ for r in rows:
         if c.get("pattern") and c["verdict"] in ("fail", "non-strict"):
             found.setdefault(c["pattern"], []).append(c["id"])
     for pat, ids_ in found.items():
-        fix = FIX.get((r["setup"], pat), DEFAULT.get(pat, ""))
+        fix = FIX.get((r["setup"], pat)) or \
+            FIX.get((r["setup"].split("-")[0] + "*", pat)) or \
+            DEFAULT.get(pat, "")
         fixes.append(f"| {r['relay']} | {r['configuration']} | {pat} | "
                      f"{', '.join(ids_)} | {fix} |")
 fix_md = ("\n\n## What fixes it\n\nEach pattern a row's failing or "
@@ -448,7 +470,9 @@ stamp = datetime.datetime.utcnow().strftime("%Y-%m-%d")
 md = ("# upcase probe through the relays Debian ships\n\n"
       f"Generated by `make matrix` on {stamp}: each relay on loopback in "
       "front of one probe listener (`drain_timeout` and `idle_timeout` "
-      "5m), `upcase probe --idle 2s`, each case straight at the listener "
+      "5m; the two relays that send PROXY headers in front of its twin "
+      "that reads them), `upcase probe --idle 2s`, each case straight at "
+      "the listener "
       "first (`--direct`), all at once. The cases are in "
       "`upcase probe --list` and upcase(1); the evidence of every cell "
       "is in matrix.json.\n\n" + "\n".join(lines) + fix_md + "\n")
