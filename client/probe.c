@@ -45,7 +45,7 @@ probe_trial_worst(const struct probe *p, const struct trial *t)
 	 * side closes or server_wait has passed, and the last one begun
 	 * then. With abort after the FIN, the same with a step's wait for
 	 * the daemon to have read it. */
-	if (!p->reports)
+	if (!p->reports || t->server_wait < 0)
 		return t->deadline;
 	return t->deadline + p->step + server_wait(t) + 0.05 +
 	    (t->abort && t->shut ? 2 * p->step + 0.05 : 0);
@@ -65,7 +65,8 @@ probe_trial(struct probe *p, struct trial *t)
 		t->arg = p;
 	}
 	trial_run(&p->addr, p->name, &p->via, t);
-	probe_server(p, t, server_wait(t));
+	if (t->server_wait >= 0)
+		probe_server(p, t, server_wait(t));
 	return true;
 }
 

@@ -70,7 +70,9 @@ struct trial {
 					 * end it, stalled; 0: only the
 					 * deadline */
 	double server_wait;		/* seconds the daemon's side may take
-					 * to close after ours */
+					 * to close after ours; 0: the
+					 * default; below 0: its record is
+					 * not asked for */
 	bool (*fin_seen)(void *arg, const struct trial *t);
 	void *arg;			/* abort with shut: polls whether
 					 * the daemon has seen our FIN */
