@@ -19,14 +19,52 @@
 #include "peers.h"
 #include "sock.h"
 
-/* n bytes of buf to fd: all of them, or (overflow) what fits at once. */
+#define CLEAN	65536		/* bytes each way a flaw leaves alone */
+#define RESET	-2		/* copy's: reset both sides now */
+
+/* n bytes of buf to fd (down: to the client) as flaw has them. Each
+ * connection is a process: the counts are its own. */
 static int
-copy(int fd, const char *buf, size_t n, enum relay_flaw flaw)
+copy(int fd, char *buf, size_t n, enum relay_flaw flaw, bool down)
 {
-	if (flaw == FLAW_OVERFLOW)
+	static size_t moved[2], cut;
+
+	moved[down] += n;
+	switch (flaw) {
+	case FLAW_OVERFLOW:
 		return send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
 		    errno != EAGAIN ? -1 : 0;
+	case FLAW_CORRUPT:
+		if (down && moved[1] > CLEAN)
+			buf[n / 2] ^= 0x20;
+		break;
+	case FLAW_DUPLICATE:
+		if (down && moved[1] > CLEAN && write_all(fd, buf, n, 30000))
+			return -1;
+		break;
+	case FLAW_RESET:
+		if (cut == 0)
+			cut = CLEAN + (size_t)getpid() * 2654435761u % (3 * CLEAN);
+		if (moved[0] + moved[1] >= cut)
+			return RESET;
+		break;
+	default:
+		break;
+	}
 	return write_all(fd, buf, n, 30000);
+}
+
+/* The end of a connection's process after copy failed with rc. */
+static void
+quit(int c, int u, int rc)
+{
+	struct linger now = { .l_onoff = 1, .l_linger = 0 };
+
+	if (rc == RESET) {
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+		setsockopt(u, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+	}
+	_exit(rc == RESET ? 0 : 1);
 }
 
 pid_t
@@ -67,6 +105,7 @@ stand_in_relay(const struct daemon *to, const char *header,
 			struct pollfd p[2] = { { c, client_done ? 0 : POLLIN, 0 },
 			    { u, server_done ? 0 : POLLIN, 0 } };
 			ssize_t n;
+			int rc = 0;
 
 			if (poll(p, 2, -1) < 0)
 				_exit(1);
@@ -84,9 +123,9 @@ stand_in_relay(const struct daemon *to, const char *header,
 					shutdown(u, SHUT_WR);
 					if (hold_fin && server_done)
 						shutdown(c, SHUT_WR);
-				} else if (!(drop && server_done) &&
-				    copy(u, buf, (size_t)n, flaw) != 0) {
-					_exit(1);
+				} else if (!(drop && server_done) && (rc = copy(u,
+				    buf, (size_t)n, flaw, false)) != 0) {
+					quit(c, u, rc);
 				}
 			}
 			if (p[1].revents) {
@@ -95,8 +134,9 @@ stand_in_relay(const struct daemon *to, const char *header,
 					server_done = true;
 					if (!hold_fin || client_done)
 						shutdown(c, SHUT_WR);
-				} else if (copy(c, buf, (size_t)n, flaw) != 0) {
-					_exit(1);
+				} else if ((rc = copy(c, buf, (size_t)n, flaw,
+				    true)) != 0) {
+					quit(c, u, rc);
 				}
 			}
 		}

@@ -10,7 +10,14 @@
  *   FLAW_LEAK      at the client's FIN (or reset) it ends the client's
  *                  side and keeps the server's open for ever;
  *   FLAW_OVERFLOW  what does not fit at once into the socket it copies to
- *                  is thrown away, both ways.
+ *                  is thrown away, both ways;
+ *   FLAW_CORRUPT   past the first 64 KiB to the client, it changes a byte
+ *                  of each chunk;
+ *   FLAW_DUPLICATE past the first 64 KiB to the client, it sends each
+ *                  chunk twice;
+ *   FLAW_RESET     it resets both sides at a point between 64 and 256 KiB
+ *                  into the connection (both ways counted), chosen by its
+ *                  pid: small exchanges pass, large ones are cut.
  * With slow_ms it waits that long before each copy to the server after
  * the server's FIN. A client's reset ends its side as a FIN would.
  */
@@ -23,7 +30,8 @@
 #include "harness.h"
 
 enum relay_flaw {
-	FLAW_NONE, FLAW_DROP, FLAW_HOLD_FIN, FLAW_LEAK, FLAW_OVERFLOW
+	FLAW_NONE, FLAW_DROP, FLAW_HOLD_FIN, FLAW_LEAK, FLAW_OVERFLOW,
+	FLAW_CORRUPT, FLAW_DUPLICATE, FLAW_RESET
 };
 
 /* The relay, listening on 127.0.0.1 (its address into addr): its pid,

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "harness.h"
 #include "peers.h"
 #include "scenario.h"
@@ -224,6 +225,13 @@ Test(probe, wrong_peers_are_told_apart)
 	start_probe_listener("");	/* a plain listener */
 	cr_assert_eq(probe(d.addr, NULL), 3, "%s", out);
 	cr_assert_not_null(strstr(out, "a plain upcased listener"), "%s", out);
+	/* A web server (its metrics listener), waiting for the rest of a
+	 * request that never comes: bounded by --timeout. */
+	addr_format((struct sockaddr *)&d.mss, sizeof(struct sockaddr_in),
+	    addr, sizeof(addr));
+	cr_assert_eq(probe(addr, NULL), 3, "%s", out);
+	cr_assert_not_null(strstr(out, "no probe listener answers: nothing "
+	    "came back, then nothing (timed out) after "), "%s", out);
 	daemon_stop(&d);
 
 	echo = plain_echo_server(0, &ss, &len, addr, sizeof(addr));

@@ -562,3 +562,38 @@ Test(report, a_proxied_listener_is_reached_straight_with_a_header)
 	    "header");
 	daemon_stop(&d);
 }
+
+/* Relays that corrupt, duplicate or reset: every case ends within the
+ * announced bound with a verdict and what was seen, small exchanges
+ * through them pass, and the exit status is a fail's. (FL2's 1 MiB, not
+ * HC2's 64 MiB: the stand-in writes blocking, and would stall.) */
+Test(report, relays_that_corrupt_duplicate_or_reset_are_bounded)
+{
+	static const struct {
+		enum relay_flaw flaw;
+		const char *seen;		/* in FL2's detail */
+	} flawed[] = {
+		{ FLAW_CORRUPT, "was not the echo (began \\\"CAPITALIZE THIS!" },
+		{ FLAW_DUPLICATE, " of 1048576 bytes back, then EOF" },
+		{ FLAW_RESET, " of 1048576 bytes back, then a reset" },
+	};
+	char addr[64];
+	pid_t relay;
+
+	start("listen=127.0.0.1:0 probe", NULL);
+	for (size_t i = 0; i < sizeof(flawed) / sizeof(flawed[0]); i++) {
+		relay = stand_in_relay(&d, NULL, flawed[i].flaw, 0, addr,
+		    sizeof(addr));
+		cr_assert_eq(probe(addr, "HC1,FL2"), 1, "%s", out);
+		expect_case("HC1", "pass", NULL);
+		expect_case("FL2", "fail", flawed[i].seen);
+		cr_assert_leq(json_number(out, "elapsed_s"),
+		    json_number(out, "worst_case_s"), "%s", out);
+		if (flawed[i].flaw == FLAW_DUPLICATE)	/* more than sent */
+			cr_assert_gt(json_number(strstr(out, "{\"id\": "
+			    "\"FL2\""), "received"), 1048576, "%s", out);
+		kill(relay, SIGKILL);
+		wait_exit(relay, NULL, DEADLINE_MS);
+	}
+	daemon_stop(&d);
+}
