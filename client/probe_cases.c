@@ -281,7 +281,7 @@ const struct probe_case probe_cases[] = {
 	    "a server that accepts and half-closes at once: the client sees "
 	    "EOF, can still send, and its FIN ends it cleanly", run_shaped,
 	    worst_shaped, &cn1 },
-	{ "CN2", "data-before-upstream-connect", "connecting",
+	{ "CN2", "data-before-connect", "connecting",
 	    "client FIN first", "RFC 9293 3.5, 3.10.7.3",
 	    "64 KiB and the FIN sent the moment the connection is up, before "
 	    "the relay can have connected upstream: every byte back, then "

@@ -394,16 +394,36 @@ Test(report, a_path_that_cannot_carry_a_report_is_bypassed_with_direct)
 	daemon_stop(&d);
 }
 
+/* HAProxy mode tcp in front of the daemon, its server line ending in
+ * opts ("send-proxy"); the front's address into addr. */
+static pid_t
+haproxy_in_front(const char *opts, char *addr, size_t addrlen)
+{
+	char conf[512];
+	struct sockaddr_storage front;
+	socklen_t len;
+	int fd = inheritable_listener(&front, &len);
+	pid_t pid;
+
+	snprintf(addr, addrlen, "127.0.0.1:%u",
+	    ntohs(((struct sockaddr_in *)&front)->sin_port));
+	snprintf(conf, sizeof(conf), "defaults\n    mode tcp\n    timeout "
+	    "connect 5s\n    timeout client 30s\n    timeout server 30s\n"
+	    "frontend probe\n    bind fd@%d\n    default_backend upcased\n"
+	    "backend upcased\n    server u %s %s\n", fd, d.addr, opts);
+	write_file(daemon_file(&d, "haproxy.cfg"), conf);
+	pid = start_haproxy(d.dir, daemon_file(&d, "haproxy.cfg"));
+	close(fd);
+	return pid;
+}
+
 /* PP1: the header must name the client; a relay that names another
  * fails, HAProxy's send-proxy passes, and a listener that reads no
  * header makes it unsupported. */
 Test(report, the_proxy_header_must_name_the_client)
 {
-	char addr[64], conf[512];
-	struct sockaddr_storage front;
-	socklen_t len;
+	char addr[64];
 	pid_t relay;
-	int fd;
 
 	start("listen=127.0.0.1:0 probe proxy_protocol", NULL);
 	relay = stand_in_relay(&d, "PROXY TCP4 192.0.2.1 127.0.0.1 1234 80\r\n",
@@ -416,16 +436,7 @@ Test(report, the_proxy_header_must_name_the_client)
 	kill(relay, SIGKILL);
 	wait_exit(relay, NULL, DEADLINE_MS);
 
-	fd = inheritable_listener(&front, &len);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%u",
-	    ntohs(((struct sockaddr_in *)&front)->sin_port));
-	snprintf(conf, sizeof(conf), "defaults\n    mode tcp\n    timeout "
-	    "connect 5s\n    timeout client 30s\n    timeout server 30s\n"
-	    "frontend probe\n    bind fd@%d\n    default_backend upcased\n"
-	    "backend upcased\n    server u %s send-proxy\n", fd, d.addr);
-	write_file(daemon_file(&d, "haproxy.cfg"), conf);
-	relay = start_haproxy(d.dir, daemon_file(&d, "haproxy.cfg"));
-	close(fd);
+	relay = haproxy_in_front("send-proxy", addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "proxy"), 0, "%s", out);
 	expect_case("PP1", "pass", "the PROXY header named the client, "
 	    "127.0.0.1:");
@@ -524,23 +535,11 @@ Test(report, a_relay_that_drops_what_does_not_fit_fails_the_slow_readers)
  */
 Test(report, a_proxied_listener_is_reached_straight_with_a_header)
 {
-	char addr[64], conf[512];
-	struct sockaddr_storage front;
-	socklen_t len;
+	char addr[64];
 	pid_t relay;
-	int fd;
 
 	start("listen=127.0.0.1:0 probe proxy_protocol", NULL);
-	fd = inheritable_listener(&front, &len);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%u",
-	    ntohs(((struct sockaddr_in *)&front)->sin_port));
-	snprintf(conf, sizeof(conf), "defaults\n    mode tcp\n    timeout "
-	    "connect 5s\n    timeout client 30s\n    timeout server 30s\n"
-	    "frontend probe\n    bind fd@%d\n    default_backend upcased\n"
-	    "backend upcased\n    server u %s send-proxy-v2\n", fd, d.addr);
-	write_file(daemon_file(&d, "haproxy.cfg"), conf);
-	relay = start_haproxy(d.dir, daemon_file(&d, "haproxy.cfg"));
-	close(fd);
+	relay = haproxy_in_front("send-proxy-v2", addr, sizeof(addr));
 	const char *args[] = { "probe", "-a", addr, "--direct", d.addr,
 	    "--json", "--case", "HC1,proxy", "--repeat", "1", "--timeout",
 	    "2s", NULL };
