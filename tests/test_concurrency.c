@@ -119,8 +119,10 @@ signal_all(const pid_t *pids, int n, int sig)
  * blasters stopped (SIGSTOP, and then the daemon's byte count standing
  * still: it has nothing left to do for them) alternate with rounds beside
  * them, so that whatever else loads the machine weighs on both; the p99
- * beside them must stay within a factor of the p99 alone (below 0.5 ms,
- * the clock's noise: as 0.5 ms).
+ * beside them must stay within a factor of the p99 alone (below 2 ms,
+ * the scheduling noise of two cores shared with the test run beside this
+ * one: as 2 ms). A transfer that keeps the loop starves the exchange
+ * for seconds: with the turn-taking removed this test times out.
  */
 Test(concurrency, blasting_clients_do_not_stall_a_small_one)
 {
@@ -169,7 +171,7 @@ Test(concurrency, blasting_clients_do_not_stall_a_small_one)
 	p_beside = p99(beside, ROUNDS * PER_ROUND);
 	cr_log_info("p99 alone %.3f ms, beside the blasters %.3f ms", p_alone,
 	    p_beside);
-	cr_assert_lt(p_beside, FACTOR * (p_alone > 0.5 ? p_alone : 0.5),
+	cr_assert_lt(p_beside, FACTOR * (p_alone > 2 ? p_alone : 2),
 	    "p99 %.3f ms beside the blasters, %.3f ms alone", p_beside,
 	    p_alone);
 	daemon_stop(&d);
