@@ -137,6 +137,9 @@ unsigned probe_server_open(const struct probe *p, uint32_t first,
 /* --list: the catalogue, one case a line. */
 void probe_list(FILE *out);
 
+/* The options (probe_args.c) into p; a bad one exits 2, saying why. */
+void probe_parse_options(struct probe *p, int argc, char **argv);
+
 /* A run of t against p's address, then what the daemon saw of it
  * (t->srv), unless that would end past the run's announced worst case:
  * then false, and nothing is run. */
