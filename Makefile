@@ -86,7 +86,7 @@ DAEMON_SRC := daemon/access.c daemon/acl.c daemon/admit.c daemon/config.c \
               daemon/sink.c daemon/worker.c \
               daemon/signals.c daemon/timeout.c daemon/upgrade.c
 CLIENT_SRC := client/args.c client/bench.c client/bench_conn.c client/main.c client/net.c \
-              client/probe.c client/probe_args.c client/probe_cases.c client/probe_judge.c client/probe_report.c \
+              client/probe.c client/probe_args.c client/probe_cases.c client/probe_judge.c client/probe_judge_ends.c client/probe_report.c \
               client/probe_runs.c client/probe_search.c client/probe_server.c client/via.c \
               client/progress.c client/report.c \
               client/stream.c client/trial.c client/usage.c

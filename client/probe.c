@@ -153,7 +153,7 @@ run_case(struct probe *p, const struct probe_case *c, struct result *r)
 	const char *name = p->name;
 	unsigned repeat = p->repeat;
 
-	if (p->direct_name != NULL) {
+	if (p->direct_name != NULL && !c->uncontrolled) {
 		struct via via = p->via;
 
 		p->addr = p->direct;
@@ -179,7 +179,7 @@ run_case(struct probe *p, const struct probe_case *c, struct result *r)
 		}
 	}
 	*r = (struct result){ .data = V_PASS, .control = p->direct_name !=
-	    NULL ? control.verdict : V_COUNT };
+	    NULL && !c->uncontrolled ? control.verdict : V_COUNT };
 	c->run(p, c, r);
 }
 
@@ -246,7 +246,8 @@ probe_main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < n; i++) {
 		worst += chosen[i]->worst(&p, chosen[i]);
-		if (p.direct_name != NULL) {	/* one control run */
+		if (p.direct_name != NULL && !chosen[i]->uncontrolled) {
+			/* One control run. */
 			unsigned repeat = p.repeat;
 
 			p.repeat = 1;

@@ -16,7 +16,8 @@ usage_probe(void)
 {
 	puts("usage: upcase probe [-a ADDRESS] [--via socks5://HOST:PORT | "
 	    "http-connect://HOST:PORT]\n"
-	    "                    [--direct ADDRESS] "
+	    "                    [--direct ADDRESS] [--refused ADDRESS] "
+	    "[--black-hole ADDRESS]\n                    "
 	    "[--case ID,FAMILY...] [--repeat N] [--max-wait DURATION]\n"
 	    "                    [--idle DURATION] [--timeout DURATION] "
 	    "[--json] [--junit FILE]\n"
@@ -40,12 +41,15 @@ void
 probe_parse_options(struct probe *p, int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_REPEAT, OPT_MAX_WAIT, OPT_IDLE,
-	    OPT_TIMEOUT, OPT_CASE, OPT_LIST, OPT_JUNIT, OPT_DIRECT, OPT_VIA };
+	    OPT_TIMEOUT, OPT_CASE, OPT_LIST, OPT_JUNIT, OPT_DIRECT, OPT_VIA,
+	    OPT_REFUSED, OPT_BLACK_HOLE };
 	static const struct option longopts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "case", required_argument, NULL, OPT_CASE },
 		{ "direct", required_argument, NULL, OPT_DIRECT },
 		{ "via", required_argument, NULL, OPT_VIA },
+		{ "refused", required_argument, NULL, OPT_REFUSED },
+		{ "black-hole", required_argument, NULL, OPT_BLACK_HOLE },
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
@@ -56,7 +60,8 @@ probe_parse_options(struct probe *p, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *address = NULL, *direct = NULL;
+	const char *address = NULL, *direct = NULL, *refused = NULL;
+	const char *black_hole = NULL;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "a:h", longopts, NULL)) != -1) {
@@ -69,6 +74,12 @@ probe_parse_options(struct probe *p, int argc, char **argv)
 			break;
 		case OPT_DIRECT:
 			direct = optarg;
+			break;
+		case OPT_REFUSED:
+			refused = optarg;
+			break;
+		case OPT_BLACK_HOLE:
+			black_hole = optarg;
 			break;
 		case OPT_VIA:
 			if (via_parse(optarg, &p->via) == -1)
@@ -121,6 +132,11 @@ probe_parse_options(struct probe *p, int argc, char **argv)
 	}
 	if (direct != NULL)
 		p->direct_name = addr_arg("--direct", direct, &p->direct);
+	if (refused != NULL)
+		p->refused_name = addr_arg("--refused", refused, &p->refused);
+	if (black_hole != NULL)
+		p->black_hole_name = addr_arg("--black-hole", black_hole,
+		    &p->black_hole);
 	/* Opened before the run, so that a file that cannot be written
 	 * costs no run. */
 	if (p->junit_path != NULL &&

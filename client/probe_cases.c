@@ -53,7 +53,7 @@ probe_repeated(struct probe *p, struct trial *t, judge_fn *judge, struct result 
 		r->runs = i + 1;
 		one = (struct result){ .data = V_PASS, .close = V_PASS,
 		    .verdict = V_PASS };
-		if (t->end == TRIAL_REFUSED) {
+		if (t->end == TRIAL_REFUSED && !t->may_refuse) {
 			r->data = r->close = r->verdict = V_FAIL;
 			probe_seen(r, "%s", t->err);
 			return;
@@ -218,109 +218,119 @@ const struct probe_case probe_cases[] = {
 	{ "HC1", "fin-then-eof", "half-close", "client FIN first",
 	    "RFC 9293 3.6",
 	    "a short exchange, then the client's FIN: the echo, then EOF",
-	    run_shaped, worst_shaped, &hc1 },
+	    run_shaped, worst_shaped, &hc1, false },
 	{ "HC2", "fin-with-64mib-in-flight", "half-close", "client FIN first",
 	    "RFC 9293 3.6",
 	    "64 MiB in flight at the FIN, the last 64 KiB corked with it: "
-	    "every byte back, then EOF", run_shaped, worst_shaped, &hc2 },
+	    "every byte back, then EOF", run_shaped, worst_shaped, &hc2, false },
 	{ "HC3", "reply-after-fin", "half-close", "client FIN first",
 	    "RFC 9112 9.6, RFC 9293 3.6",
 	    "a reply held until the FIN and delayed up to --max-wait still "
 	    "arrives; the longest delivered and the shortest cut",
-	    probe_run_hc3, probe_worst_hc3, NULL },
+	    probe_run_hc3, probe_worst_hc3, NULL, false },
 	{ "HC4", "server-fin-first", "half-close", "server FIN first",
 	    "RFC 9293 3.6",
 	    "the server's FIN first, the client still sending: 64 KiB more "
 	    "go out, and its FIN ends the connection cleanly",
-	    run_shaped, worst_shaped, &hc4 },
+	    run_shaped, worst_shaped, &hc4, false },
 	{ "HC5", "fin-latency", "half-close", "server FIN first",
 	    "RFC 9293 3.6",
-	    "from the last byte to the EOF (a figure)", run_shaped, worst_shaped, &hc5 },
+	    "from the last byte to the EOF (a figure)", run_shaped, worst_shaped, &hc5, false },
 	{ "HC6", "connect-and-fin", "half-close", "client FIN first",
 	    "RFC 9293 3.6",
 	    "a connection with no data, the client's FIN at once (a health "
-	    "check): a clean EOF, no reset", run_shaped, worst_shaped, &hc6 },
+	    "check): a clean EOF, no reset", run_shaped, worst_shaped, &hc6, false },
 	{ "HC7", "data-and-fin-together", "half-close",
 	    "client FIN first", "RFC 9293 3.10.7.4",
 	    "1 KiB and the FIN sent together, corked: every byte back, then "
-	    "EOF", run_shaped, worst_shaped, &hc7 },
+	    "EOF", run_shaped, worst_shaped, &hc7, false },
 	{ "HC8", "simultaneous-close", "half-close", "both at once",
 	    "RFC 9293 3.6 (case 3)",
 	    "1 KiB and the client's FIN while the server's FIN follows its "
-	    "echo: every byte back, then EOF", run_shaped, worst_shaped, &hc8 },
+	    "echo: every byte back, then EOF", run_shaped, worst_shaped, &hc8, false },
 	{ "RS1", "server-abort", "resets", "-",
 	    "RFC 9293 3.6.1, RFC 1122 4.2.2.13",
 	    "a server's abort reaches the client as a reset, not a clean EOF "
-	    "(non-strict: hidden)", run_shaped, worst_shaped, &rs1 },
+	    "(non-strict: hidden)", run_shaped, worst_shaped, &rs1, false },
 	{ "RS2", "client-abort", "resets", "-",
 	    "RFC 9293 3.6.1, RFC 1122 4.2.2.13",
 	    "a client's abort reaches the server as a reset, and the relay "
 	    "frees the server's side (non-strict: as a FIN)", run_shaped,
-	    worst_shaped, &rs2 },
+	    worst_shaped, &rs2, false },
 	{ "RS3", "reset-after-fin", "resets", "client FIN first",
 	    "RFC 9293 3.6.1, 3.10.7.4",
 	    "a reset after the client's FIN, the reply still held, reaches "
 	    "the server (non-strict: it learns only when it writes)",
-	    run_shaped, worst_shaped, &rs3 },
+	    run_shaped, worst_shaped, &rs3, false },
 	{ "RS4", "close-with-unread-data", "resets", "-",
 	    "RFC 1122 4.2.2.13, RFC 9293 3.6.1",
 	    "the client closes with the echo unread, which its TCP turns "
 	    "into a reset: what reaches the server, and when (a figure)",
-	    run_shaped, worst_shaped, &rs4 },
+	    run_shaped, worst_shaped, &rs4, false },
 	{ "LT1", "idle", "lifetime", "-", "RFC 5382 REQ-5",
-	    "a connection idle for --idle still works", probe_run_lt1, probe_worst_lt1, NULL },
+	    "a connection idle for --idle still works", probe_run_lt1, probe_worst_lt1, NULL, false },
 	{ "LT2", "server-side-closed", "lifetime", "client FIN first",
 	    "RFC 9293 3.6",
 	    "once the client's connection has ended, the server's side is "
-	    "closed too (within 2 s)", run_shaped, worst_shaped, &lt2 },
+	    "closed too (within 2 s)", run_shaped, worst_shaped, &lt2, false },
 	{ "LT3", "no-leak", "lifetime", "-", "RFC 9293 3.6",
 	    "after 8 exchanges none of their connections is still open on "
-	    "the server's side", probe_run_lt3, probe_worst_lt3, NULL },
+	    "the server's side", probe_run_lt3, probe_worst_lt3, NULL, false },
 	{ "CN1", "server-closes-at-once", "connecting", "server FIN first",
 	    "RFC 9293 3.6",
 	    "a server that accepts and half-closes at once: the client sees "
 	    "EOF, can still send, and its FIN ends it cleanly", run_shaped,
-	    worst_shaped, &cn1 },
+	    worst_shaped, &cn1, false },
 	{ "CN2", "data-before-connect", "connecting",
 	    "client FIN first", "RFC 9293 3.5, 3.10.7.3",
 	    "64 KiB and the FIN sent the moment the connection is up, before "
 	    "the relay can have connected upstream: every byte back, then "
-	    "EOF", run_shaped, worst_shaped, &cn2 },
+	    "EOF", run_shaped, worst_shaped, &cn2, false },
+	{ "CN3", "server-refuses", "connecting", "-",
+	    "RFC 9293 3.10.7.3, RFC 1122 4.2.2.13",
+	    "through a front whose server refuses (--refused): the connection "
+	    "refused, or reset (non-strict: a clean EOF, an empty reply)",
+	    probe_run_dead_end, probe_worst_dead_end, NULL, true },
+	{ "CN4", "server-never-answers", "connecting", "-", "RFC 9293 3.8.3",
+	    "through a front whose server never answers (--black-hole): how "
+	    "long the relay keeps the client (a figure; waited for 30 s more "
+	    "than other cases)",
+	    probe_run_dead_end, probe_worst_dead_end, NULL, true },
 	{ "FL1", "trickle-after-fin", "flow", "client FIN first",
 	    "RFC 9293 3.6, RFC 9112 9.6",
 	    "a reply of 64 bytes trickled at 50 bytes a second, a segment "
 	    "or two at a time, after the client's FIN: every byte, then EOF", run_shaped, worst_shaped,
-	    &fl1 },
+	    &fl1, false },
 	{ "FL2", "write-all-then-read", "flow", "client FIN first",
 	    "RFC 9293 3.8.6",
 	    "the textbook client: 1 MiB and the FIN sent before reading a "
 	    "byte, which the buffers on the way must hold: every byte back, "
-	    "then EOF (a stall otherwise)", run_shaped, worst_shaped, &fl2 },
+	    "then EOF (a stall otherwise)", run_shaped, worst_shaped, &fl2, false },
 	{ "FL3", "slow-server-reader", "flow", "client FIN first",
 	    "RFC 9293 3.8.6",
 	    "16 MiB to a server reading at 8 MiB a second: the relay holds "
 	    "back rather than drop or reset: every byte back, then EOF",
-	    run_shaped, worst_shaped, &fl3 },
+	    run_shaped, worst_shaped, &fl3, false },
 	{ "FL4", "slow-client-reader", "flow", "client FIN first",
 	    "RFC 9293 3.8.6",
 	    "16 MiB back to a client reading at 8 MiB a second: every byte, "
-	    "then EOF", run_shaped, worst_shaped, &fl4 },
+	    "then EOF", run_shaped, worst_shaped, &fl4, false },
 	{ "PP1", "proxy-source", "proxy", "-", "proxy-protocol.txt 2.1, 2.2",
 	    "the PROXY header a relay sends comes once, before any payload, "
 	    "and names the client's own address (unsupported unless the "
 	    "probe listener reads PROXY headers)",
-	    run_shaped, worst_shaped, &pp1 },
+	    run_shaped, worst_shaped, &pp1, false },
 	{ "PP2", "proxy-then-fin", "proxy", "client FIN first",
 	    "proxy-protocol.txt 2.1, 2.2",
 	    "a connection with no data, the client's FIN at once (a health "
 	    "check): the PROXY header still names the client, then EOF",
-	    run_shaped, worst_shaped, &pp2 },
+	    run_shaped, worst_shaped, &pp2, false },
 	{ "PP3", "proxy-local-check", "proxy", "-",
 	    "proxy-protocol.txt 2.2",
 	    "a relay's own health check, a version 2 LOCAL header, sent "
 	    "straight to the probe listener (--direct): taken as a check, "
 	    "echoed, its client the connection's own end",
-	    probe_run_pp3, probe_worst_pp3, NULL },
+	    probe_run_pp3, probe_worst_pp3, NULL, true },
 };
 
 const size_t probe_ncases = sizeof(probe_cases) / sizeof(probe_cases[0]);

@@ -43,6 +43,12 @@ struct probe {
 	struct addr direct;
 	bool direct_proxied;		/* ... which reads PROXY headers */
 	bool at_direct;			/* the trials go there now */
+	const char *refused_name;	/* --refused: to a server that
+					 * refuses, or NULL */
+	struct addr refused;
+	const char *black_hole_name;	/* --black-hole: to one that never
+					 * answers, or NULL */
+	struct addr black_hole;
 	struct via via;			/* --via; VIA_NONE: none */
 	uint64_t run;			/* the run's key, for the daemon */
 	uint32_t conns;			/* trials so far: the last's number */
@@ -104,6 +110,8 @@ struct probe_case {
 	double (*worst)(const struct probe *p,	/* seconds at most */
 	    const struct probe_case *c);
 	const struct shape *shape;	/* one trial repeated, or NULL */
+	bool uncontrolled;		/* it does not reach the probe
+					 * listener: no control run */
 };
 
 #define PROBE_CASES_MAX	32	/* the catalogue's size, at most */

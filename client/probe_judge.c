@@ -55,7 +55,7 @@ lost(const struct trial *t)
 
 /* Did the daemon receive exactly what was sent? true when it cannot say
  * (no report, or the record overwritten). */
-static bool
+bool
 server_got_all(const struct trial *t)
 {
 	return !t->srv.found || (t->srv.received == t->sent &&
@@ -63,7 +63,7 @@ server_got_all(const struct trial *t)
 }
 
 /* "; the daemon received N bytes (not the ones sent)", or "". */
-static void
+void
 server_bytes(const struct trial *t, char *buf, size_t len)
 {
 	if (!t->srv.found)
@@ -78,7 +78,7 @@ server_bytes(const struct trial *t, char *buf, size_t len)
 }
 
 /* A stall says so, whatever the case: nothing moved, and nothing ended. */
-static void
+void
 stall_pattern(const struct trial *t, struct result *r)
 {
 	if (t->stalled)
@@ -344,66 +344,4 @@ judge_idle(const struct probe *p, const struct trial *t, struct result *r)
 		    (double)p->idle_ms / 1000);
 	snprintf(r->expected, sizeof(r->expected), "the connection alive "
 	    "after %.1f s idle", (double)p->idle_ms / 1000);
-}
-
-void
-judge_close_unread(const struct probe *p, const struct trial *t,
-    struct result *r)
-{
-	char s[96], ms[32];
-
-	(void)p;
-	server_bytes(t, s, sizeof(s));
-	r->data = t->end == TRIAL_DONE && server_got_all(t) ? V_PASS : V_FAIL;
-	stall_pattern(t, r);
-	snprintf(r->expected, sizeof(r->expected), "the daemon's side ended "
-	    "within %.1f s of our close", t->server_wait);
-	if (t->end != TRIAL_DONE || !t->srv.found) {
-		r->close = V_FAIL;
-		bytes_seen(t, r->detail, sizeof(r->detail));
-		if (t->end == TRIAL_DONE)
-			probe_seen(r, "our close with the echo unread%s", s);
-	} else if (t->srv.open) {
-		r->close = V_FAIL;
-		r->pattern = PATTERN_UPSTREAM_LEFT;
-		probe_seen(r, "our close with the echo unread, then the "
-		    "daemon's side still open %.1f s later%s",
-		    t->server_wait, s);
-	} else {
-		r->close = V_INFO;
-		r->figure_name = "server_end_ms";
-		r->figure_ms = t->srv.end_ms - t->t_end * 1000;
-		if (r->figure_ms < 0)
-			r->figure_ms = 0;
-		probe_seen(r, "our close with the echo unread (a reset) reached "
-		    "the daemon as %s, %s later%s", strcmp(t->srv.state,
-		    "reset") == 0 ? "a reset" : t->srv.eof_ms >= 0 ? "a FIN" :
-		    t->srv.state, probe_ms_text(r->figure_ms, ms, sizeof(ms)),
-		    s);
-	}
-}
-
-void
-judge_proxy_local(const struct probe *p, const struct trial *t,
-    struct result *r)
-{
-	judge_fin(p, t, r);
-	snprintf(r->expected, sizeof(r->expected), "the echo, then EOF; the "
-	    "daemon's client the connection's own end, %s", t->local);
-	if (r->data != V_PASS || r->close != V_PASS) {
-		if (t->received == 0)
-			probe_seen(r, "nothing came back: the probe listener "
-			    "refused the LOCAL header (%s)",
-			    trial_end_text(t->end));
-	} else if (!t->srv.found) {
-		r->close = V_UNSUPPORTED;
-		probe_seen(r, "the daemon has no record of it");
-	} else if (strcmp(t->srv.source, t->local) != 0) {
-		r->close = V_FAIL;
-		probe_seen(r, "the daemon took the LOCAL header's connection "
-		    "for %s; it is %s", t->srv.source, t->local);
-	} else {
-		probe_seen(r, "the LOCAL header was taken as a check: echoed, "
-		    "then EOF, the client its own end (%s)", t->local);
-	}
 }

@@ -32,13 +32,17 @@ void probe_run_lt3(struct probe *p, const struct probe_case *c,
     struct result *r);
 void probe_run_pp3(struct probe *p, const struct probe_case *c,
     struct result *r);
+void probe_run_dead_end(struct probe *p, const struct probe_case *c,
+    struct result *r);
 double probe_worst_lt1(const struct probe *p, const struct probe_case *c);
 double probe_worst_lt3(const struct probe *p, const struct probe_case *c);
 double probe_worst_pp3(const struct probe *p, const struct probe_case *c);
+double probe_worst_dead_end(const struct probe *p,
+    const struct probe_case *c);
 
 judge_fn judge_fin, judge_server_fin, judge_fin_latency, judge_reset,
     judge_client_abort, judge_upstream_closed, judge_reset_half_closed,
-    judge_proxy_source, judge_idle, judge_close_unread, judge_proxy_local;
+    judge_proxy_source, judge_idle, judge_close_unread, judge_proxy_local, judge_refused, judge_black_hole;
 
 /* "N of M bytes back, then EOF at 1.2 ms", and any wrong byte. */
 void bytes_seen(const struct trial *t, char *buf, size_t len);
@@ -49,5 +53,15 @@ bool data_ok(const struct trial *t);
 /* Bytes lost or changed, then a clean end (not a deadline, which a loaded
  * machine can miss): proof. */
 bool lost(const struct trial *t);
+
+/* Did the daemon receive exactly what was sent? true when it cannot say
+ * (no report, or the record overwritten). */
+bool server_got_all(const struct trial *t);
+
+/* "; the daemon received N of M", or "" when it has no record. */
+void server_bytes(const struct trial *t, char *buf, size_t len);
+
+/* A stall says so, whatever the case: its pattern. */
+void stall_pattern(const struct trial *t, struct result *r);
 
 #endif

@@ -2,8 +2,9 @@
  * probe_runs.c — the cases of upcase probe's catalogue that are more than
  * one trial repeated: LT1 (an idle connection, unsupported without --idle
  * or above the probe listener's own idle_timeout), LT3 (a count of the
- * daemon's open connections after several exchanges) and PP3 (a header
- * only --direct can send).
+ * daemon's open connections after several exchanges), PP3 (a header
+ * only --direct can send), CN3 and CN4 (to other addresses than the
+ * probe listener's).
  */
 #include <stdio.h>
 #include <string.h>
@@ -143,14 +144,34 @@ pp3_trial(const struct probe *p)
 	return t;
 }
 
+/* Run t, repeated, at a (named name): straight (direct), or through the
+ * path's --via. */
+static void
+repeated_at(struct probe *p, const struct addr *a, const char *name,
+    bool direct, struct trial *t, judge_fn *judge, struct result *r)
+{
+	struct addr path = p->addr;
+	const char *was = p->name;
+	struct via via = p->via;
+	bool at_direct = p->at_direct;
+
+	p->addr = *a;
+	p->name = name;
+	if (direct) {
+		p->via.kind = VIA_NONE;
+		p->at_direct = true;
+	}
+	probe_repeated(p, t, judge, r);
+	p->addr = path;
+	p->name = was;
+	p->via = via;
+	p->at_direct = at_direct;
+}
+
 void
 probe_run_pp3(struct probe *p, const struct probe_case *c, struct result *r)
 {
 	const char *why = pp3_unsupported(p);
-	struct addr path = p->addr;
-	const char *name = p->name;
-	struct via via = p->via;
-	bool at_direct = p->at_direct;
 	struct trial t = pp3_trial(p);
 
 	(void)c;
@@ -159,15 +180,8 @@ probe_run_pp3(struct probe *p, const struct probe_case *c, struct result *r)
 		probe_seen(r, "%s", why);
 		return;
 	}
-	p->addr = p->direct;
-	p->name = p->direct_name;
-	p->via.kind = VIA_NONE;
-	p->at_direct = true;
-	probe_repeated(p, &t, judge_proxy_local, r);
-	p->addr = path;
-	p->name = name;
-	p->via = via;
-	p->at_direct = at_direct;
+	repeated_at(p, &p->direct, p->direct_name, true, &t, judge_proxy_local,
+	    r);
 }
 
 double
@@ -178,4 +192,63 @@ probe_worst_pp3(const struct probe *p, const struct probe_case *c)
 	(void)c;
 	return pp3_unsupported(p) != NULL ? 0 :
 	    p->repeat * probe_trial_worst(p, &t);
+}
+
+/*
+ * CN3 and CN4: through the path to a server that refuses (--refused) or
+ * never answers (--black-hole): how the relay ends the client's
+ * connection. The client sends nothing (bytes the relay never read would
+ * make its close a reset, whatever it meant), and nothing there reports;
+ * CN4 runs once, its wait being long.
+ */
+#define BLACK_HOLE_S	30.0	/* CN4: how long the relay may take */
+
+static bool
+black_hole(const struct probe_case *c)
+{
+	return strcmp(c->id, "CN4") == 0;
+}
+
+static struct trial
+dead_end_trial(const struct probe *p, const struct probe_case *c)
+{
+	struct trial t = { .bare = true, .may_refuse = true,
+	    .server_wait = -1, .deadline = 2 * p->step +
+	    (black_hole(c) ? BLACK_HOLE_S : 0) };
+
+	scenario_init(&t.scenario);
+	return t;
+}
+
+void
+probe_run_dead_end(struct probe *p, const struct probe_case *c,
+    struct result *r)
+{
+	bool hole = black_hole(c);
+	const char *name = hole ? p->black_hole_name : p->refused_name;
+	struct trial t = dead_end_trial(p, c);
+	unsigned repeat = p->repeat;
+
+	if (name == NULL) {
+		r->verdict = r->data = r->close = V_UNSUPPORTED;
+		probe_seen(r, "give %s ADDRESS: a front of the relay whose "
+		    "server %s", hole ? "--black-hole" : "--refused", hole ?
+		    "never answers" : "refuses connections");
+		return;
+	}
+	if (hole)
+		p->repeat = 1;
+	repeated_at(p, hole ? &p->black_hole : &p->refused, name, false, &t,
+	    hole ? judge_black_hole : judge_refused, r);
+	p->repeat = repeat;
+}
+
+double
+probe_worst_dead_end(const struct probe *p, const struct probe_case *c)
+{
+	struct trial t = dead_end_trial(p, c);
+
+	if ((black_hole(c) ? p->black_hole_name : p->refused_name) == NULL)
+		return 0;
+	return (black_hole(c) ? 1 : p->repeat) * probe_trial_worst(p, &t);
 }

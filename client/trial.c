@@ -300,8 +300,8 @@ trial_run(const struct addr *a, const char *name, const struct via *via,
 		close(fd);
 		return;
 	}
-	if (send(fd, line, (size_t)head + scenario_format(&t->scenario,
-	    line + head), MSG_NOSIGNAL) == -1) {
+	if (!t->bare && send(fd, line, (size_t)head + scenario_format(
+	    &t->scenario, line + head), MSG_NOSIGNAL) == -1) {
 		t->end = errno == ECONNRESET ? TRIAL_RESET : TRIAL_TIMEOUT;
 	} else if (t->idle_ms > 0) {
 		/* Idle: the only thing that may happen is an end. */

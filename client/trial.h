@@ -58,6 +58,9 @@ struct trial {
 	uint64_t read_rate;		/* bytes a second read at most;
 					 * 0: no limit */
 	enum trial_proxy proxy;
+	bool may_refuse;		/* a refused connect is an outcome to
+					 * judge, not a run that failed */
+	bool bare;			/* no probe line: nothing is there */
 	bool stop_echoed;		/* close once they are all back ... */
 	bool abort;			/* ... with a reset, not a FIN; or
 					 * with shut: a reset once the

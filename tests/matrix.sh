@@ -76,8 +76,51 @@ upp=127.0.0.1:$((BASE + 100))	# the same, reading PROXY headers
 until grep -q "listening on $upp" "$dir/upcased.log"; do sleep 0.1; done
 
 n=0
-setups=()	# name|version|configuration|port|--via scheme|--direct
-add() { setups+=("$1|$2|$3|$4|${5:-}|${6:-$up}"); }
+setups=()	# name|version|configuration|port|--via scheme|--direct|
+		# --refused|--black-hole
+add() {
+	if [ -n "$dead" ]; then dead=$4; return; fi	# a dead end's front
+	setups+=("$1|$2|$3|$4|${5:-}|${6:-$up}||")
+}
+target=$up	# where the start_X functions point their relay
+dead=		# set: add records the front's port here, and no row
+
+# The dead ends CN3 and CN4 need: a closed port, and a listener whose
+# queue is full, which never answers a SYN.
+closed=127.0.0.1:$((BASE + 98))
+hole=127.0.0.1:$((BASE + 99))
+if (exec 3<>"/dev/tcp/127.0.0.1/$((BASE + 98))") 2>/dev/null; then
+	echo "make matrix: 127.0.0.1:$((BASE + 98)) must be closed" >&2
+	exit 1
+fi
+$PY -c 'import socket, sys, time
+l = socket.socket(); l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(0)
+for _ in range(2):  # a queue of 0 holds one; the next SYN is dropped
+    c = socket.socket(); c.setblocking(False); c.connect_ex(l.getsockname())
+    c.close()
+print("full", flush=True); time.sleep(86400)' "$((BASE + 99))" \
+    >"$dir/hole.log" 2>&1 &
+until grep -q full "$dir/hole.log"; do sleep 0.1; done
+
+# The last row's --refused and --black-hole: FRONT and FRONT.
+dead_ends() {
+	local last=${setups[-1]}
+	setups[-1]="${last%||}|$1|$2"
+}
+# with_dead_ends START NAME ARGS...: START NAME ARGS... as a row, then the
+# same relay twice more, to the closed port and to the hole, whose fronts
+# are the row's dead ends.
+with_dead_ends() {
+	local start=$1 name=$2 r h
+	shift 2
+	"$start" "$name" "$@"
+	target=$closed dead=1; "$start" "$name-refused" "$@"; r=$dead
+	target=$hole dead=1; "$start" "$name-hole" "$@"; h=$dead
+	target=$up dead=
+	dead_ends "127.0.0.1:$r" "127.0.0.1:$h"
+	fronts+=("$name-refused|$r" "$name-hole|$h")
+}
+fronts=()	# name|port of the dead ends' relays, which must listen too
 port() { n=$((n + 1)); p=$((BASE + n)); }	# the next port, into p
 dv() { dpkg-query -W -f '${Version}' "$1" | sed 's/^[0-9]*://'; }
 listens() {	# PORT: within 10 s
@@ -92,7 +135,7 @@ listens() {	# PORT: within 10 s
 # port and records it; the probes run once every one listens.
 nginx_v=$(nginx -v 2>&1 | sed 's/.*nginx\///')
 start_nginx() {	# NAME DIRECTIVE LABEL [LISTENER]
-	local d=$dir/$1 to=${4:-$up}; port; mkdir -p "$d"
+	local d=$dir/$1 to=${4:-$target}; port; mkdir -p "$d"
 	cat >"$d/nginx.conf" <<EOF
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 daemon off; worker_processes 1; user root root;
@@ -105,7 +148,7 @@ EOF
 }
 haproxy_v=$(haproxy -v | awk 'NR == 1 { print $3 }')
 start_haproxy() {	# NAME DEFAULTS LABEL [LISTENER SERVER-OPTIONS]
-	local d=$dir/$1 to=${4:-$up}; port; mkdir -p "$d"
+	local d=$dir/$1 to=${4:-$target}; port; mkdir -p "$d"
 	printf 'defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n%bfrontend f\n    bind 127.0.0.1:%s\n    default_backend b\nbackend b\n    server u %s%s\n' \
 	    "$2" "$p" "$to" "${5:-}" >"$d/haproxy.cfg"
 	haproxy -db -f "$d/haproxy.cfg" >"$d/haproxy.log" 2>&1 &
@@ -116,7 +159,7 @@ socat_v=$(socat -V | awk '/socat version/ { print $3 }')
 start_socat() {
 	port
 	# shellcheck disable=SC2086
-	socat $2 "TCP-LISTEN:$p,bind=127.0.0.1,fork,reuseaddr" "TCP:$up$3" \
+	socat $2 "TCP-LISTEN:$p,bind=127.0.0.1,fork,reuseaddr" "TCP:$target$3" \
 	    2>/dev/null &
 	add "$1" "socat $socat_v" "$4" "$p"
 }
@@ -124,8 +167,8 @@ start_socat() {
 add direct "upcased $("$BIN/upcased" -V | awk '{ print $2 }')" \
     "the probe listener itself" "$BASE"
 start_nginx nginx-off "" "proxy_half_close off (the default)"
-start_nginx nginx-on "proxy_half_close on;" "proxy_half_close on"
-start_haproxy haproxy "" ""
+with_dead_ends start_nginx nginx-on "proxy_half_close on;" "proxy_half_close on"
+with_dead_ends start_haproxy haproxy "" ""
 start_haproxy haproxy-fin '    timeout client-fin 1s\n    timeout server-fin 1s\n' \
     ", timeout client-fin/server-fin 1s"
 start_haproxy haproxy-abort '    option abortonclose\n' ", option abortonclose"
@@ -135,7 +178,7 @@ start_nginx nginx-proxy "proxy_half_close on; proxy_protocol on;" \
     "proxy_half_close on, proxy_protocol on (v1) to a proxy_protocol listener" \
     "$upp"
 start_socat socat "" "" "TCP-LISTEN,fork (default -t 0.5)"
-start_socat socat-t30 "-t 30" "" "-t 30"
+with_dead_ends start_socat socat-t30 "-t 30" "" "-t 30"
 start_socat socat-shut-none "" ",shut-none" "shut-none on the upstream"
 port
 ncat -l -k 127.0.0.1 "$p" --sh-exec "exec ncat 127.0.0.1 $BASE" \
@@ -259,7 +302,7 @@ add spiped "spiped $(dv spiped)" "-e to -d, both -F, defaults" "$q"
 # the port go to the probe listener (127.0.0.1 to 127.0.0.1 needs no
 # route_localnet). A table of its own, deleted at the end; one left by a
 # run that was killed outright goes first.
-port
+port; r=$p; port; h=$p; port
 nft=upcased_matrix_$BASE
 nft delete table ip "$nft" 2>/dev/null || true
 nft -f - <<EOF
@@ -267,16 +310,20 @@ table ip $nft {
 	chain output {
 		type nat hook output priority -100; policy accept;
 		ip daddr 127.0.0.1 tcp dport $p dnat to $up
+		ip daddr 127.0.0.1 tcp dport $r dnat to $closed
+		ip daddr 127.0.0.1 tcp dport $h dnat to $hole
 	}
 }
 EOF
 add nftables "Linux $(uname -r) nftables $(dv nftables)" \
     "DNAT in a nat output chain (conntrack), no relay process" "$p"
+dead_ends "127.0.0.1:$r" "127.0.0.1:$h"
 
 port
 microsocks -i 127.0.0.1 -p "$p" >/dev/null 2>&1 &
 add microsocks "microsocks $(dpkg-query -W -f '${Version}' microsocks)" \
     "defaults; upcase probe --via socks5://" "$p" socks5
+dead_ends "$closed" "$hole"	# where the proxy is asked to connect
 d=$dir/dante; port; mkdir -p "$d"
 cat >"$d/danted.conf" <<EOF
 logoutput: stderr
@@ -300,6 +347,7 @@ tinyproxy -d -c "$dir/tinyproxy.conf" >/dev/null 2>&1 &
 add tinyproxy "tinyproxy $(dpkg-query -W -f '${Version}' tinyproxy)" \
     "no ConnectPort limit; upcase probe --via http-connect://" "$p" \
     http-connect
+dead_ends "$closed" "$hole"
 # Squid runs as proxy: its directory is its own, the temp dir only
 # searchable. No cache, no pinger, no DNS but loopback's.
 d=$dir/squid; port; mkdir -p "$d"; chmod 711 "$dir"; chown proxy: "$d"
@@ -330,8 +378,9 @@ add squid "Squid $(dv squid)" \
     "$p" http-connect
 
 # Every relay listening, or the run says which is not.
-for s in "${setups[@]}"; do
+for s in "${setups[@]}" "${fronts[@]}"; do
 	IFS='|' read -r name _ _ p _ <<<"$s"
+	[ -n "$p" ] || IFS='|' read -r name p <<<"$s"	# a front
 	listens "$p" && continue
 	echo "make matrix: $name does not listen on 127.0.0.1:$p" >&2
 	exit 1
@@ -342,10 +391,11 @@ echo "make matrix: upcase probe --direct LISTENER --idle $IDLE through" \
 start=$SECONDS
 probes=()
 for s in "${setups[@]}"; do
-	IFS='|' read -r name _ _ p via direct <<<"$s"
+	IFS='|' read -r name _ _ p via direct refused hole_at <<<"$s"
 	to=(-a "127.0.0.1:$p" --direct "$direct")
 	[ "$p" = "$BASE" ] && to=(-a "$up")
 	[ -n "$via" ] && to=(-a "$up" --via "$via://127.0.0.1:$p" --direct "$up")
+	[ -n "$refused" ] && to+=(--refused "$refused" --black-hole "$hole_at")
 	"$BIN/upcase" probe "${to[@]}" --idle "$IDLE" --json \
 	    >"$dir/$name.json" 2>"$dir/$name.err" &
 	probes+=($!)
@@ -360,7 +410,8 @@ import json, sys, os, datetime
 d, out = sys.argv[1], sys.argv[2]
 rows = []
 for line in open(os.path.join(d, "setups")).read().splitlines():
-    name, version, config, port, via, direct = line.split("|")
+    name, version, config, port, via, direct, refused, hole = \
+        line.split("|")
     try:
         probe = json.load(open(os.path.join(d, name + ".json")))
     except (OSError, ValueError):
@@ -376,6 +427,15 @@ def cell(c):
             f"{v}: cut {cut / 1000:.2f} s after it"
     if "fin_latency_ms" in f:
         return f"{f['fin_latency_ms']:.1f} ms"
+    if c["id"] in ("CN3", "CN4") and c["data"] == "pass" and \
+            c.get("evidence"):
+        e = c["evidence"]
+        how = {"refused": "no connection", "reset": "reset",
+               "eof": "EOF"}.get(e["end"], "still open")
+        ms = e["end_ms"] if e["end"] != "refused" else None
+        at = f", {ms / 1000:.1f} s" if ms is not None and how != \
+            "still open" else ""
+        return f"{v}: {how}{at}" if v != "info" else f"{how}{at}"
     if "server_end_ms" in f and c["evidence"].get("server"):
         seen = "reset" if c["evidence"]["server"]["state"] == "reset" \
             else "FIN"

@@ -111,6 +111,8 @@ Test(probe, the_listener_itself_passes_every_check)
 	expect_result("PP1", "unsupported");
 	expect_result("PP2", "unsupported");
 	expect_result("PP3", "unsupported");
+	expect_result("CN3", "unsupported");
+	expect_result("CN4", "unsupported");
 	cr_assert_geq(figure("fin_latency_ms"), 0);
 	cr_assert_eq(figure("longest_delivered_ms"), 2000, "%s", out);
 	cr_assert_not_null(strstr(out, "\"schema\": \"upcase-probe/1\", "
@@ -348,7 +350,7 @@ Test(probe, haproxy_defaults_keep_half_close)
 	    "CN1\0CN2\0FL1\0FL2\0FL3\0"; *c != '\0'; c += strlen(c) + 1)
 		expect_result(c, "pass");
 	expect_result("RS4", "info");
-	cr_assert_eq(count_in(out, "{\"id\": "), 23, "%s", out);
+	cr_assert_eq(count_in(out, "{\"id\": "), 25, "%s", out);
 	/* The server's reset is not passed on (non-strict, which a CI can
 	 * live with); the client's is. */
 	expect_result("RS1", "non-strict");
@@ -583,7 +585,8 @@ Test(probe, list_names_every_case)
 
 	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
 	for (const char *c = "HC1 \0HC2 \0HC3 \0HC4 \0HC5 \0HC6 \0HC7 \0HC8 \0"
-	    "RS1 \0RS2 \0RS3 \0RS4 \0LT1 \0LT2 \0LT3 \0CN1 \0CN2 \0FL1 \0"
+	    "RS1 \0RS2 \0RS3 \0RS4 \0LT1 \0LT2 \0LT3 \0CN1 \0CN2 \0CN3 \0"
+	    "CN4 \0FL1 \0"
 	    "FL2 \0FL3 \0FL4 \0PP1 \0PP2 \0PP3 \0"
 	    "RFC 9293 3.6\0RFC 1122 4.2.2.13\0RFC 5382 REQ-5\0"
 	    "proxy-protocol.txt\0"; *c != '\0';
@@ -656,7 +659,7 @@ Test(probe, junit_through_nginx_off_is_read_by_junitparser)
 	    "fail"), "%s", out);
 	cr_assert_not_null(strstr(out, "RS1 server-abort ok"), "%s", out);
 	cr_assert_not_null(strstr(out, "LT1 idle Skipped"), "%s", out);
-	cr_assert_eq(count_in(out, "\n"), 24, "one per case:\n%s", out);
+	cr_assert_eq(count_in(out, "\n"), 26, "one per case:\n%s", out);
 	daemon_stop(&d);
 }
 
@@ -795,4 +798,88 @@ Test(probe, via_socks5_takes_a_bound_address_given_by_name)
 	    "came back, then EOF"), "%s", out);
 	kill(pid, SIGKILL);
 	wait_exit(pid, NULL, DEADLINE_MS);
+}
+
+/* A listening socket nobody accepts from, its queue full: a connect to
+ * it is never answered. Its address into addr; returns the socket (the
+ * queued connections are let go, the queue stays full). */
+static int
+black_hole(char *addr, size_t addrlen)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, len), 0);
+	cr_assert_eq(listen(fd, 0), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	for (int i = 0; i < 2; i++) {	/* a queue of 0 holds one */
+		int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
+
+		connect(c, (struct sockaddr *)&sin, len);
+		close(c);
+	}
+	snprintf(addr, addrlen, "127.0.0.1:%u", ntohs(sin.sin_port));
+	return fd;
+}
+
+/*
+ * CN3 and CN4, through HAProxy fronts whose servers refuse (a closed
+ * port) and never answer: HAProxy ends the client's side with a clean
+ * EOF (non-strict: an empty reply), the second no sooner than its
+ * timeout connect; a closed port with no relay refuses at once (pass).
+ * Without the options the cases are unsupported.
+ */
+Test(probe, dead_ends_are_judged_by_how_the_relay_lets_go)
+{
+	char conf[1024], addr[64], refused[64], hole[64];
+	struct sockaddr_storage ss[2];
+	socklen_t len;
+	int fd = start_behind_front(addr, sizeof(addr));
+	int fr = inheritable_listener(&ss[0], &len);
+	int fb = inheritable_listener(&ss[1], &len);
+	int dead = black_hole(hole, sizeof(hole));
+	unsigned closed = free_port();
+	pid_t pid;
+
+	snprintf(conf, sizeof(conf), "defaults\n    mode tcp\n    retries 0\n"
+	    "    timeout connect 1s\n    timeout client 30s\n    timeout "
+	    "server 30s\nfrontend probe\n    bind fd@%d\n    default_backend "
+	    "upcased\nfrontend refused\n    bind fd@%d\n    default_backend "
+	    "closed\nfrontend hole\n    bind fd@%d\n    default_backend hole\n"
+	    "backend upcased\n    server u %s\nbackend closed\n    server c "
+	    "127.0.0.1:%u\nbackend hole\n    server h %s\n", fd, fr, fb,
+	    d.addr, closed, hole);
+	pid = start_haproxy(d.dir, proxy_config("haproxy.cfg", conf));
+	close(fd);
+	snprintf(refused, sizeof(refused), "127.0.0.1:%u",
+	    ntohs(((struct sockaddr_in *)&ss[0])->sin_port));
+	snprintf(hole, sizeof(hole), "127.0.0.1:%u",
+	    ntohs(((struct sockaddr_in *)&ss[1])->sin_port));
+	close(fr);
+	close(fb);
+	const char *args[] = { "probe", "-a", addr, "--refused", refused,
+	    "--black-hole", hole, "--json", "--case", "CN3,CN4", "--repeat",
+	    "1", "--timeout", "2s", NULL };
+	cr_assert_eq(run(upcase_path(), args, out, sizeof(out)), 0, "%s", out);
+	expect_result("CN3", "non-strict");
+	cr_assert_not_null(strstr(out, "a clean EOF "), "%s", out);
+	expect_result("CN4", "info");
+	cr_assert_not_null(strstr(out, "the relay gave up after "), "%s", out);
+	cr_assert_geq(figure("gave_up_ms"), 1000, "%s", out);
+	stop_peer(pid, "haproxy");
+	close(dead);
+
+	snprintf(refused, sizeof(refused), "127.0.0.1:%u", closed);
+	const char *straight[] = { "probe", "-a", d.addr, "--refused", refused,
+	    "--json", "--case", "CN3,CN4", NULL };
+	cr_assert_eq(run(upcase_path(), straight, out, sizeof(out)), 0, "%s",
+	    out);
+	expect_result("CN3", "pass");
+	cr_assert_not_null(strstr(out, "no connection: "), "%s", out);
+	expect_result("CN4", "unsupported");
+	cr_assert_not_null(strstr(out, "give --black-hole ADDRESS"), "%s", out);
+	daemon_stop(&d);
 }
