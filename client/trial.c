@@ -213,6 +213,12 @@ exchange(int fd, struct trial *t, double start, double limit)
 			if (k > 0) {
 				t->sent += (size_t)k;
 				moved = net_now();
+			} else if (k == -1 && (errno == ECONNRESET ||
+			    errno == EPIPE)) {
+				/* The reset, told to send once: recv would
+				 * say EOF after it. */
+				t->end = TRIAL_RESET;
+				return;
 			}
 		}
 		if (!(p.revents & (POLLIN | POLLERR | POLLHUP)))

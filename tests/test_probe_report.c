@@ -565,33 +565,38 @@ Test(report, a_proxied_listener_is_reached_straight_with_a_header)
 
 /* Relays that corrupt, duplicate or reset: every case ends within the
  * announced bound with a verdict and what was seen, small exchanges
- * through them pass, and the exit status is a fail's. (FL2's 1 MiB, not
- * HC2's 64 MiB: the stand-in writes blocking, and would stall.) */
+ * through them pass, and the exit status is a fail's. FL2's 1 MiB, not
+ * HC2's 64 MiB, for the first two (the stand-in writes blocking, and would
+ * stall); HC2 for the reset, which comes while the client is still
+ * sending: told to its send, not to a recv, it must still be a reset. */
 Test(report, relays_that_corrupt_duplicate_or_reset_are_bounded)
 {
 	static const struct {
 		enum relay_flaw flaw;
-		const char *seen;		/* in FL2's detail */
+		const char *id, *seen;		/* the case, and its detail */
 	} flawed[] = {
-		{ FLAW_CORRUPT, "was not the echo (began \\\"CAPITALIZE THIS!" },
-		{ FLAW_DUPLICATE, " of 1048576 bytes back, then EOF" },
-		{ FLAW_RESET, " of 1048576 bytes back, then a reset" },
+		{ FLAW_CORRUPT, "FL2",
+		    "was not the echo (began \\\"CAPITALIZE THIS!" },
+		{ FLAW_DUPLICATE, "FL2", " of 1048576 bytes back, then EOF" },
+		{ FLAW_RESET, "HC2", " bytes back, then a reset at " },
 	};
-	char addr[64];
+	char addr[64], cases[16], key[32];
 	pid_t relay;
 
 	start("listen=127.0.0.1:0 probe", NULL);
 	for (size_t i = 0; i < sizeof(flawed) / sizeof(flawed[0]); i++) {
 		relay = stand_in_relay(&d, NULL, flawed[i].flaw, 0, addr,
 		    sizeof(addr));
-		cr_assert_eq(probe(addr, "HC1,FL2"), 1, "%s", out);
+		snprintf(cases, sizeof(cases), "HC1,%s", flawed[i].id);
+		cr_assert_eq(probe(addr, cases), 1, "%s", out);
 		expect_case("HC1", "pass", NULL);
-		expect_case("FL2", "fail", flawed[i].seen);
+		expect_case(flawed[i].id, "fail", flawed[i].seen);
 		cr_assert_leq(json_number(out, "elapsed_s"),
 		    json_number(out, "worst_case_s"), "%s", out);
+		snprintf(key, sizeof(key), "{\"id\": \"%s\"", flawed[i].id);
 		if (flawed[i].flaw == FLAW_DUPLICATE)	/* more than sent */
-			cr_assert_gt(json_number(strstr(out, "{\"id\": "
-			    "\"FL2\""), "received"), 1048576, "%s", out);
+			cr_assert_gt(json_number(strstr(out, key), "received"),
+			    1048576, "%s", out);
 		kill(relay, SIGKILL);
 		wait_exit(relay, NULL, DEADLINE_MS);
 	}
