@@ -249,6 +249,7 @@ trial_proxy_header(int fd, enum trial_proxy proxy, void *buf)
 	/* Version 2's signature, then LOCAL, UNSPEC, no addresses. */
 	static const unsigned char local[16] = { '\r', '\n', '\r', '\n',
 	    '\0', '\r', '\n', 'Q', 'U', 'I', 'T', '\n', 0x20, 0x00, 0, 0 };
+
 	if (proxy == TRIAL_PROXY_NONE)
 		return 0;
 	if (proxy == TRIAL_PROXY_LOCAL) {
