@@ -69,6 +69,30 @@ probe_trial(struct probe *p, struct trial *t)
 	return true;
 }
 
+struct probe_place
+probe_go(struct probe *p, const struct addr *a, const char *name,
+    bool direct)
+{
+	struct probe_place was = { p->addr, p->name, p->via, p->at_direct };
+
+	p->addr = *a;
+	p->name = name;
+	if (direct) {
+		p->via.kind = VIA_NONE;
+		p->at_direct = true;
+	}
+	return was;
+}
+
+void
+probe_back(struct probe *p, const struct probe_place *was)
+{
+	p->addr = was->addr;
+	p->name = was->name;
+	p->via = was->via;
+	p->at_direct = was->at_direct;
+}
+
 void
 probe_seen(struct result *r, const char *fmt, ...)
 {
@@ -149,24 +173,16 @@ static void
 run_case(struct probe *p, const struct probe_case *c, struct result *r)
 {
 	struct result control = { .data = V_PASS };
-	struct addr path = p->addr;
-	const char *name = p->name;
 	unsigned repeat = p->repeat;
 
 	if (p->direct_name != NULL && !c->uncontrolled) {
-		struct via via = p->via;
+		struct probe_place was = probe_go(p, &p->direct,
+		    p->direct_name, true);
 
-		p->addr = p->direct;
-		p->name = p->direct_name;
 		p->repeat = 1;
-		p->via.kind = VIA_NONE;
-		p->at_direct = true;
 		c->run(p, c, &control);
-		p->at_direct = false;
-		p->addr = path;
-		p->name = name;
 		p->repeat = repeat;
-		p->via = via;
+		probe_back(p, &was);
 		if (control.verdict == V_FAIL ||
 		    control.verdict == V_INCONCLUSIVE) {
 			*r = (struct result){ .verdict = V_UNSUPPORTED,

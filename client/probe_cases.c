@@ -290,12 +290,12 @@ const struct probe_case probe_cases[] = {
 	    "RFC 9293 3.10.7.3, RFC 1122 4.2.2.13",
 	    "through a front whose server refuses (--refused): the connection "
 	    "refused, or reset (non-strict: a clean EOF, an empty reply)",
-	    probe_run_dead_end, probe_worst_dead_end, NULL, true },
+	    probe_run_cn3, probe_worst_cn3, NULL, true },
 	{ "CN4", "server-never-answers", "connecting", "-", "RFC 9293 3.8.3",
 	    "through a front whose server never answers (--black-hole): how "
 	    "long the relay keeps the client (a figure; waited for 30 s more "
 	    "than other cases)",
-	    probe_run_dead_end, probe_worst_dead_end, NULL, true },
+	    probe_run_cn4, probe_worst_cn4, NULL, true },
 	{ "FL1", "trickle-after-fin", "flow", "client FIN first",
 	    "RFC 9293 3.6, RFC 9112 9.6",
 	    "a reply of 64 bytes trickled at 50 bytes a second, a segment "

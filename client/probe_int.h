@@ -145,6 +145,20 @@ unsigned probe_server_open(const struct probe *p, uint32_t first,
 /* --list: the catalogue, one case a line. */
 void probe_list(FILE *out);
 
+/* Where the trials go: the address, --via, and whether that is the
+ * probe listener straight (--direct). probe_go sends p's trials to a
+ * (named name; straight when direct, else through --via) and returns
+ * where they went, for probe_back. */
+struct probe_place {
+	struct addr addr;
+	const char *name;
+	struct via via;
+	bool at_direct;
+};
+struct probe_place probe_go(struct probe *p, const struct addr *a,
+    const char *name, bool direct);
+void probe_back(struct probe *p, const struct probe_place *was);
+
 /* The options (probe_args.c) into p; a bad one exits 2, saying why. */
 void probe_parse_options(struct probe *p, int argc, char **argv);
 

@@ -32,13 +32,15 @@ void probe_run_lt3(struct probe *p, const struct probe_case *c,
     struct result *r);
 void probe_run_pp3(struct probe *p, const struct probe_case *c,
     struct result *r);
-void probe_run_dead_end(struct probe *p, const struct probe_case *c,
+void probe_run_cn3(struct probe *p, const struct probe_case *c,
+    struct result *r);
+void probe_run_cn4(struct probe *p, const struct probe_case *c,
     struct result *r);
 double probe_worst_lt1(const struct probe *p, const struct probe_case *c);
 double probe_worst_lt3(const struct probe *p, const struct probe_case *c);
 double probe_worst_pp3(const struct probe *p, const struct probe_case *c);
-double probe_worst_dead_end(const struct probe *p,
-    const struct probe_case *c);
+double probe_worst_cn3(const struct probe *p, const struct probe_case *c);
+double probe_worst_cn4(const struct probe *p, const struct probe_case *c);
 
 judge_fn judge_fin, judge_server_fin, judge_fin_latency, judge_reset,
     judge_client_abort, judge_upstream_closed, judge_reset_half_closed,

@@ -144,35 +144,12 @@ pp3_trial(const struct probe *p)
 	return t;
 }
 
-/* Run t, repeated, at a (named name): straight (direct), or through the
- * path's --via. */
-static void
-repeated_at(struct probe *p, const struct addr *a, const char *name,
-    bool direct, struct trial *t, judge_fn *judge, struct result *r)
-{
-	struct addr path = p->addr;
-	const char *was = p->name;
-	struct via via = p->via;
-	bool at_direct = p->at_direct;
-
-	p->addr = *a;
-	p->name = name;
-	if (direct) {
-		p->via.kind = VIA_NONE;
-		p->at_direct = true;
-	}
-	probe_repeated(p, t, judge, r);
-	p->addr = path;
-	p->name = was;
-	p->via = via;
-	p->at_direct = at_direct;
-}
-
 void
 probe_run_pp3(struct probe *p, const struct probe_case *c, struct result *r)
 {
 	const char *why = pp3_unsupported(p);
 	struct trial t = pp3_trial(p);
+	struct probe_place was;
 
 	(void)c;
 	if (why != NULL) {
@@ -180,8 +157,9 @@ probe_run_pp3(struct probe *p, const struct probe_case *c, struct result *r)
 		probe_seen(r, "%s", why);
 		return;
 	}
-	repeated_at(p, &p->direct, p->direct_name, true, &t, judge_proxy_local,
-	    r);
+	was = probe_go(p, &p->direct, p->direct_name, true);
+	probe_repeated(p, &t, judge_proxy_local, r);
+	probe_back(p, &was);
 }
 
 double
@@ -203,31 +181,24 @@ probe_worst_pp3(const struct probe *p, const struct probe_case *c)
  */
 #define BLACK_HOLE_S	30.0	/* CN4: how long the relay may take */
 
-static bool
-black_hole(const struct probe_case *c)
-{
-	return strcmp(c->id, "CN4") == 0;
-}
-
 static struct trial
-dead_end_trial(const struct probe *p, const struct probe_case *c)
+dead_end_trial(const struct probe *p, bool hole)
 {
 	struct trial t = { .bare = true, .may_refuse = true,
 	    .server_wait = -1, .deadline = 2 * p->step +
-	    (black_hole(c) ? BLACK_HOLE_S : 0) };
+	    (hole ? BLACK_HOLE_S : 0) };
 
 	scenario_init(&t.scenario);
 	return t;
 }
 
-void
-probe_run_dead_end(struct probe *p, const struct probe_case *c,
-    struct result *r)
+static void
+dead_end(struct probe *p, bool hole, struct result *r)
 {
-	bool hole = black_hole(c);
 	const char *name = hole ? p->black_hole_name : p->refused_name;
-	struct trial t = dead_end_trial(p, c);
+	struct trial t = dead_end_trial(p, hole);
 	unsigned repeat = p->repeat;
+	struct probe_place was;
 
 	if (name == NULL) {
 		r->verdict = r->data = r->close = V_UNSUPPORTED;
@@ -238,17 +209,46 @@ probe_run_dead_end(struct probe *p, const struct probe_case *c,
 	}
 	if (hole)
 		p->repeat = 1;
-	repeated_at(p, hole ? &p->black_hole : &p->refused, name, false, &t,
-	    hole ? judge_black_hole : judge_refused, r);
+	was = probe_go(p, hole ? &p->black_hole : &p->refused, name, false);
+	probe_repeated(p, &t, hole ? judge_black_hole : judge_refused, r);
+	probe_back(p, &was);
 	p->repeat = repeat;
 }
 
-double
-probe_worst_dead_end(const struct probe *p, const struct probe_case *c)
+static double
+dead_end_worst(const struct probe *p, bool hole)
 {
-	struct trial t = dead_end_trial(p, c);
+	struct trial t = dead_end_trial(p, hole);
 
-	if ((black_hole(c) ? p->black_hole_name : p->refused_name) == NULL)
+	if ((hole ? p->black_hole_name : p->refused_name) == NULL)
 		return 0;
-	return (black_hole(c) ? 1 : p->repeat) * probe_trial_worst(p, &t);
+	return (hole ? 1 : p->repeat) * probe_trial_worst(p, &t);
+}
+
+void
+probe_run_cn3(struct probe *p, const struct probe_case *c, struct result *r)
+{
+	(void)c;
+	dead_end(p, false, r);
+}
+
+void
+probe_run_cn4(struct probe *p, const struct probe_case *c, struct result *r)
+{
+	(void)c;
+	dead_end(p, true, r);
+}
+
+double
+probe_worst_cn3(const struct probe *p, const struct probe_case *c)
+{
+	(void)c;
+	return dead_end_worst(p, false);
+}
+
+double
+probe_worst_cn4(const struct probe *p, const struct probe_case *c)
+{
+	(void)c;
+	return dead_end_worst(p, true);
 }
