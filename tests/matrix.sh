@@ -93,11 +93,14 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$((BASE + 98))") 2>/dev/null; then
 	echo "make matrix: 127.0.0.1:$((BASE + 98)) must be closed" >&2
 	exit 1
 fi
-$PY -c 'import socket, sys, time
+$PY -c 'import socket, struct, sys, time
 l = socket.socket(); l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(0)
-for _ in range(2):  # a queue of 0 holds one; the next SYN is dropped
-    c = socket.socket(); c.setblocking(False); c.connect_ex(l.getsockname())
-    c.close()
+c = socket.create_connection(l.getsockname())  # a queue of 0 holds one
+queued = lambda: struct.unpack_from("I", l.getsockopt(socket.IPPROTO_TCP,
+    socket.TCP_INFO, 104), 24)[0]  # a listener'"'"'s tcpi_unacked: its queue
+while queued() < 1:
+    time.sleep(0.01)
+c.close()
 print("full", flush=True); time.sleep(86400)' "$((BASE + 99))" \
     >"$dir/hole.log" 2>&1 &
 until grep -q full "$dir/hole.log"; do sleep 0.1; done

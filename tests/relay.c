@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "peers.h"
+#include "process.h"
 #include "sock.h"
 
 #define CLEAN	65536		/* bytes each way a flaw leaves alone */
@@ -144,3 +145,9 @@ stand_in_relay(const struct daemon *to, const char *header,
 	}
 }
 
+void
+stop_relay(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	wait_exit(pid, NULL, DEADLINE_MS);
+}

@@ -39,4 +39,7 @@ enum relay_flaw {
 pid_t stand_in_relay(const struct daemon *to, const char *header,
     enum relay_flaw flaw, int slow_ms, char *addr, size_t addrlen);
 
+/* Kill it, and wait for its exit. */
+void stop_relay(pid_t pid);
+
 #endif

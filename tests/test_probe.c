@@ -7,6 +7,9 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 #include "harness.h"
 #include "peers.h"
 #include "scenario.h"
+#include "sock.h"
 #include "upper.h"
 
 TestSuite(probe, .timeout = 240);
@@ -801,26 +805,35 @@ Test(probe, via_socks5_takes_a_bound_address_given_by_name)
 }
 
 /* A listening socket nobody accepts from, its queue full: a connect to
- * it is never answered. Its address into addr; returns the socket (the
- * queued connections are let go, the queue stays full). */
+ * it is never answered. Its address into addr; returns the socket. A
+ * queue of 0 holds one connection, which is let go once it is queued (a
+ * listener's TCP_INFO counts its queue in tcpi_unacked). */
 static int
 black_hole(char *addr, size_t addrlen)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), c;
+	long long deadline = now_ms() + DEADLINE_MS;
+	struct tcp_info ti = { 0 };
+	socklen_t tlen = sizeof(ti);
+	struct sockaddr_storage ss = { 0 };
 
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, len), 0);
 	cr_assert_eq(listen(fd, 0), 0);
 	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	for (int i = 0; i < 2; i++) {	/* a queue of 0 holds one */
-		int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
-		    SOCK_NONBLOCK, 0);
-
-		connect(c, (struct sockaddr *)&sin, len);
-		close(c);
+	memcpy(&ss, &sin, len);
+	c = connect_to(&ss, len);
+	for (;;) {
+		cr_assert_eq(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen),
+		    0);
+		if (ti.tcpi_unacked >= 1)
+			break;
+		cr_assert_lt(now_ms(), deadline, "the queue never filled");
+		poll(NULL, 0, 5);
 	}
+	close(c);
 	snprintf(addr, addrlen, "127.0.0.1:%u", ntohs(sin.sin_port));
 	return fd;
 }

@@ -320,8 +320,7 @@ Test(report, bytes_dropped_after_the_servers_fin_are_caught)
 	    "received 1024 of 66560");
 	expect_case("CN1", "fail", "the daemon received 0 of 16");
 	cr_assert_not_null(strstr(out, "\"digest_ok\": false"), "%s", out);
-	kill(relay, SIGKILL);
-	wait_exit(relay, NULL, DEADLINE_MS);
+	stop_relay(relay);
 	daemon_stop(&d);
 }
 
@@ -338,8 +337,7 @@ Test(report, the_daemons_side_is_waited_for)
 	relay = stand_in_relay(&d, NULL, FLAW_NONE, 500, addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "HC4"), 0, "%s", out);
 	expect_case("HC4", "pass", "the daemon received 66560 of 66560");
-	kill(relay, SIGKILL);
-	wait_exit(relay, NULL, DEADLINE_MS);
+	stop_relay(relay);
 	daemon_stop(&d);
 }
 
@@ -359,8 +357,7 @@ Test(report, server_sides_left_open_are_found)
 	cr_assert_not_null(strstr(out, "\"pattern\": \"upstream-left-open\""),
 	    "%s", out);
 	cr_assert_eq(json_number(out, "left_open"), 8, "%s", out);
-	kill(relay, SIGKILL);
-	wait_exit(relay, NULL, DEADLINE_MS);
+	stop_relay(relay);
 	daemon_stop(&d);
 }
 
@@ -389,8 +386,7 @@ Test(report, a_path_that_cannot_carry_a_report_is_bypassed_with_direct)
 	    out);
 	expect_case("RS2", "unsupported", "no report of what the daemon saw "
 	    "came back");
-	kill(relay, SIGKILL);
-	wait_exit(relay, NULL, DEADLINE_MS);
+	stop_relay(relay);
 	daemon_stop(&d);
 }
 
@@ -433,8 +429,7 @@ Test(report, the_proxy_header_must_name_the_client)
 	expect_case("PP1", "fail", "the PROXY header named 192.0.2.1:1234; "
 	    "the client is 127.0.0.1:");
 	expect_case("PP2", "fail", "the PROXY header named 192.0.2.1:1234");
-	kill(relay, SIGKILL);
-	wait_exit(relay, NULL, DEADLINE_MS);
+	stop_relay(relay);
 
 	relay = haproxy_in_front("send-proxy", addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "proxy"), 0, "%s", out);
@@ -495,15 +490,13 @@ Test(report, a_close_with_unread_data_is_reported_as_the_daemon_saw_it)
 	relay = stand_in_relay(&d, NULL, FLAW_NONE, 0, addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "RS4"), 0, "%s", out);
 	expect_case("RS4", "info", "reached the daemon as a FIN");
-	kill(relay, SIGKILL);
-	wait_exit(relay, NULL, DEADLINE_MS);
+	stop_relay(relay);
 	relay = stand_in_relay(&d, NULL, FLAW_LEAK, 0, addr, sizeof(addr));
 	cr_assert_eq(probe(addr, "RS4"), 1, "%s", out);
 	expect_case("RS4", "fail", "then the daemon's side still open");
 	cr_assert_not_null(strstr(out, "\"pattern\": \"upstream-left-open\""),
 	    "%s", out);
-	kill(relay, SIGKILL);
-	wait_exit(relay, NULL, DEADLINE_MS);
+	stop_relay(relay);
 	daemon_stop(&d);
 }
 
@@ -521,8 +514,7 @@ Test(report, a_relay_that_drops_what_does_not_fit_fails_the_slow_readers)
 	expect_case("HC1", "pass", "16 of 16 bytes back");
 	expect_case("FL3", "fail", " of 16777216 bytes back, then EOF");
 	expect_case("FL4", "fail", " of 16777216 bytes back, then EOF");
-	kill(relay, SIGKILL);
-	wait_exit(relay, NULL, DEADLINE_MS);
+	stop_relay(relay);
 	daemon_stop(&d);
 }
 
@@ -597,8 +589,7 @@ Test(report, relays_that_corrupt_duplicate_or_reset_are_bounded)
 		if (flawed[i].flaw == FLAW_DUPLICATE)	/* more than sent */
 			cr_assert_gt(json_number(strstr(out, key), "received"),
 			    1048576, "%s", out);
-		kill(relay, SIGKILL);
-		wait_exit(relay, NULL, DEADLINE_MS);
+		stop_relay(relay);
 	}
 	daemon_stop(&d);
 }
